@@ -1,0 +1,1 @@
+"""Every side effect of the order process, one class per concern."""

@@ -1,0 +1,69 @@
+"""Status moves that have no other writes, and the closing of orders that will not ship."""
+
+from decimal import Decimal
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from temporalio import activity
+
+from activities.adapters import PaymentGateway
+from db import stock
+from db.engine import SessionFactory
+from db.models import Approval, Invoice, Payment
+from db.status import change_status, lock_order
+from domain.messages import CloseRequest, CloseResult, StatusChange
+
+
+class OrderActivities:
+    def __init__(self, sessions: SessionFactory, gateway: PaymentGateway) -> None:
+        self.sessions = sessions
+        self.gateway = gateway
+
+    @activity.defn(name="change_status")
+    async def change_status(self, change: StatusChange) -> None:
+        async with self.sessions.begin() as session:
+            order = await lock_order(session, change.order_id)
+            await change_status(session, order, change.to, change.actor, change.reason)
+
+    @activity.defn(name="close_order")
+    async def close_order(self, request: CloseRequest) -> CloseResult:
+        """Release stock, refund payments, expire open approvals, set the final status."""
+        async with self.sessions.begin() as session:
+            order = await lock_order(session, request.order_id)
+            payments = list(
+                await session.scalars(
+                    select(Payment).where(Payment.order_id == order.id, Payment.kind == "payment")
+                )
+            )
+            refunded = Decimal("0.00")
+            for payment in payments:
+                # The gateway call is idempotent by reference, so a retried activity is safe.
+                refund_ref = await self.gateway.refund(order.id, payment.reference, payment.amount)
+                result = await session.execute(
+                    insert(Payment)
+                    .values(
+                        reference=refund_ref,
+                        order_id=order.id,
+                        amount=-payment.amount,
+                        method=payment.method,
+                        kind="refund",
+                    )
+                    .on_conflict_do_nothing()
+                    .returning(Payment.reference)
+                )
+                if result.first() is not None:
+                    refunded += payment.amount
+            await session.execute(
+                update(Approval)
+                .where(Approval.order_id == order.id, Approval.status == "pending")
+                .values(status="expired")
+            )
+            await session.execute(
+                update(Invoice).where(Invoice.order_id == order.id).values(status="void")
+            )
+            await stock.drop_wait(session, order.id)
+            freed = await stock.release(session, order.id)
+            reason = request.reason + (f"; refunded {refunded}" if refunded else "")
+            await change_status(session, order, request.to, request.actor, reason)
+            allocated = await stock.allocate_waiting(session, freed)
+            return CloseResult(refunded=refunded, allocated_orders=allocated)

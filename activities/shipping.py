@@ -1,0 +1,162 @@
+"""Shipping stage: book the carrier, issue the invoice, record the parcel's scans."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.adapters import CarrierAdapter, ParcelRequest
+from db import stock
+from db.engine import SessionFactory
+from db.models import INVOICE_NUMBER_SEQUENCE, Invoice, Order, OrderLine, Product, Shipment
+from db.models import ShipmentEvent as ShipmentEventRow
+from db.status import change_status, lock_order, record_event
+from domain.carrier import ShippingMethod, choose_carrier
+from domain.messages import (
+    ShipmentEventKind,
+    ShipmentEventRecord,
+    ShipmentEventResult,
+    ShipmentInfo,
+)
+from domain.review import PaymentMethod
+from domain.status import OrderStatus
+
+
+class ShippingActivities:
+    def __init__(
+        self, sessions: SessionFactory, carrier: CarrierAdapter, home_country: str, credit_days: int
+    ) -> None:
+        self.sessions = sessions
+        self.carrier = carrier
+        self.home_country = home_country
+        self.credit_days = credit_days
+
+    @activity.defn(name="ship_order")
+    async def ship_order(self, order_id: str) -> ShipmentInfo:
+        async with self.sessions.begin() as session:
+            order = await lock_order(session, order_id)
+            existing = await session.get(Shipment, order_id)
+            if existing is None:
+                existing = await self._book(session, order)
+            invoice = await self._issue_invoice(session, order)
+            await change_status(
+                session,
+                order,
+                OrderStatus.SHIPPED,
+                "system",
+                f"shipped with {existing.carrier} {existing.service}, "
+                f"tracking {existing.tracking_number}",
+            )
+            return ShipmentInfo(
+                carrier=existing.carrier,
+                service=existing.service,
+                tracking_number=existing.tracking_number,
+                invoice_number=invoice.number,
+            )
+
+    async def _book(self, session: AsyncSession, order: Order) -> Shipment:
+        total_weight = await session.scalar(
+            select(func.coalesce(func.sum(OrderLine.quantity * Product.weight_kg), 0))
+            .join(Product, Product.sku == OrderLine.sku)
+            .where(OrderLine.order_id == order.id)
+        )
+        weight = Decimal(total_weight or 0)
+        country = str(order.ship_to.get("country", self.home_country))
+        choice = choose_carrier(
+            ShippingMethod(order.shipping_method), weight, country, self.home_country
+        )
+        tracking = await self.carrier.create_shipment(
+            ParcelRequest(
+                order_id=order.id,
+                carrier=choice.carrier,
+                service=choice.service,
+                weight_kg=weight,
+                country=country,
+                postal_code=str(order.ship_to.get("postal_code", "")),
+            )
+        )
+        shipment = Shipment(
+            order_id=order.id,
+            carrier=choice.carrier,
+            service=choice.service,
+            tracking_number=tracking,
+            status="booked",
+        )
+        session.add(shipment)
+        await stock.mark_shipped(session, order.id)
+        await session.flush()
+        return shipment
+
+    async def _issue_invoice(self, session: AsyncSession, order: Order) -> Invoice:
+        invoice = await session.get(Invoice, order.id)
+        if invoice is not None:
+            return invoice
+        seq = await session.scalar(INVOICE_NUMBER_SEQUENCE.next_value())
+        # The database clock, not the worker's, so every worker dates invoices alike.
+        today = await session.scalar(select(func.now()))
+        assert today is not None and seq is not None
+        days = self.credit_days if order.payment_method == PaymentMethod.CREDIT else 0
+        invoice = Invoice(
+            order_id=order.id,
+            number=f"INV-{today.year}-{seq:06d}",
+            due_date=today.date() + timedelta(days=days),
+            subtotal=order.subtotal,
+            discount=order.discount,
+            tax=order.tax,
+            total=order.total,
+            status="issued",
+        )
+        session.add(invoice)
+        await session.flush()
+        return invoice
+
+    @activity.defn(name="record_shipment_event")
+    async def record_shipment_event(self, record: ShipmentEventRecord) -> ShipmentEventResult:
+        e = record.event
+        async with self.sessions.begin() as session:
+            order = await lock_order(session, record.order_id)
+            shipment = await session.get(Shipment, order.id)
+            if shipment is None or shipment.tracking_number != e.tracking_number:
+                raise ApplicationError(
+                    f"tracking number {e.tracking_number} is not this order's",
+                    type="UnknownTrackingNumber",
+                    non_retryable=True,
+                )
+            result = await session.execute(
+                insert(ShipmentEventRow)
+                .values(tracking_number=e.tracking_number, event=e.event, detail=e.detail)
+                .on_conflict_do_nothing()
+                .returning(ShipmentEventRow.event)
+            )
+            if result.first() is None:
+                return ShipmentEventResult(new=False)
+            await session.execute(
+                update(Shipment).where(Shipment.order_id == order.id).values(status=e.event)
+            )
+            reason = f"carrier {e.event}" + (f": {e.detail}" if e.detail else "")
+            if e.event == ShipmentEventKind.DELIVERED:
+                await change_status(session, order, OrderStatus.DELIVERED, e.actor, reason)
+            else:
+                await record_event(session, order, e.actor, reason)
+            return ShipmentEventResult(new=True)
+
+    @activity.defn(name="poll_carrier")
+    async def poll_carrier(self, order_id: str) -> list[ShipmentEventKind]:
+        """Scans the carrier reports that are not recorded yet."""
+        async with self.sessions() as session:
+            shipment = await session.get(Shipment, order_id)
+            if shipment is None:
+                return []
+            seen = set(
+                await session.scalars(
+                    select(ShipmentEventRow.event).where(
+                        ShipmentEventRow.tracking_number == shipment.tracking_number
+                    )
+                )
+            )
+        events = await self.carrier.tracking_events(shipment.tracking_number, shipment.created_at)
+        return [e for e in events if e not in seen]

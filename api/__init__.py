@@ -1,0 +1,1 @@
+"""FastAPI app: the order desk's HTTP interface."""

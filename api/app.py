@@ -1,0 +1,65 @@
+"""The FastAPI application; its lifespan builds the engine and the Temporal client."""
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from temporalio.client import Client
+
+from api.errors import install_error_handlers
+from api.routers import approvals, catalogue, health, inventory, orders
+from config import Settings, get_settings
+from db.engine import SessionFactory, make_engine, make_sessions
+from worker import connect_temporal
+
+
+def create_app(
+    settings: Settings | None = None,
+    sessions: SessionFactory | None = None,
+    temporal: Client | None = None,
+) -> FastAPI:
+    """Tests pass their own sessions and client; a deployment builds them from settings."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = None
+        app.state.settings = settings
+        app.state.sessions = sessions
+        app.state.temporal = temporal
+        if sessions is None:
+            if not settings.database.url:
+                raise RuntimeError("DATABASE_URL is not set")
+            engine = make_engine(settings.database.url, settings.database.pool_size)
+            app.state.sessions = make_sessions(engine)
+        if temporal is None:
+            if not settings.temporal.address:
+                raise RuntimeError("TEMPORAL_ADDRESS is not set")
+            app.state.temporal = await connect_temporal(settings, settings.temporal.address)
+        try:
+            yield
+        finally:
+            if engine is not None:
+                await engine.dispose()
+
+    app = FastAPI(title="Orderflow", version="0.1.0", lifespan=lifespan)
+    # Also set outside the lifespan, for test clients that do not run it.
+    app.state.settings = settings
+    app.state.sessions = sessions
+    app.state.temporal = temporal
+    install_error_handlers(app)
+    limit = settings.process.max_body_bytes
+
+    @app.middleware("http")
+    async def refuse_oversized_bodies(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            return JSONResponse({"detail": f"body larger than {limit} bytes"}, status_code=413)
+        return await call_next(request)
+
+    for module in (health, catalogue, inventory, orders, approvals):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,154 @@
+"""Order intake: validate against the catalogue, price, and record in one transaction."""
+
+import uuid
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import Principal
+from api.errors import InvalidFields
+from api.schemas import AddressIn, CustomerIn, CustomerRef, OrderIn
+from db.models import Customer, Order, OrderHistory, OrderLine, Product
+from domain.pricing import LineRequest, order_totals, price_line
+from domain.roles import Role
+from domain.status import OrderStatus
+
+
+def new_customer(data: CustomerIn, owner: Principal) -> Customer:
+    a = data.address
+    return Customer(
+        id=str(uuid.uuid4()),
+        name=data.name,
+        email=str(data.email),
+        phone=data.phone,
+        line1=a.line1,
+        line2=a.line2,
+        city=a.city,
+        region=a.region,
+        postal_code=a.postal_code,
+        country=a.country,
+        credit_limit=data.credit_limit,
+        tier=data.tier,
+        on_credit_hold=False,
+        owner=owner.username if owner.role == Role.SALES else None,
+    )
+
+
+def customer_address(customer: Customer) -> AddressIn:
+    return AddressIn(
+        line1=customer.line1,
+        line2=customer.line2,
+        city=customer.city,
+        region=customer.region,
+        postal_code=customer.postal_code,
+        country=customer.country,
+    )
+
+
+async def find_existing(
+    session: AsyncSession, idempotency_key: str | None, data: OrderIn
+) -> Order | None:
+    """The order an earlier attempt of this same request created, if any."""
+    if idempotency_key:
+        found = await session.scalar(select(Order).where(Order.idempotency_key == idempotency_key))
+        if found is not None:
+            return found
+    if data.external_ref:
+        return await session.scalar(
+            select(Order).where(
+                Order.channel == data.channel, Order.external_ref == data.external_ref
+            )
+        )
+    return None
+
+
+async def record_order(
+    session: AsyncSession,
+    data: OrderIn,
+    user: Principal,
+    idempotency_key: str | None,
+    currency: str,
+    tax_rate_pct: Decimal,
+) -> Order:
+    """Adds the order, its lines, a new customer if any and the first history row to session."""
+    errors: list[tuple[tuple[str | int, ...], str]] = []
+    if isinstance(data.customer, CustomerRef):
+        customer = await session.get(Customer, data.customer.id)
+        if customer is None:
+            errors.append((("customer", "id"), f"unknown customer {data.customer.id}"))
+    else:
+        customer = new_customer(data.customer, user)
+    skus = {line.sku for line in data.lines}
+    products = {
+        p.sku: p for p in await session.scalars(select(Product).where(Product.sku.in_(skus)))
+    }
+    for i, line in enumerate(data.lines):
+        if line.sku not in products:
+            errors.append((("lines", i, "sku"), f"unknown sku {line.sku}"))
+    if errors or customer is None:
+        raise InvalidFields(errors)
+    priced = [
+        price_line(
+            LineRequest(
+                sku=line.sku,
+                quantity=line.quantity,
+                catalogue_price=products[line.sku].unit_price,
+                supplied_price=line.unit_price,
+                discount_pct=line.discount_pct,
+            )
+        )
+        for line in data.lines
+    ]
+    totals = order_totals(priced, tax_rate_pct)
+    ship_to = data.ship_to or customer_address(customer)
+    order = Order(
+        id=str(uuid.uuid4()),
+        external_ref=data.external_ref,
+        channel=data.channel,
+        idempotency_key=idempotency_key,
+        customer_id=customer.id,
+        status=OrderStatus.RECEIVED,
+        payment_method=data.payment.method,
+        shipping_method=data.shipping.method,
+        ship_to=ship_to.model_dump(),
+        notes=data.notes,
+        currency=currency,
+        subtotal=totals.subtotal,
+        discount=totals.discount,
+        tax=totals.tax,
+        total=totals.total,
+        review_reasons=[],
+        created_by=user.username,
+    )
+    # Flushed in dependency order: the rows reference each other by foreign key.
+    if not isinstance(data.customer, CustomerRef):
+        session.add(customer)
+        await session.flush()
+    session.add(order)
+    await session.flush()
+    for no, p in enumerate(priced, start=1):
+        session.add(
+            OrderLine(
+                order_id=order.id,
+                line_no=no,
+                sku=p.sku,
+                quantity=p.quantity,
+                catalogue_price=p.catalogue_price,
+                unit_price=p.unit_price,
+                discount_pct=p.discount_pct,
+                gross=p.gross,
+                discount=p.discount,
+                net=p.net,
+            )
+        )
+    session.add(
+        OrderHistory(
+            order_id=order.id,
+            actor=user.username,
+            from_status=None,
+            to_status=OrderStatus.RECEIVED,
+            reason=f"received via {data.channel}",
+        )
+    )
+    return order

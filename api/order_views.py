@@ -1,0 +1,129 @@
+"""Reading orders back from PostgreSQL into response models."""
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.errors import InvalidFields, NotFound
+from api.schemas import (
+    ApprovalOut,
+    InvoiceOut,
+    LineOut,
+    OrderDetail,
+    OrderPage,
+    OrderSummary,
+    PaymentOut,
+    ReservationOut,
+    ShipmentOut,
+    TotalsOut,
+)
+from db.models import Approval, Invoice, Order, OrderLine, Payment, Reservation, Shipment
+from workflows.order import workflow_id
+
+
+async def load_order(session: AsyncSession, order_id: str) -> Order:
+    order = await session.get(Order, order_id)
+    if order is None:
+        raise NotFound(f"order {order_id} not found")
+    return order
+
+
+def summary(o: Order) -> OrderSummary:
+    return OrderSummary(
+        order_id=o.id,
+        status=o.status,
+        customer_id=o.customer_id,
+        channel=o.channel,
+        external_ref=o.external_ref,
+        total=o.total,
+        created_at=o.created_at,
+    )
+
+
+async def order_detail(session: AsyncSession, order_id: str) -> OrderDetail:
+    o = await load_order(session, order_id)
+
+    async def rows(model: Any, *order_by: Any) -> list[Any]:
+        stmt = select(model).where(model.order_id == order_id).order_by(*order_by)
+        return list(await session.scalars(stmt))
+
+    invoice = await session.get(Invoice, order_id)
+    return OrderDetail(
+        **summary(o).model_dump(),
+        workflow_id=workflow_id(o.id),
+        payment_method=o.payment_method,
+        shipping_method=o.shipping_method,
+        created_by=o.created_by,
+        review_reasons=o.review_reasons,
+        lines=[
+            LineOut.model_validate(x, from_attributes=True)
+            for x in await rows(OrderLine, OrderLine.line_no)
+        ],
+        totals=TotalsOut(
+            subtotal=o.subtotal, discount=o.discount, tax=o.tax, total=o.total, currency=o.currency
+        ),
+        approvals=[
+            ApprovalOut.model_validate(x, from_attributes=True)
+            for x in await rows(Approval, Approval.level)
+        ],
+        reservations=[
+            ReservationOut.model_validate(x, from_attributes=True)
+            for x in await rows(Reservation, Reservation.sku, Reservation.warehouse)
+        ],
+        shipments=[
+            ShipmentOut.model_validate(x, from_attributes=True)
+            for x in await rows(Shipment, Shipment.created_at)
+        ],
+        invoice=InvoiceOut.model_validate(invoice, from_attributes=True) if invoice else None,
+        payments=[
+            PaymentOut.model_validate(x, from_attributes=True)
+            for x in await rows(Payment, Payment.created_at)
+        ],
+    )
+
+
+def encode_cursor(o: Order) -> str:
+    return base64.urlsafe_b64encode(f"{o.created_at.isoformat()}|{o.id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        created, order_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return datetime.fromisoformat(created), order_id
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidFields([(("cursor",), "malformed cursor")]) from exc
+
+
+async def order_page(
+    session: AsyncSession,
+    status: str | None,
+    customer_id: str | None,
+    limit: int,
+    cursor: str | None,
+) -> OrderPage:
+    """Newest first, keyset-paginated so pages stay stable while orders arrive."""
+    stmt = select(Order)
+    if status:
+        stmt = stmt.where(Order.status == status)
+    if customer_id:
+        stmt = stmt.where(Order.customer_id == customer_id)
+    if cursor:
+        created, last_id = decode_cursor(cursor)
+        stmt = stmt.where(
+            or_(Order.created_at < created, and_(Order.created_at == created, Order.id < last_id))
+        )
+    found = list(
+        await session.scalars(
+            stmt.order_by(Order.created_at.desc(), Order.id.desc()).limit(limit + 1)
+        )
+    )
+    more = len(found) > limit
+    items = found[:limit]
+    return OrderPage(
+        items=[summary(o) for o in items],
+        next_cursor=encode_cursor(items[-1]) if more and items else None,
+    )

@@ -1,0 +1,83 @@
+"""Products and customers."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from api.auth import Principal
+from api.deps import SessionDep, allowed
+from api.errors import NotFound
+from api.intake import customer_address, new_customer
+from api.schemas import CustomerIn, CustomerOut, ProductIn, ProductOut
+from db.models import Customer, Product
+from domain.roles import Action
+
+router = APIRouter(tags=["catalogue"])
+
+
+@router.post("/products", status_code=201)
+async def upsert_product(
+    body: ProductIn,
+    session: SessionDep,
+    user: Annotated[Principal, Depends(allowed(Action.MANAGE_PRODUCTS))],
+) -> ProductOut:
+    """Create a product, or change its name, price and weight."""
+    values = body.model_dump()
+    async with session.begin():
+        await session.execute(
+            insert(Product)
+            .values(**values)
+            .on_conflict_do_update(index_elements=[Product.sku], set_=values)
+        )
+    return ProductOut(**values)
+
+
+@router.get("/products")
+async def list_products(
+    session: SessionDep, user: Annotated[Principal, Depends(allowed(Action.READ_CATALOGUE))]
+) -> list[ProductOut]:
+    """The catalogue, by sku."""
+    rows = await session.scalars(select(Product).order_by(Product.sku))
+    return [ProductOut.model_validate(p, from_attributes=True) for p in rows]
+
+
+def customer_out(c: Customer) -> CustomerOut:
+    return CustomerOut(
+        id=c.id,
+        name=c.name,
+        email=c.email,
+        phone=c.phone,
+        address=customer_address(c),
+        credit_limit=c.credit_limit,
+        tier=c.tier,
+        on_credit_hold=c.on_credit_hold,
+        owner=c.owner,
+    )
+
+
+@router.post("/customers", status_code=201)
+async def create_customer(
+    body: CustomerIn,
+    session: SessionDep,
+    user: Annotated[Principal, Depends(allowed(Action.MANAGE_CUSTOMERS))],
+) -> CustomerOut:
+    """Create a customer; a sales rep who creates one owns it."""
+    customer = new_customer(body, user)
+    async with session.begin():
+        session.add(customer)
+    return customer_out(customer)
+
+
+@router.get("/customers/{customer_id}")
+async def get_customer(
+    customer_id: str,
+    session: SessionDep,
+    user: Annotated[Principal, Depends(allowed(Action.READ_ORDERS))],
+) -> CustomerOut:
+    """One customer."""
+    customer = await session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound(f"customer {customer_id} not found")
+    return customer_out(customer)

@@ -1,0 +1,27 @@
+"""Liveness and readiness, without authentication."""
+
+from fastapi import APIRouter
+from sqlalchemy import text
+
+from api.deps import SessionDep, TemporalDep
+from api.errors import DependencyDown
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(session: SessionDep, temporal: TemporalDep) -> dict[str, str]:
+    """PostgreSQL and Temporal both answer."""
+    try:
+        await session.execute(text("SELECT 1"))
+    except Exception as exc:
+        raise DependencyDown(f"database: {exc}") from exc
+    if not await temporal.service_client.check_health():
+        raise DependencyDown("temporal is not serving")
+    return {"status": "ready"}

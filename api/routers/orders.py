@@ -1,0 +1,158 @@
+"""Orders: intake, reading, and the messages people send to a running order."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Response
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from api.auth import Principal
+from api.deps import SessionDep, SettingsDep, TemporalDep, allowed
+from api.errors import Forbidden
+from api.intake import find_existing, record_order
+from api.order_views import load_order, order_detail, order_page
+from api.schemas import (
+    CancelIn,
+    HistoryEntry,
+    OrderCreated,
+    OrderDetail,
+    OrderIn,
+    OrderPage,
+    OrderStateOut,
+    PaymentIn,
+    PaymentResult,
+    ShipmentEventIn,
+)
+from api.workflow_calls import start_order_workflow, update_order
+from db.models import OrderHistory
+from domain.messages import CancelInput, OrderState, PaymentInput, PaymentState, ShipmentEventInput
+from domain.roles import Action, may_cancel
+from domain.status import OrderStatus
+from workflows.order import workflow_id
+
+router = APIRouter(tags=["orders"])
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+@router.post("/orders", status_code=201)
+async def create_order(
+    body: OrderIn,
+    response: Response,
+    session: SessionDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    user: Annotated[Principal, Depends(allowed(Action.CREATE_ORDER))],
+    idempotency_key: IdempotencyKey = None,
+) -> OrderCreated:
+    """Take an order; a retry with the same key or external_ref returns the same order (200)."""
+    order = await find_existing(session, idempotency_key, body)
+    if order is None:
+        try:
+            async with session.begin():
+                order = await record_order(
+                    session,
+                    body,
+                    user,
+                    idempotency_key,
+                    settings.process.currency,
+                    settings.process.tax_rate_pct,
+                )
+        except IntegrityError:
+            # A concurrent retry of the same request won the unique key: answer with its order.
+            order = await find_existing(session, idempotency_key, body)
+            if order is None:
+                raise
+    else:
+        response.status_code = 200
+    # Also on a retry: if the first attempt died before starting it, this starts it now.
+    await start_order_workflow(temporal, settings, order)
+    return OrderCreated(order_id=order.id, workflow_id=workflow_id(order.id), status=order.status)
+
+
+@router.get("/orders")
+async def list_orders(
+    session: SessionDep,
+    user: Annotated[Principal, Depends(allowed(Action.READ_ORDERS))],
+    status: OrderStatus | None = None,
+    customer_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> OrderPage:
+    """Orders, newest first, filtered by status and customer."""
+    return await order_page(session, status, customer_id, limit, cursor)
+
+
+@router.get("/orders/{order_id}")
+async def get_order(
+    order_id: str,
+    session: SessionDep,
+    user: Annotated[Principal, Depends(allowed(Action.READ_ORDERS))],
+) -> OrderDetail:
+    """One order with lines, totals, approvals, reservations, shipments, invoice and payments."""
+    return await order_detail(session, order_id)
+
+
+@router.get("/orders/{order_id}/history")
+async def get_history(
+    order_id: str,
+    session: SessionDep,
+    user: Annotated[Principal, Depends(allowed(Action.READ_ORDERS))],
+) -> list[HistoryEntry]:
+    """Every status change and event of the order, oldest first."""
+    await load_order(session, order_id)
+    rows = await session.scalars(
+        select(OrderHistory).where(OrderHistory.order_id == order_id).order_by(OrderHistory.id)
+    )
+    return [HistoryEntry.model_validate(r, from_attributes=True) for r in rows]
+
+
+@router.post("/orders/{order_id}/payments")
+async def record_payment(
+    order_id: str,
+    body: PaymentIn,
+    session: SessionDep,
+    temporal: TemporalDep,
+    user: Annotated[Principal, Depends(allowed(Action.RECORD_PAYMENT))],
+) -> PaymentResult:
+    """Record a payment; the same reference twice counts once."""
+    await load_order(session, order_id)
+    payment = PaymentInput(**body.model_dump(), actor=user.username)
+    state = await update_order(temporal, order_id, "record_payment", payment, PaymentState)
+    return PaymentResult(
+        order_id=order_id,
+        status=state.status,
+        paid_total=state.paid_total,
+        order_total=state.order_total,
+    )
+
+
+@router.post("/orders/{order_id}/shipment-events")
+async def record_shipment_event(
+    order_id: str,
+    body: ShipmentEventIn,
+    session: SessionDep,
+    temporal: TemporalDep,
+    user: Annotated[Principal, Depends(allowed(Action.RECORD_SHIPMENT_EVENT))],
+) -> OrderStateOut:
+    """A carrier scan (webhook); the same event twice counts once."""
+    await load_order(session, order_id)
+    event = ShipmentEventInput(**body.model_dump(), actor=user.username)
+    state = await update_order(temporal, order_id, "shipment_event", event, OrderState)
+    return OrderStateOut(order_id=order_id, **state.model_dump(exclude={"pending_levels"}))
+
+
+@router.post("/orders/{order_id}/cancel")
+async def cancel_order(
+    order_id: str,
+    body: CancelIn,
+    session: SessionDep,
+    temporal: TemporalDep,
+    user: Annotated[Principal, Depends(allowed(Action.READ_ORDERS))],
+) -> OrderStateOut:
+    """Cancel until shipped: stock is released and payments refunded."""
+    order = await load_order(session, order_id)
+    if not may_cancel(user.role, user.username, order.created_by):
+        raise Forbidden(f"role {user.role} may not cancel this order")
+    request = CancelInput(reason=body.reason, actor=user.username)
+    state = await update_order(temporal, order_id, "cancel", request, OrderState)
+    return OrderStateOut(order_id=order_id, **state.model_dump(exclude={"pending_levels"}))

@@ -1,0 +1,297 @@
+"""Request and response models. Requests forbid unknown fields (no mass assignment)."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+
+from domain.carrier import ShippingMethod
+from domain.contact import is_valid_country, is_valid_phone, is_valid_postal_code
+from domain.messages import Decision, ShipmentEventKind
+from domain.review import PaymentMethod
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Sku = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")]
+MoneyIn = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+
+
+class Channel(StrEnum):
+    WEB = "web"
+    SALES = "sales"
+    CSV = "csv"
+    PHONE = "phone"
+    EMAIL = "email"
+    API = "api"
+
+
+class In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProductIn(In):
+    sku: Sku
+    name: Text
+    unit_price: MoneyIn
+    weight_kg: Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=3)]
+
+
+class ProductOut(BaseModel):
+    sku: str
+    name: str
+    unit_price: Decimal
+    weight_kg: Decimal
+
+
+class AddressIn(In):
+    line1: Text
+    line2: Text | None = None
+    city: Text
+    region: Text | None = None
+    postal_code: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=2, max_length=12)
+    ]
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$", to_upper=True)]
+
+    @model_validator(mode="after")
+    def _postal_code_fits_country(self) -> Self:
+        if not is_valid_country(self.country):
+            raise ValueError(f"country: {self.country} is not an ISO 3166 alpha-2 code")
+        if not is_valid_postal_code(self.postal_code, self.country):
+            raise ValueError(f"postal_code: {self.postal_code} is not valid in {self.country}")
+        return self
+
+
+class CustomerIn(In):
+    name: Text
+    email: EmailStr
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=40)]
+    address: AddressIn
+    credit_limit: MoneyIn = Decimal("0")
+    tier: Literal["standard", "vip"] = "standard"
+
+    @model_validator(mode="after")
+    def _phone_fits_country(self) -> Self:
+        if not is_valid_phone(self.phone, self.address.country):
+            raise ValueError(
+                f"phone: {self.phone} is not a valid number for {self.address.country}"
+            )
+        return self
+
+
+class CustomerOut(BaseModel):
+    id: str
+    name: str
+    email: str
+    phone: str
+    address: AddressIn
+    credit_limit: Decimal
+    tier: str
+    on_credit_hold: bool
+    owner: str | None
+
+
+class CustomerRef(In):
+    id: Annotated[str, StringConstraints(min_length=1, max_length=36)]
+
+
+class ReceiptIn(In):
+    sku: Sku
+    warehouse: Annotated[str, StringConstraints(min_length=1, max_length=16)]
+    quantity: Annotated[int, Field(gt=0, le=1_000_000)]
+
+
+class WarehouseStock(BaseModel):
+    warehouse: str
+    on_hand: int
+    reserved: int
+    available: int
+
+
+class InventoryOut(BaseModel):
+    sku: str
+    on_hand: int
+    reserved: int
+    available: int
+    warehouses: list[WarehouseStock]
+
+
+class OrderLineIn(In):
+    sku: Sku
+    quantity: Annotated[int, Field(gt=0, le=100_000)]
+    unit_price: MoneyIn | None = None
+    discount_pct: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)] = Decimal("0")
+
+
+class ShippingIn(In):
+    method: ShippingMethod
+
+
+class PaymentTermsIn(In):
+    method: PaymentMethod
+
+
+class OrderIn(In):
+    external_ref: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    channel: Channel
+    customer: CustomerRef | CustomerIn
+    ship_to: AddressIn | None = None
+    lines: Annotated[list[OrderLineIn], Field(min_length=1, max_length=200)]
+    shipping: ShippingIn
+    payment: PaymentTermsIn
+    notes: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class OrderCreated(BaseModel):
+    order_id: str
+    workflow_id: str
+    status: str
+
+
+class LineOut(BaseModel):
+    line_no: int
+    sku: str
+    quantity: int
+    catalogue_price: Decimal
+    unit_price: Decimal
+    discount_pct: Decimal
+    net: Decimal
+
+
+class TotalsOut(BaseModel):
+    subtotal: Decimal
+    discount: Decimal
+    tax: Decimal
+    total: Decimal
+    currency: str
+
+
+class ApprovalOut(BaseModel):
+    level: str
+    status: str
+    reasons: list[str]
+    decided_by: str | None
+    comment: str | None
+    decided_at: datetime | None
+
+
+class ReservationOut(BaseModel):
+    sku: str
+    warehouse: str
+    quantity: int
+    status: str
+
+
+class ShipmentOut(BaseModel):
+    carrier: str
+    service: str
+    tracking_number: str
+    status: str
+
+
+class InvoiceOut(BaseModel):
+    number: str
+    due_date: date
+    total: Decimal
+    status: str
+
+
+class PaymentOut(BaseModel):
+    reference: str
+    amount: Decimal
+    method: str
+    kind: str
+
+
+class OrderSummary(BaseModel):
+    order_id: str
+    status: str
+    customer_id: str
+    channel: str
+    external_ref: str | None
+    total: Decimal
+    created_at: datetime
+
+
+class OrderDetail(OrderSummary):
+    workflow_id: str
+    payment_method: str
+    shipping_method: str
+    created_by: str
+    review_reasons: list[str]
+    lines: list[LineOut]
+    totals: TotalsOut
+    approvals: list[ApprovalOut]
+    reservations: list[ReservationOut]
+    shipments: list[ShipmentOut]
+    invoice: InvoiceOut | None
+    payments: list[PaymentOut]
+
+
+class OrderPage(BaseModel):
+    items: list[OrderSummary]
+    next_cursor: str | None
+
+
+class HistoryEntry(BaseModel):
+    at: datetime
+    actor: str
+    from_status: str | None
+    to_status: str
+    reason: str
+
+
+class DecisionIn(In):
+    decision: Decision
+    comment: Annotated[str, StringConstraints(max_length=2000)] = ""
+    decision_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+
+
+class DecisionOut(BaseModel):
+    order_id: str
+    level: str
+    decision: Decision
+    decision_id: str
+    status: str
+    pending_levels: list[str]
+
+
+class PendingApproval(BaseModel):
+    order_id: str
+    level: str
+    reasons: list[str]
+    total: Decimal
+    customer_id: str
+    created_by: str
+    requested_at: datetime
+
+
+class PaymentIn(In):
+    reference: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    amount: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
+    method: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+
+
+class PaymentResult(BaseModel):
+    order_id: str
+    status: str
+    paid_total: Decimal
+    order_total: Decimal
+
+
+class ShipmentEventIn(In):
+    event: ShipmentEventKind
+    tracking_number: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    detail: Annotated[str, StringConstraints(max_length=500)] = ""
+
+
+class CancelIn(In):
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+class OrderStateOut(BaseModel):
+    order_id: str
+    status: str
+    paid_total: Decimal
+    tracking_number: str | None

@@ -1,0 +1,104 @@
+"""Settings, read once from the environment through get_settings()."""
+
+from datetime import timedelta
+from decimal import Decimal
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.messages import OrderTimeouts
+
+DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+
+
+class DatabaseSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DATABASE_")
+    # An asyncpg URL; unset means the embedded PostgreSQL under .data/.
+    url: str | None = None
+    pool_size: int = 10
+
+
+class TemporalSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TEMPORAL_")
+    # host:port of the frontend; unset means the dev server the launcher starts.
+    address: str | None = None
+    namespace: str = "default"
+    task_queue: str = "orders"
+    ui_url: str = "http://localhost:8233"
+
+
+class AuthSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AUTH_")
+    jwt_secret: str = DEV_JWT_SECRET
+    issuer: str = "orderflow"
+    audience: str = "orderflow-api"
+    token_ttl: timedelta = timedelta(hours=12)
+
+
+class ProcessSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ORDERFLOW_")
+    currency: str = "EUR"
+    tax_rate_pct: Decimal = Decimal("19")
+    home_country: str = "DE"
+    backorder_wait: timedelta = timedelta(days=14)
+    approval_wait: timedelta = timedelta(days=3)
+    payment_wait: timedelta = timedelta(days=7)
+    credit_days: int = 30
+    # The simulated carrier moves a parcel one step this often; 0 leaves it to webhooks.
+    carrier_step_seconds: float = 0
+    carrier_poll_seconds: float = 0
+    max_body_bytes: int = 256 * 1024
+
+    def timeouts(self) -> OrderTimeouts:
+        poll = timedelta(seconds=self.carrier_poll_seconds) if self.carrier_poll_seconds else None
+        return OrderTimeouts(
+            backorder_wait=self.backorder_wait,
+            approval_wait=self.approval_wait,
+            payment_wait=self.payment_wait,
+            credit_days=self.credit_days,
+            carrier_poll=poll,
+        )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ORDERFLOW_")
+    mode: Literal["development", "production"] = "development"
+    data_dir: str = ".data"
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    temporal: TemporalSettings = Field(default_factory=TemporalSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    process: ProcessSettings = Field(default_factory=ProcessSettings)
+
+    @model_validator(mode="after")
+    def _refuse_dev_secrets_in_production(self) -> "Settings":
+        if self.mode == "production" and self.auth.jwt_secret == DEV_JWT_SECRET:
+            raise ValueError("AUTH_JWT_SECRET must be set to a real secret in production mode")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def environment_names() -> set[str]:
+    """Every environment variable the settings read, for checking deployment files."""
+    names: set[str] = set()
+    groups: list[type[BaseSettings]] = [
+        Settings,
+        DatabaseSettings,
+        TemporalSettings,
+        AuthSettings,
+        ProcessSettings,
+    ]
+    for group in groups:
+        prefix = str(group.model_config.get("env_prefix", ""))
+        for field_name, info in group.model_fields.items():
+            if isinstance(info.default_factory, type) and issubclass(
+                info.default_factory, BaseSettings
+            ):
+                continue
+            names.add(f"{prefix}{field_name}".upper())
+    return names

@@ -1,0 +1,1 @@
+"""PostgreSQL: models, engine and session factory, Alembic migrations."""

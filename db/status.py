@@ -1,0 +1,58 @@
+"""Status changes of an order, always with their history row in the same transaction."""
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Order, OrderHistory
+from domain.status import OrderStatus, can_transition
+
+
+class IllegalTransition(Exception):
+    def __init__(self, order_id: str, current: str, target: str) -> None:
+        super().__init__(f"order {order_id}: {current} -> {target} is not allowed")
+        self.current = current
+
+
+class OrderNotFound(Exception):
+    pass
+
+
+async def lock_order(session: AsyncSession, order_id: str) -> Order:
+    order = await session.scalar(select(Order).where(Order.id == order_id).with_for_update())
+    if order is None:
+        raise OrderNotFound(order_id)
+    return order
+
+
+async def change_status(
+    session: AsyncSession, order: Order, target: OrderStatus, actor: str, reason: str
+) -> bool:
+    """Move a locked order to target; a retried step that already moved it changes nothing."""
+    current = OrderStatus(order.status)
+    if current == target:
+        return False
+    if not can_transition(current, target):
+        raise IllegalTransition(order.id, current, target)
+    await session.execute(
+        update(Order).where(Order.id == order.id).values(status=target, updated_at=func.now())
+    )
+    order.status = target
+    session.add(
+        OrderHistory(
+            order_id=order.id, actor=actor, from_status=current, to_status=target, reason=reason
+        )
+    )
+    return True
+
+
+async def record_event(session: AsyncSession, order: Order, actor: str, reason: str) -> None:
+    """A history row that is not a status change (a decision, a payment, a carrier event)."""
+    session.add(
+        OrderHistory(
+            order_id=order.id,
+            actor=actor,
+            from_status=order.status,
+            to_status=order.status,
+            reason=reason,
+        )
+    )

@@ -1,0 +1,182 @@
+"""Stock reservation without overselling, and the first-come queue of orders waiting for it.
+
+Every function runs inside the caller's transaction. Stock rows are locked in (sku, warehouse)
+order everywhere, so concurrent reservations, receipts and releases serialise without deadlock.
+"""
+
+from collections import defaultdict
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Order, OrderLine, Reservation, Stock, StockWait
+from db.status import change_status
+from domain.status import OrderStatus
+
+RESERVED, RELEASED, SHIPPED = "reserved", "released", "shipped"
+WAITING, ALLOCATED, DROPPED = "waiting", "allocated", "dropped"
+
+
+async def _needs(session: AsyncSession, order_id: str) -> dict[str, int]:
+    rows = await session.execute(
+        select(OrderLine.sku, OrderLine.quantity).where(OrderLine.order_id == order_id)
+    )
+    needs: dict[str, int] = defaultdict(int)
+    for sku, quantity in rows:
+        needs[sku] += quantity
+    return dict(needs)
+
+
+async def _lock_stock(session: AsyncSession, skus: list[str]) -> list[Stock]:
+    result = await session.scalars(
+        select(Stock)
+        .where(Stock.sku.in_(sorted(skus)))
+        .order_by(Stock.sku, Stock.warehouse)
+        .with_for_update()
+    )
+    return list(result)
+
+
+async def has_reservation(session: AsyncSession, order_id: str) -> bool:
+    found = await session.scalar(
+        select(Reservation.order_id)
+        .where(Reservation.order_id == order_id, Reservation.status.in_([RESERVED, SHIPPED]))
+        .limit(1)
+    )
+    return found is not None
+
+
+async def try_reserve(session: AsyncSession, order_id: str) -> dict[str, int]:
+    """Reserve every line of the order or nothing; returns the shortage per sku."""
+    if await has_reservation(session, order_id):
+        return {}
+    needs = await _needs(session, order_id)
+    rows = await _lock_stock(session, list(needs))
+    by_sku: dict[str, list[Stock]] = defaultdict(list)
+    for row in rows:
+        by_sku[row.sku].append(row)
+    shortages = {
+        sku: qty - sum(r.on_hand - r.reserved for r in by_sku[sku])
+        for sku, qty in needs.items()
+        if sum(r.on_hand - r.reserved for r in by_sku[sku]) < qty
+    }
+    if shortages:
+        return shortages
+    for sku, qty in needs.items():
+        # Fewest parcels: take from the warehouse with the most available first.
+        for row in sorted(by_sku[sku], key=lambda r: r.reserved - r.on_hand):
+            take = min(qty, row.on_hand - row.reserved)
+            if take <= 0:
+                continue
+            await session.execute(
+                update(Stock)
+                .where(Stock.sku == sku, Stock.warehouse == row.warehouse)
+                .where(Stock.on_hand - Stock.reserved >= take)
+                .values(reserved=Stock.reserved + take)
+            )
+            await session.execute(
+                insert(Reservation)
+                .values(
+                    order_id=order_id,
+                    sku=sku,
+                    warehouse=row.warehouse,
+                    quantity=take,
+                    status=RESERVED,
+                )
+                .on_conflict_do_nothing()
+            )
+            qty -= take
+    return {}
+
+
+async def enqueue_wait(session: AsyncSession, order_id: str, on_success: OrderStatus) -> None:
+    await session.execute(
+        insert(StockWait)
+        .values(order_id=order_id, status=WAITING, on_success=on_success)
+        .on_conflict_do_nothing(index_elements=[StockWait.order_id])
+    )
+
+
+async def drop_wait(session: AsyncSession, order_id: str) -> None:
+    await session.execute(
+        update(StockWait)
+        .where(StockWait.order_id == order_id, StockWait.status == WAITING)
+        .values(status=DROPPED)
+    )
+
+
+async def release(session: AsyncSession, order_id: str) -> list[str]:
+    """Give back what the order holds; returns the skus that became available."""
+    held = list(
+        await session.scalars(
+            select(Reservation)
+            .where(Reservation.order_id == order_id, Reservation.status == RESERVED)
+            .with_for_update()
+        )
+    )
+    if not held:
+        return []
+    await _lock_stock(session, [r.sku for r in held])
+    for r in held:
+        await session.execute(
+            update(Stock)
+            .where(Stock.sku == r.sku, Stock.warehouse == r.warehouse)
+            .values(reserved=Stock.reserved - r.quantity)
+        )
+        r.status = RELEASED
+    return sorted({r.sku for r in held})
+
+
+async def mark_shipped(session: AsyncSession, order_id: str) -> None:
+    """The goods leave: on-hand and reserved both drop by what was held."""
+    held = list(
+        await session.scalars(
+            select(Reservation)
+            .where(Reservation.order_id == order_id, Reservation.status == RESERVED)
+            .with_for_update()
+        )
+    )
+    await _lock_stock(session, [r.sku for r in held])
+    for r in held:
+        await session.execute(
+            update(Stock)
+            .where(Stock.sku == r.sku, Stock.warehouse == r.warehouse)
+            .values(on_hand=Stock.on_hand - r.quantity, reserved=Stock.reserved - r.quantity)
+        )
+        r.status = SHIPPED
+
+
+async def allocate_waiting(session: AsyncSession, skus: list[str]) -> list[str]:
+    """Serve waiting orders for these skus in order of arrival; returns the orders served.
+
+    An order that still cannot be served keeps its place and does not block a smaller order
+    behind it.
+    """
+    if not skus:
+        return []
+    await _lock_stock(session, skus)
+    waits = list(
+        await session.scalars(
+            select(StockWait)
+            .join(OrderLine, OrderLine.order_id == StockWait.order_id)
+            .where(StockWait.status == WAITING, OrderLine.sku.in_(skus))
+            .order_by(StockWait.id)
+            .distinct()
+            .with_for_update(of=StockWait)
+        )
+    )
+    served: list[str] = []
+    for wait in sorted(waits, key=lambda w: w.id):
+        if await try_reserve(session, wait.order_id):
+            continue
+        wait.status = ALLOCATED
+        order = await session.scalar(
+            select(Order).where(Order.id == wait.order_id).with_for_update()
+        )
+        if order is not None and order.status == OrderStatus.AWAITING_STOCK:
+            await change_status(
+                session, order, OrderStatus(wait.on_success), "system", "stock arrived"
+            )
+        served.append(wait.order_id)
+    return served

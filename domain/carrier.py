@@ -1,0 +1,35 @@
+"""Carrier and service choice by shipping method, weight and destination."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+
+class ShippingMethod(StrEnum):
+    STANDARD = "standard"
+    EXPRESS = "express"
+    PICKUP = "pickup"
+
+
+@dataclass(frozen=True)
+class CarrierChoice:
+    carrier: str
+    service: str
+
+
+PARCEL_MAX_KG = Decimal("31.5")
+
+
+def choose_carrier(
+    method: ShippingMethod, weight_kg: Decimal, country: str, home_country: str
+) -> CarrierChoice:
+    if method == ShippingMethod.PICKUP:
+        return CarrierChoice("pickup", "warehouse-counter")
+    if weight_kg > PARCEL_MAX_KG:
+        return CarrierChoice(
+            "freightco", "express-freight" if method == ShippingMethod.EXPRESS else "freight"
+        )
+    domestic = country.upper() == home_country.upper()
+    if method == ShippingMethod.EXPRESS:
+        return CarrierChoice("swiftair", "next-day" if domestic else "international-express")
+    return CarrierChoice("parcelpost", "standard" if domestic else "international")

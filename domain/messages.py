@@ -1,0 +1,161 @@
+"""Wire models between the API, the order workflow and its activities.
+
+Class and field names are part of the wire format of running workflows: add optional fields,
+never rename.
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from domain.review import PaymentMethod, ReviewDecision
+from domain.roles import ApprovalLevel, Role
+from domain.status import OrderStatus
+
+
+class Decision(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+class ShipmentEventKind(StrEnum):
+    PICKED_UP = "picked_up"
+    IN_TRANSIT = "in_transit"
+    DELIVERED = "delivered"
+    EXCEPTION = "exception"
+
+
+class OrderTimeouts(BaseModel):
+    """Waits of the process; passed in as input because the workflow may read no settings."""
+
+    backorder_wait: timedelta = timedelta(days=14)
+    stock_recheck: timedelta = timedelta(hours=1)
+    approval_wait: timedelta = timedelta(days=3)
+    payment_wait: timedelta = timedelta(days=7)
+    credit_days: int = 30
+    # None: rely on carrier webhooks only; otherwise poll the carrier's tracking this often.
+    carrier_poll: timedelta | None = None
+
+
+class OrderWorkflowInput(BaseModel):
+    order_id: str
+    customer_id: str
+    channel: str
+    total: Decimal
+    payment_method: PaymentMethod
+    created_by: str
+    timeouts: OrderTimeouts = Field(default_factory=OrderTimeouts)
+
+
+class ReviewOutcome(BaseModel):
+    decision: ReviewDecision
+    reasons: list[str]
+    levels: list[ApprovalLevel]
+
+
+class ReserveRequest(BaseModel):
+    order_id: str
+    on_success: OrderStatus
+
+
+class ReserveResult(BaseModel):
+    reserved: bool
+    shortages: dict[str, int] = Field(default_factory=dict)
+
+
+class StatusChange(BaseModel):
+    order_id: str
+    to: OrderStatus
+    reason: str
+    actor: str = "system"
+
+
+class CloseRequest(BaseModel):
+    """Ends an order that will not ship: stock released, payments refunded."""
+
+    order_id: str
+    to: OrderStatus
+    reason: str
+    actor: str = "system"
+
+
+class CloseResult(BaseModel):
+    refunded: Decimal
+    # Orders that were waiting for stock and got what this order released.
+    allocated_orders: list[str]
+
+
+class ApprovalDecisionInput(BaseModel):
+    level: ApprovalLevel
+    decision: Decision
+    decided_by: str
+    role: Role
+    comment: str = ""
+    decision_id: str = ""
+
+
+class ApprovalState(BaseModel):
+    status: OrderStatus
+    pending_levels: list[ApprovalLevel]
+    approved_levels: list[ApprovalLevel]
+    rejected: bool
+
+
+class PaymentInput(BaseModel):
+    reference: str
+    amount: Decimal
+    method: str
+    actor: str = "system"
+
+
+class PaymentRecord(BaseModel):
+    order_id: str
+    payment: PaymentInput
+
+
+class PaymentState(BaseModel):
+    status: OrderStatus
+    paid_total: Decimal
+    order_total: Decimal
+
+
+class ShipmentInfo(BaseModel):
+    carrier: str
+    service: str
+    tracking_number: str
+    invoice_number: str
+
+
+class ShipmentEventInput(BaseModel):
+    event: ShipmentEventKind
+    tracking_number: str
+    detail: str = ""
+    actor: str = "system"
+
+
+class ShipmentEventRecord(BaseModel):
+    order_id: str
+    event: ShipmentEventInput
+
+
+class ShipmentEventResult(BaseModel):
+    new: bool
+
+
+class CancelInput(BaseModel):
+    reason: str
+    actor: str
+
+
+class OrderState(BaseModel):
+    status: OrderStatus
+    pending_levels: list[ApprovalLevel]
+    paid_total: Decimal
+    tracking_number: str | None
+
+
+class DecisionRecord(BaseModel):
+    order_id: str
+    decision: ApprovalDecisionInput

@@ -1,0 +1,72 @@
+"""Order statuses and the transitions the process allows between them."""
+
+from enum import StrEnum
+
+
+class OrderStatus(StrEnum):
+    RECEIVED = "RECEIVED"
+    UNDER_REVIEW = "UNDER_REVIEW"
+    AWAITING_STOCK = "AWAITING_STOCK"
+    AWAITING_APPROVAL = "AWAITING_APPROVAL"
+    AWAITING_PAYMENT = "AWAITING_PAYMENT"
+    READY_TO_SHIP = "READY_TO_SHIP"
+    SHIPPED = "SHIPPED"
+    DELIVERED = "DELIVERED"
+    AWAITING_SETTLEMENT = "AWAITING_SETTLEMENT"
+    COMPLETED = "COMPLETED"
+    REJECTED = "REJECTED"
+    CANCELLED = "CANCELLED"
+
+
+S = OrderStatus
+
+ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    S.RECEIVED: frozenset({S.UNDER_REVIEW, S.CANCELLED}),
+    S.UNDER_REVIEW: frozenset(
+        {S.AWAITING_STOCK, S.AWAITING_APPROVAL, S.AWAITING_PAYMENT, S.READY_TO_SHIP}
+        | {S.REJECTED, S.CANCELLED}
+    ),
+    S.AWAITING_STOCK: frozenset(
+        {S.AWAITING_APPROVAL, S.AWAITING_PAYMENT, S.READY_TO_SHIP, S.CANCELLED}
+    ),
+    S.AWAITING_APPROVAL: frozenset({S.AWAITING_PAYMENT, S.READY_TO_SHIP, S.REJECTED, S.CANCELLED}),
+    S.AWAITING_PAYMENT: frozenset({S.READY_TO_SHIP, S.CANCELLED}),
+    S.READY_TO_SHIP: frozenset({S.SHIPPED, S.CANCELLED}),
+    S.SHIPPED: frozenset({S.DELIVERED}),
+    S.DELIVERED: frozenset({S.AWAITING_SETTLEMENT, S.COMPLETED}),
+    S.AWAITING_SETTLEMENT: frozenset({S.COMPLETED}),
+    S.COMPLETED: frozenset(),
+    S.REJECTED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+
+FINAL_STATUSES = frozenset({S.COMPLETED, S.REJECTED, S.CANCELLED})
+
+# Cancellation is allowed until the goods leave the warehouse.
+CANCELLABLE_STATUSES = frozenset(
+    {
+        S.RECEIVED,
+        S.UNDER_REVIEW,
+        S.AWAITING_STOCK,
+        S.AWAITING_APPROVAL,
+        S.AWAITING_PAYMENT,
+        S.READY_TO_SHIP,
+    }
+)
+
+# Statuses in which the order holds reserved stock.
+HOLDS_STOCK = frozenset({S.AWAITING_APPROVAL, S.AWAITING_PAYMENT, S.READY_TO_SHIP})
+
+
+def can_transition(current: OrderStatus, target: OrderStatus) -> bool:
+    """A status may move to itself (a retried step) or along an allowed edge."""
+    return current == target or target in ALLOWED_TRANSITIONS[current]
+
+
+def status_after_stock(approval_pending: bool, payment_due: bool) -> OrderStatus:
+    """Where an order goes once its stock is held: approvals first, then payment."""
+    if approval_pending:
+        return OrderStatus.AWAITING_APPROVAL
+    if payment_due:
+        return OrderStatus.AWAITING_PAYMENT
+    return OrderStatus.READY_TO_SHIP

@@ -1,0 +1,103 @@
+"""Composition root of the worker: settings -> engine -> activity objects -> Worker."""
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+from activities.adapters import (
+    CarrierAdapter,
+    PaymentGateway,
+    SimulatedCarrier,
+    SimulatedPaymentGateway,
+)
+from activities.approvals import ApprovalActivities
+from activities.inventory import InventoryActivities
+from activities.orders import OrderActivities
+from activities.review import ReviewActivities
+from activities.settlement import SettlementActivities
+from activities.shipping import ShippingActivities
+from config import Settings, get_settings
+from db.engine import SessionFactory, make_engine, make_sessions
+from workflows.order import OrderWorkflow
+
+MAX_CACHED_WORKFLOWS = 10_000  # above the orders in flight, or throughput halves
+
+
+def activity_functions(
+    sessions: SessionFactory,
+    settings: Settings,
+    carrier: CarrierAdapter | None = None,
+    gateway: PaymentGateway | None = None,
+) -> Sequence[Any]:
+    carrier = carrier or SimulatedCarrier(settings.process.carrier_step_seconds)
+    gateway = gateway or SimulatedPaymentGateway()
+    review = ReviewActivities(sessions)
+    inventory = InventoryActivities(sessions)
+    orders = OrderActivities(sessions, gateway)
+    approvals = ApprovalActivities(sessions)
+    settlement = SettlementActivities(sessions)
+    shipping = ShippingActivities(
+        sessions, carrier, settings.process.home_country, settings.process.credit_days
+    )
+    return [
+        review.review_order,
+        inventory.reserve_stock,
+        orders.change_status,
+        orders.close_order,
+        approvals.record_decision,
+        settlement.record_payment,
+        settlement.mark_overdue,
+        shipping.ship_order,
+        shipping.record_shipment_event,
+        shipping.poll_carrier,
+    ]
+
+
+def build_worker(
+    client: Client, sessions: SessionFactory, settings: Settings, task_queue: str
+) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[OrderWorkflow],
+        activities=activity_functions(sessions, settings),
+        max_cached_workflows=MAX_CACHED_WORKFLOWS,
+        activity_executor=ThreadPoolExecutor(4),
+    )
+
+
+async def connect_temporal(settings: Settings, address: str) -> Client:
+    return await Client.connect(
+        address, namespace=settings.temporal.namespace, data_converter=pydantic_data_converter
+    )
+
+
+async def run_worker(settings: Settings, database_url: str, temporal_address: str) -> None:
+    engine = make_engine(database_url, settings.database.pool_size)
+    client = await connect_temporal(settings, temporal_address)
+    try:
+        worker = build_worker(client, make_sessions(engine), settings, settings.temporal.task_queue)
+        await worker.run()
+    finally:
+        await engine.dispose()
+
+
+def main() -> None:
+    """Run a worker against external services (DATABASE_URL and TEMPORAL_ADDRESS)."""
+    logging.basicConfig(level=logging.INFO)
+    settings = get_settings()
+    if not settings.database.url or not settings.temporal.address:
+        raise SystemExit(
+            "set DATABASE_URL and TEMPORAL_ADDRESS, or use `make run` for a local stack"
+        )
+    asyncio.run(run_worker(settings, settings.database.url, settings.temporal.address))
+
+
+if __name__ == "__main__":
+    main()

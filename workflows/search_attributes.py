@@ -1,0 +1,19 @@
+"""Custom search attributes the Temporal UI filters orders by; registered at server start."""
+
+from temporalio.common import SearchAttributeKey
+
+ORDER_STATUS = SearchAttributeKey.for_keyword("OrderStatus")
+CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
+CHANNEL = SearchAttributeKey.for_keyword("Channel")
+ORDER_TOTAL = SearchAttributeKey.for_float("OrderTotal")
+
+ALL = (ORDER_STATUS, CUSTOMER_ID, CHANNEL, ORDER_TOTAL)
+
+
+def cli_flags() -> list[str]:
+    """`--search-attribute Name=Type` flags for `temporal server start-dev`."""
+    flags: list[str] = []
+    for key in ALL:
+        kind = "Double" if key is ORDER_TOTAL else "Keyword"
+        flags += ["--search-attribute", f"{key.name}={kind}"]
+    return flags
