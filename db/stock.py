@@ -6,7 +6,7 @@ order everywhere, so concurrent reservations, receipts and releases serialise wi
 
 from collections import defaultdict
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -159,15 +159,16 @@ async def allocate_waiting(session: AsyncSession, skus: list[str]) -> list[str]:
     waits = list(
         await session.scalars(
             select(StockWait)
-            .join(OrderLine, OrderLine.order_id == StockWait.order_id)
-            .where(StockWait.status == WAITING, OrderLine.sku.in_(skus))
+            .where(
+                StockWait.status == WAITING,
+                exists().where(OrderLine.order_id == StockWait.order_id, OrderLine.sku.in_(skus)),
+            )
             .order_by(StockWait.id)
-            .distinct()
-            .with_for_update(of=StockWait)
+            .with_for_update()
         )
     )
     served: list[str] = []
-    for wait in sorted(waits, key=lambda w: w.id):
+    for wait in waits:
         if await try_reserve(session, wait.order_id):
             continue
         wait.status = ALLOCATED

@@ -46,7 +46,7 @@ async def pending_approvals(
             created_by=o.created_by,
             requested_at=a.requested_at,
         )
-        for a, o in rows.tuples()
+        for a, o in rows
     ]
 
 
@@ -62,16 +62,15 @@ async def decide(
     order = await load_order(session, order_id)
     if order.created_by == user.username:
         raise Forbidden("nobody approves an order they created")
-    pending = set(
-        await session.scalars(
-            select(Approval.level).where(
-                Approval.order_id == order_id, Approval.status == "pending"
-            )
-        )
+    rows = await session.execute(
+        select(Approval.level, Approval.status).where(Approval.order_id == order_id)
     )
+    statuses: dict[str, str] = {level: status for level, status in rows}
     # A user's own level first (a manager decides the manager level before a supervisor's).
     mine = sorted(levels_decidable_by(user.role), key=lambda lv: lv.value != user.role.value)
-    level = next((lv for lv in mine if lv in pending), None)
+    if statuses and not any(lv in statuses for lv in mine):
+        raise Forbidden(f"role {user.role} may not decide {', '.join(sorted(statuses))}")
+    level = next((lv for lv in mine if statuses.get(lv) == "pending"), None)
     if level is None:
         raise NotAllowedNow(f"order {order_id} has no pending decision for role {user.role}")
     decision = ApprovalDecisionInput(

@@ -1,0 +1,112 @@
+"""Reference data every install needs, and an idempotent demo catalogue for `make run`."""
+
+from decimal import Decimal
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.engine import SessionFactory
+from db.models import Customer, Product, Stock, User, Warehouse
+from domain.roles import Role
+
+WAREHOUSES = {"WH1": "Main warehouse", "WH2": "Overflow warehouse"}
+
+SEED_USERS: dict[str, Role] = {
+    "admin": Role.ADMIN,
+    "sales1": Role.SALES,
+    "sales2": Role.SALES,
+    "supervisor": Role.SALES_SUPERVISOR,
+    "manager": Role.MANAGER,
+    "finance": Role.FINANCE,
+    "warehouse": Role.WAREHOUSE,
+    "service": Role.CUSTOMER_SERVICE,
+    "shop": Role.UPSTREAM,
+}
+
+DEMO_PRODUCTS = [
+    ("CHAIR-01", "Office chair", Decimal("149.00"), Decimal("12.5")),
+    ("DESK-01", "Standing desk", Decimal("499.00"), Decimal("38.0")),
+    ("LAMP-01", "Desk lamp", Decimal("39.90"), Decimal("1.2")),
+    ("MONITOR-27", "27-inch monitor", Decimal("289.00"), Decimal("6.4")),
+]
+DEMO_STOCK = {"CHAIR-01": (40, 10), "DESK-01": (5, 5), "LAMP-01": (100, 0), "MONITOR-27": (20, 0)}
+DEMO_CUSTOMERS = [
+    (
+        "c0ffee00-0000-4000-8000-000000000001",
+        "Acme GmbH",
+        "buyer@acme.example",
+        "+49 30 1234567",
+        "Hauptstr. 1",
+        "Berlin",
+        "10115",
+        "DE",
+        Decimal("20000"),
+        "standard",
+    ),
+    (
+        "c0ffee00-0000-4000-8000-000000000002",
+        "Globex BV",
+        "orders@globex.example",
+        "+31 20 555 0100",
+        "Damrak 5",
+        "Amsterdam",
+        "1012 LG",
+        "NL",
+        Decimal("5000"),
+        "vip",
+    ),
+]
+
+
+async def seed_reference(session: AsyncSession) -> None:
+    for code, name in WAREHOUSES.items():
+        await session.execute(
+            insert(Warehouse).values(code=code, name=name).on_conflict_do_nothing()
+        )
+    for username, role in SEED_USERS.items():
+        await session.execute(
+            insert(User)
+            .values(username=username, role=role, display_name=username.title())
+            .on_conflict_do_nothing()
+        )
+
+
+async def seed_demo(session: AsyncSession) -> None:
+    for sku, name, price, weight in DEMO_PRODUCTS:
+        await session.execute(
+            insert(Product)
+            .values(sku=sku, name=name, unit_price=price, weight_kg=weight)
+            .on_conflict_do_nothing()
+        )
+    for sku, (wh1, wh2) in DEMO_STOCK.items():
+        for warehouse, qty in (("WH1", wh1), ("WH2", wh2)):
+            await session.execute(
+                insert(Stock)
+                .values(sku=sku, warehouse=warehouse, on_hand=qty, reserved=0)
+                .on_conflict_do_nothing()
+            )
+    for cid, name, email, phone, line1, city, postal, country, limit, tier in DEMO_CUSTOMERS:
+        await session.execute(
+            insert(Customer)
+            .values(
+                id=cid,
+                name=name,
+                email=email,
+                phone=phone,
+                line1=line1,
+                city=city,
+                postal_code=postal,
+                country=country,
+                credit_limit=limit,
+                tier=tier,
+                on_credit_hold=False,
+            )
+            .on_conflict_do_nothing()
+        )
+
+
+async def seed_all(sessions: SessionFactory, demo: bool = True) -> None:
+    async with sessions.begin() as session:
+        await seed_reference(session)
+        if demo:
+            await seed_demo(session)

@@ -1,0 +1,168 @@
+"""An order desk for tests: the real API (in process), a real worker, helpers to make data."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from api.auth import issue_token
+from config import Settings
+from db.engine import SessionFactory
+from stack.seed import SEED_USERS, seed_all
+from tests.conftest import fresh_task_queue, test_settings
+from worker import build_worker
+from workflows.order import workflow_id
+
+
+async def eventually(
+    check: Callable[[], Awaitable[Any]], timeout: float = 20.0, interval: float = 0.05
+) -> Any:
+    """Poll until check() returns something truthy (and does not raise)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    last: Any = None
+    while True:
+        try:
+            last = await check()
+            if last:
+                return last
+        except AssertionError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s; last value: {last!r}")
+        await asyncio.sleep(interval)
+
+
+@dataclass
+class Desk:
+    env: WorkflowEnvironment
+    http: httpx.AsyncClient
+    settings: Settings
+    sessions: SessionFactory
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def auth(self, user: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[user]}"}
+
+    async def call(self, user: str, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        headers = {**self.auth(user), **kwargs.pop("headers", {})}
+        return await self.http.request(method, url, headers=headers, **kwargs)
+
+    async def ok(self, user: str, method: str, url: str, **kwargs: Any) -> Any:
+        response = await self.call(user, method, url, **kwargs)
+        assert response.status_code < 300, (response.status_code, response.text)
+        return response.json()
+
+    async def product(self, price: str = "100.00", stock: int = 10, weight: str = "1.0") -> str:
+        sku = f"SKU-{uuid.uuid4().hex[:10]}"
+        await self.ok(
+            "admin",
+            "POST",
+            "/products",
+            json={"sku": sku, "name": "Test item", "unit_price": price, "weight_kg": weight},
+        )
+        if stock:
+            await self.receive(sku, stock)
+        return sku
+
+    async def receive(self, sku: str, quantity: int, warehouse: str = "WH1") -> Any:
+        return await self.ok(
+            "warehouse",
+            "POST",
+            "/inventory/receipts",
+            json={"sku": sku, "warehouse": warehouse, "quantity": quantity},
+        )
+
+    async def customer(self, credit_limit: str = "50000", tier: str = "standard") -> str:
+        body = await self.ok("sales1", "POST", "/customers", json=new_customer(credit_limit, tier))
+        return str(body["id"])
+
+    async def order(
+        self,
+        sku: str,
+        quantity: int = 1,
+        payment: str = "prepaid",
+        user: str = "shop",
+        customer_id: str | None = None,
+        **line: Any,
+    ) -> str:
+        customer_id = customer_id or await self.customer()
+        body = await self.ok(
+            user, "POST", "/orders", json=order_body(customer_id, sku, quantity, payment, **line)
+        )
+        return str(body["order_id"])
+
+    async def get(self, order_id: str) -> Any:
+        return await self.ok("admin", "GET", f"/orders/{order_id}")
+
+    async def status_is(self, order_id: str, status: str, timeout: float = 20.0) -> Any:
+        async def check() -> Any:
+            order = await self.get(order_id)
+            return order if order["status"] == status else None
+
+        return await eventually(check, timeout=timeout)
+
+    def handle(self, order_id: str) -> WorkflowHandle[Any, Any]:
+        return self.env.client.get_workflow_handle(workflow_id(order_id))
+
+    async def history(self, order_id: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = await self.ok("admin", "GET", f"/orders/{order_id}/history")
+        return result
+
+    async def available(self, sku: str) -> int:
+        return int((await self.ok("admin", "GET", f"/inventory/{sku}"))["available"])
+
+
+def new_customer(credit_limit: str = "50000", tier: str = "standard") -> dict[str, Any]:
+    return {
+        "name": "Test Kunde GmbH",
+        "email": "buyer@kunde.example",
+        "phone": "+49 30 901820",
+        "address": {
+            "line1": "Alexanderplatz 1",
+            "city": "Berlin",
+            "postal_code": "10178",
+            "country": "DE",
+        },
+        "credit_limit": credit_limit,
+        "tier": tier,
+    }
+
+
+def order_body(
+    customer_id: str, sku: str, quantity: int = 1, payment: str = "prepaid", **line: Any
+) -> dict[str, Any]:
+    return {
+        "channel": "web",
+        "customer": {"id": customer_id},
+        "lines": [{"sku": sku, "quantity": quantity, **line}],
+        "shipping": {"method": "standard"},
+        "payment": {"method": payment},
+    }
+
+
+@asynccontextmanager
+async def open_desk(
+    env: WorkflowEnvironment, sessions: SessionFactory, **process: Any
+) -> AsyncIterator[Desk]:
+    """A worker on a fresh task queue and an API client bound to the same client and database."""
+    settings = test_settings(fresh_task_queue(), **process)
+    await seed_all(sessions, demo=False)
+    app = create_app(settings, sessions=sessions, temporal=env.client)
+    worker = build_worker(env.client, sessions, settings, settings.temporal.task_queue)
+    transport = httpx.ASGITransport(app=app)
+    async with worker, httpx.AsyncClient(transport=transport, base_url="http://desk") as http:
+        desk = Desk(env=env, http=http, settings=settings, sessions=sessions)
+        desk.tokens = {u: issue_token(settings.auth, u, r) for u, r in SEED_USERS.items()}
+        yield desk
+
+
+MONEY = Decimal
