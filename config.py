@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ORDERFLOW_")
     mode: Literal["development", "production"] = "development"
     data_dir: str = ".data"
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    # Ports of the local dev server that `make run` starts when TEMPORAL_ADDRESS is unset.
+    dev_temporal_port: int = 7233
+    dev_ui_port: int = 8233
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     temporal: TemporalSettings = Field(default_factory=TemporalSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)

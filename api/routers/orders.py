@@ -45,24 +45,22 @@ async def create_order(
     idempotency_key: IdempotencyKey = None,
 ) -> OrderCreated:
     """Take an order; a retry with the same key or external_ref returns the same order (200)."""
-    order = await find_existing(session, idempotency_key, body)
-    if order is None:
-        try:
-            async with session.begin():
-                order = await record_order(
-                    session,
-                    body,
-                    user,
-                    idempotency_key,
-                    settings.process.currency,
-                    settings.process.tax_rate_pct,
-                )
-        except IntegrityError:
-            # A concurrent retry of the same request won the unique key: answer with its order.
+    settings_p = settings.process
+    try:
+        async with session.begin():
             order = await find_existing(session, idempotency_key, body)
             if order is None:
-                raise
-    else:
+                order = await record_order(
+                    session, body, user, idempotency_key, settings_p.currency,
+                    settings_p.tax_rate_pct,
+                )
+            else:
+                response.status_code = 200
+    except IntegrityError:
+        # A concurrent retry of the same request won the unique key: answer with its order.
+        order = await find_existing(session, idempotency_key, body)
+        if order is None:
+            raise
         response.status_code = 200
     # Also on a retry: if the first attempt died before starting it, this starts it now.
     await start_order_workflow(temporal, settings, order)
