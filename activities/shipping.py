@@ -10,6 +10,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.adapters import CarrierAdapter, ParcelRequest
+from activities.settlement import paid_total
 from db import stock
 from db.engine import SessionFactory
 from db.models import INVOICE_NUMBER_SEQUENCE, Invoice, Order, OrderLine, Product, Shipment
@@ -108,7 +109,7 @@ class ShippingActivities:
             discount=order.discount,
             tax=order.tax,
             total=order.total,
-            status="issued",
+            status="paid" if await paid_total(session, order.id) >= order.total else "issued",
         )
         session.add(invoice)
         await session.flush()

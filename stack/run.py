@@ -51,7 +51,9 @@ class LocalStack:
             return self.settings.temporal.address
         s = self.settings
         self.temporal = temporal_dev.start_dev_server(
-            self.data / "temporal.db", s.dev_temporal_port, s.dev_ui_port,
+            self.data / "temporal.db",
+            s.dev_temporal_port,
+            s.dev_ui_port,
             self.data / "temporal.log",
         )
         await temporal_dev.wait_for_port(s.dev_temporal_port, self.temporal)

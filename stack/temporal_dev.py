@@ -12,15 +12,24 @@ from workflows.search_attributes import cli_flags
 SQLITE_PRAGMAS = ["--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=1"]
 
 
-def start_dev_server(db_file: Path, port: int, ui_port: int, log_file: Path) -> subprocess.Popen[bytes]:
+def start_dev_server(
+    db_file: Path, port: int, ui_port: int, log_file: Path
+) -> subprocess.Popen[bytes]:
     db_file.parent.mkdir(parents=True, exist_ok=True)
     args = [
-        str(temporal_cli()), "server", "start-dev",
-        "--db-filename", str(db_file),
-        "--ip", "127.0.0.1",
-        "--port", str(port),
-        "--ui-port", str(ui_port),
-        "--log-level", "warn",
+        str(temporal_cli()),
+        "server",
+        "start-dev",
+        "--db-filename",
+        str(db_file),
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--ui-port",
+        str(ui_port),
+        "--log-level",
+        "warn",
         *SQLITE_PRAGMAS,
         *cli_flags(),
     ]

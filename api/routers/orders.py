@@ -51,7 +51,11 @@ async def create_order(
             order = await find_existing(session, idempotency_key, body)
             if order is None:
                 order = await record_order(
-                    session, body, user, idempotency_key, settings_p.currency,
+                    session,
+                    body,
+                    user,
+                    idempotency_key,
+                    settings_p.currency,
                     settings_p.tax_rate_pct,
                 )
             else:
