@@ -33,10 +33,12 @@ class PricedLine:
     @property
     def reduction_pct(self) -> Decimal:
         """How far below the catalogue this line sells, override and discount together."""
+        # From the unit prices, not the rounded line amounts: a 10 % discount on 3 x 19.99
+        # must read as 10 %, not as the 10.01 % that cent rounding of the line would suggest.
         if self.catalogue_price == 0:
             return ZERO
-        list_value = self.catalogue_price * self.quantity
-        return to_money((list_value - self.net) / list_value * HUNDRED)
+        kept = self.unit_price / self.catalogue_price * (HUNDRED - self.discount_pct) / HUNDRED
+        return to_money((1 - kept) * HUNDRED)
 
 
 @dataclass(frozen=True)

@@ -79,20 +79,22 @@ class LocalStack:
         server = uvicorn.Server(
             uvicorn.Config(app, host=s.api_host, port=s.api_port, log_level="warning")
         )
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         worker_task = asyncio.create_task(worker.run())
         api_task = asyncio.create_task(server.serve())
-        while not server.started:
+        while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
             await asyncio.sleep(0.05)
         self.announce()
-        await stop.wait()
+        # uvicorn catches Ctrl-C itself while it serves; either way the API stops first.
+        stop_task = asyncio.create_task(stop.wait())
+        await asyncio.wait([api_task, stop_task], return_when=asyncio.FIRST_COMPLETED)
         log.info("stopping")
         server.should_exit = True
         await api_task
+        stop_task.cancel()
         await worker.shutdown()
         with contextlib.suppress(asyncio.CancelledError):
             await worker_task

@@ -58,9 +58,13 @@ def sessions(engine: AsyncEngine) -> SessionFactory:
     return make_sessions(engine)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
-    """The time-skipping test server: hours and days of timers pass in milliseconds."""
+    """The time-skipping test server: hours and days of timers pass in milliseconds.
+
+    One per test: skipping time is global to a server, and a test must not inherit another's
+    clock or leftovers (seen: a skip stalled after an earlier module's tests on a shared one).
+    """
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(temporal_test_server()),
         data_converter=pydantic_data_converter,

@@ -1,6 +1,7 @@
 """An order desk for tests: the real API (in process), a real worker, helpers to make data."""
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -9,13 +10,16 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+from sqlalchemy import func, select
 from temporalio.client import WorkflowHandle
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.auth import issue_token
 from config import Settings
 from db.engine import SessionFactory
+from db.models import Order
 from stack.seed import SEED_USERS, seed_all
 from tests.conftest import fresh_task_queue, test_settings
 from worker import build_worker
@@ -162,7 +166,22 @@ async def open_desk(
     async with worker, httpx.AsyncClient(transport=transport, base_url="http://desk") as http:
         desk = Desk(env=env, http=http, settings=settings, sessions=sessions)
         desk.tokens = {u: issue_token(settings.auth, u, r) for u, r in SEED_USERS.items()}
-        yield desk
+        async with sessions() as session:
+            started_at = await session.scalar(select(func.now()))
+        try:
+            yield desk
+        finally:
+            await end_orders_since(env, sessions, started_at)
+
+
+async def end_orders_since(env: WorkflowEnvironment, sessions: SessionFactory, since: Any) -> None:
+    """Terminate the workflows a test left running: on the time-skipping server a waiting
+    workflow whose worker is gone would hold back every later test's skip in time."""
+    async with sessions() as session:
+        order_ids = list(await session.scalars(select(Order.id).where(Order.created_at >= since)))
+    for order_id in order_ids:
+        with contextlib.suppress(RPCError):
+            await env.client.get_workflow_handle(workflow_id(order_id)).terminate("test finished")
 
 
 MONEY = Decimal

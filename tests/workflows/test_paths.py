@@ -30,12 +30,13 @@ async def deliver(desk: Desk, order_id: str) -> dict[str, str]:
         f"/orders/{order_id}/shipment-events",
         json={"event": "picked_up", "tracking_number": tracking},
     )
-    return await desk.ok(
+    delivered: dict[str, str] = await desk.ok(
         "warehouse",
         "POST",
         f"/orders/{order_id}/shipment-events",
         json={"event": "delivered", "tracking_number": tracking},
     )
+    return delivered
 
 
 async def test_prepaid_order_waits_for_payment_then_ships_and_completes(desk: Desk) -> None:

@@ -1,0 +1,32 @@
+"""Settings: production refuses development secrets; auth tokens verify every claim."""
+
+import pytest
+from pydantic import ValidationError
+
+from api.auth import issue_token, verify_token
+from config import AuthSettings, Settings
+from domain.roles import Role
+
+
+def test_production_refuses_the_development_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ORDERFLOW_MODE", "production")
+    with pytest.raises(ValidationError, match="AUTH_JWT_SECRET"):
+        Settings()
+    monkeypatch.setenv("AUTH_JWT_SECRET", "a-real-secret-from-the-vault-0123456789")
+    assert Settings().mode == "production"
+
+
+def test_nested_settings_read_their_own_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://u@db/orders")
+    monkeypatch.setenv("TEMPORAL_ADDRESS", "temporal:7233")
+    monkeypatch.setenv("ORDERFLOW_APPROVAL_WAIT", "PT2H")
+    settings = Settings()
+    assert settings.database.url == "postgresql+asyncpg://u@db/orders"
+    assert settings.temporal.address == "temporal:7233"
+    assert settings.process.timeouts().approval_wait.total_seconds() == 7200
+
+
+def test_token_round_trip_carries_user_and_role() -> None:
+    auth = AuthSettings()
+    principal = verify_token(auth, issue_token(auth, "finance", Role.FINANCE))
+    assert (principal.username, principal.role) == ("finance", Role.FINANCE)
