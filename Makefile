@@ -32,3 +32,7 @@ unit: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache
+
+# Record new workflow histories for the replay test (after a deliberate, versioned change).
+record-histories: $(STAMP)
+	RECORD_HISTORIES=1 $(BIN)/pytest -q tests/workflows/test_replay.py -k "record_history"

@@ -43,6 +43,7 @@ class ProcessSettings(BaseSettings):
     tax_rate_pct: Decimal = Decimal("19")
     home_country: str = "DE"
     backorder_wait: timedelta = timedelta(days=14)
+    stock_recheck: timedelta = timedelta(hours=1)
     approval_wait: timedelta = timedelta(days=3)
     payment_wait: timedelta = timedelta(days=7)
     credit_days: int = 30
@@ -55,6 +56,7 @@ class ProcessSettings(BaseSettings):
         poll = timedelta(seconds=self.carrier_poll_seconds) if self.carrier_poll_seconds else None
         return OrderTimeouts(
             backorder_wait=self.backorder_wait,
+            stock_recheck=self.stock_recheck,
             approval_wait=self.approval_wait,
             payment_wait=self.payment_wait,
             credit_days=self.credit_days,

@@ -1,0 +1,124 @@
+"""Recorded histories of released OrderWorkflow runs must replay on the current code, so a
+change that would break running orders fails CI. New histories: `make record-histories`."""
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from temporalio import workflow
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
+
+from db.engine import SessionFactory
+from domain.messages import OrderState, OrderWorkflowInput
+from tests.harness import Desk, open_desk
+from tests.workflows.test_paths import deliver
+from workflows.order import OrderWorkflow
+
+HISTORIES = Path(__file__).resolve().parent.parent / "histories"
+
+
+def recorded() -> list[WorkflowHistory]:
+    return [
+        WorkflowHistory.from_json(path.stem, path.read_text())
+        for path in sorted(HISTORIES.glob("*.json"))
+    ]
+
+
+async def test_recorded_histories_replay_on_current_code() -> None:
+    histories = recorded()
+    assert len(histories) >= 4
+    replayer = Replayer(workflows=[OrderWorkflow], data_converter=pydantic_data_converter)
+    for history in histories:
+        await replayer.replay_workflow(history)
+
+
+@workflow.defn(name="OrderWorkflow", sandboxed=False)
+class ReorderedOrderWorkflow:
+    """A careless change: skips review. Replaying released histories must catch it."""
+
+    @workflow.run
+    async def run(self, order: OrderWorkflowInput) -> OrderState:
+        await workflow.sleep(timedelta(seconds=1))
+        raise AssertionError("unreachable in replay")
+
+
+async def test_an_incompatible_change_fails_replay() -> None:
+    replayer = Replayer(workflows=[ReorderedOrderWorkflow], data_converter=pydantic_data_converter)
+    result = await replayer.replay_workflow(recorded()[0], raise_on_replay_failure=False)
+    assert result.replay_failure is not None
+
+
+async def _prepaid(desk: Desk) -> str:
+    sku = await desk.product(price="100.00", stock=3)
+    order_id = await desk.order(sku, payment="prepaid")
+    await desk.status_is(order_id, "AWAITING_PAYMENT")
+    await desk.ok("finance", "POST", f"/orders/{order_id}/payments",
+                  json={"reference": f"rec-{order_id}", "amount": "119.00", "method": "card"})
+    await deliver(desk, order_id)
+    return order_id
+
+
+async def _rejected(desk: Desk) -> str:
+    sku = await desk.product(price="100.00", stock=3)
+    order_id = await desk.order(sku, payment="cod", discount_pct="20")
+    await desk.status_is(order_id, "AWAITING_APPROVAL")
+    await desk.ok("supervisor", "POST", f"/orders/{order_id}/approvals",
+                  json={"decision": "reject", "comment": "no"})
+    return order_id
+
+
+async def _backorder_cancelled(desk: Desk) -> str:
+    sku = await desk.product(price="10.00", stock=0)
+    order_id = await desk.order(sku, payment="cod", user="sales1")
+    await desk.status_is(order_id, "AWAITING_STOCK")
+    await asyncio.sleep(1.5)  # a few stock rechecks (every 0.3 s here) go by
+    await desk.ok("sales1", "POST", f"/orders/{order_id}/cancel", json={"reason": "recorded"})
+    return order_id
+
+
+async def _credit_overdue(desk: Desk) -> str:
+    sku = await desk.product(price="100.00", stock=3)
+    order_id = await desk.order(sku, payment="credit")
+    await deliver(desk, order_id)
+    await desk.status_is(order_id, "AWAITING_SETTLEMENT")
+    await desk.env.sleep(timedelta(days=31))
+    await desk.ok("finance", "POST", f"/orders/{order_id}/payments",
+                  json={"reference": f"rec-{order_id}", "amount": "119.00", "method": "transfer"})
+    return order_id
+
+
+# Recorded on the dev server (as in production), but for the one that needs days to pass.
+ON_DEV_SERVER: dict[str, Callable[[Desk], Awaitable[str]]] = {
+    "prepaid": _prepaid,
+    "rejected": _rejected,
+    "backorder-cancelled": _backorder_cancelled,
+}
+recording = pytest.mark.skipif(
+    not os.environ.get("RECORD_HISTORIES"), reason="records on demand only"
+)
+
+
+async def _record(env: WorkflowEnvironment, sessions: SessionFactory, name: str,
+                  scenario: Callable[[Desk], Awaitable[str]]) -> None:
+    async with open_desk(env, sessions, stock_recheck=timedelta(seconds=0.3)) as desk:
+        order_id = await scenario(desk)
+        await desk.handle(order_id).result()
+        history = await desk.handle(order_id).fetch_history()
+        (HISTORIES / f"order-{name}.json").write_text(history.to_json())
+
+
+@recording
+@pytest.mark.parametrize("name", list(ON_DEV_SERVER))
+async def test_record_history(dev_env: WorkflowEnvironment, sessions: SessionFactory, name: str) -> None:
+    await _record(dev_env, sessions, name, ON_DEV_SERVER[name])
+
+
+@recording
+async def test_record_history_over_days(time_env: WorkflowEnvironment, sessions: SessionFactory) -> None:
+    await _record(time_env, sessions, "credit-overdue", _credit_overdue)
