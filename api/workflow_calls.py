@@ -9,7 +9,7 @@ from temporalio.common import (
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import DependencyDown, Forbidden, NotAllowedNow
@@ -50,9 +50,9 @@ async def start_order_workflow(client: Client, settings: Settings, order: Order)
                 ]
             ),
         )
+    except WorkflowAlreadyStartedError:
+        return  # it ran to its end earlier: a retry starts nothing
     except RPCError as exc:
-        if exc.status == RPCStatusCode.ALREADY_EXISTS:
-            return  # finished earlier: nothing to start
         raise DependencyDown(f"workflow service unavailable: {exc.message}") from exc
 
 

@@ -15,6 +15,7 @@ def main(argv: list[str] | None = None) -> None:
     token.add_argument("username", choices=sorted(SEED_USERS))
     commands.add_parser("run", help="start the whole local stack (what `make run` does)")
     commands.add_parser("worker", help="run a worker against DATABASE_URL and TEMPORAL_ADDRESS")
+    commands.add_parser("migrate", help="apply migrations and reference data to DATABASE_URL")
     args = parser.parse_args(argv)
     if args.command == "token":
         print(issue_token(get_settings().auth, args.username, SEED_USERS[args.username]))
@@ -22,6 +23,10 @@ def main(argv: list[str] | None = None) -> None:
         from stack.run import main as run
 
         run()
+    elif args.command == "migrate":
+        from stack.migrate import main as migrate
+
+        migrate()
     elif args.command == "worker":
         from worker import main as worker
 

@@ -58,8 +58,12 @@ async def _prepaid(desk: Desk) -> str:
     sku = await desk.product(price="100.00", stock=3)
     order_id = await desk.order(sku, payment="prepaid")
     await desk.status_is(order_id, "AWAITING_PAYMENT")
-    await desk.ok("finance", "POST", f"/orders/{order_id}/payments",
-                  json={"reference": f"rec-{order_id}", "amount": "119.00", "method": "card"})
+    await desk.ok(
+        "finance",
+        "POST",
+        f"/orders/{order_id}/payments",
+        json={"reference": f"rec-{order_id}", "amount": "119.00", "method": "card"},
+    )
     await deliver(desk, order_id)
     return order_id
 
@@ -68,8 +72,12 @@ async def _rejected(desk: Desk) -> str:
     sku = await desk.product(price="100.00", stock=3)
     order_id = await desk.order(sku, payment="cod", discount_pct="20")
     await desk.status_is(order_id, "AWAITING_APPROVAL")
-    await desk.ok("supervisor", "POST", f"/orders/{order_id}/approvals",
-                  json={"decision": "reject", "comment": "no"})
+    await desk.ok(
+        "supervisor",
+        "POST",
+        f"/orders/{order_id}/approvals",
+        json={"decision": "reject", "comment": "no"},
+    )
     return order_id
 
 
@@ -88,8 +96,12 @@ async def _credit_overdue(desk: Desk) -> str:
     await deliver(desk, order_id)
     await desk.status_is(order_id, "AWAITING_SETTLEMENT")
     await desk.env.sleep(timedelta(days=31))
-    await desk.ok("finance", "POST", f"/orders/{order_id}/payments",
-                  json={"reference": f"rec-{order_id}", "amount": "119.00", "method": "transfer"})
+    await desk.ok(
+        "finance",
+        "POST",
+        f"/orders/{order_id}/payments",
+        json={"reference": f"rec-{order_id}", "amount": "119.00", "method": "transfer"},
+    )
     return order_id
 
 
@@ -104,8 +116,12 @@ recording = pytest.mark.skipif(
 )
 
 
-async def _record(env: WorkflowEnvironment, sessions: SessionFactory, name: str,
-                  scenario: Callable[[Desk], Awaitable[str]]) -> None:
+async def _record(
+    env: WorkflowEnvironment,
+    sessions: SessionFactory,
+    name: str,
+    scenario: Callable[[Desk], Awaitable[str]],
+) -> None:
     async with open_desk(env, sessions, stock_recheck=timedelta(seconds=0.3)) as desk:
         order_id = await scenario(desk)
         await desk.handle(order_id).result()
@@ -115,10 +131,14 @@ async def _record(env: WorkflowEnvironment, sessions: SessionFactory, name: str,
 
 @recording
 @pytest.mark.parametrize("name", list(ON_DEV_SERVER))
-async def test_record_history(dev_env: WorkflowEnvironment, sessions: SessionFactory, name: str) -> None:
+async def test_record_history(
+    dev_env: WorkflowEnvironment, sessions: SessionFactory, name: str
+) -> None:
     await _record(dev_env, sessions, name, ON_DEV_SERVER[name])
 
 
 @recording
-async def test_record_history_over_days(time_env: WorkflowEnvironment, sessions: SessionFactory) -> None:
+async def test_record_history_over_days(
+    time_env: WorkflowEnvironment, sessions: SessionFactory
+) -> None:
     await _record(time_env, sessions, "credit-overdue", _credit_overdue)
