@@ -4,6 +4,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 
 class ApiError(Exception):
@@ -62,5 +63,12 @@ async def _handle(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(_body(exc), status_code=exc.status_code, headers=headers)
 
 
+async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": "the database is unavailable"}, status_code=503)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _handle)
+    # A lost or refused database connection is the service's problem, not the client's.
+    for error in (OperationalError, InterfaceError, OSError):
+        app.add_exception_handler(error, _database_down)

@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 from sqlalchemy import text
+from temporalio.service import RPCError
 
 from api.deps import SessionDep, TemporalDep
 from api.errors import DependencyDown
@@ -22,6 +23,10 @@ async def readyz(session: SessionDep, temporal: TemporalDep) -> dict[str, str]:
         await session.execute(text("SELECT 1"))
     except Exception as exc:
         raise DependencyDown(f"database: {exc}") from exc
-    if not await temporal.service_client.check_health():
+    try:
+        serving = await temporal.service_client.check_health()
+    except RPCError as exc:
+        raise DependencyDown(f"temporal: {exc.message}") from exc
+    if not serving:
         raise DependencyDown("temporal is not serving")
     return {"status": "ready"}

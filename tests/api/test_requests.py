@@ -244,3 +244,25 @@ async def test_shipment_event_for_an_order_not_shipped_is_409(desk: Desk) -> Non
         json={"reference": "late", "amount": "1.00", "method": "card"},
     )
     assert late.status_code == 409
+
+
+async def test_a_database_that_is_down_answers_503(
+    time_env: WorkflowEnvironment, tmp_path: Any
+) -> None:
+    import httpx
+
+    from api.app import create_app
+    from db.engine import make_engine, make_sessions
+    from tests.conftest import fresh_task_queue, test_settings
+
+    engine = make_engine(f"postgresql+asyncpg://nobody@/nowhere?host={tmp_path}", pool_size=1)
+    app = create_app(test_settings(fresh_task_queue()), make_sessions(engine), time_env.client)
+    token = issue_token(AuthSettings(), "admin", Role.ADMIN)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as http:
+        assert (await http.get("/readyz")).status_code == 503
+        response = await http.get("/orders", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 503
+        assert response.json() == {"detail": "the database is unavailable"}
+    await engine.dispose()

@@ -1,6 +1,7 @@
 """Each path of the order workflow on the time-skipping server, with real activities and
 PostgreSQL, driven through the API as the people who use it would."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -326,3 +327,20 @@ async def test_cancel_after_shipping_is_refused(desk: Desk) -> None:
     )
     assert refused.status_code == 409
     assert (await desk.get(order_id))["status"] == "SHIPPED"
+
+
+async def test_racing_approve_and_reject_have_one_winner(desk: Desk) -> None:
+    sku = await desk.product(price="100.00", stock=2)
+    order_id = await desk.order(sku, payment="cod", discount_pct="20")
+    await desk.status_is(order_id, "AWAITING_APPROVAL")
+    url = f"/orders/{order_id}/approvals"
+    approve, reject = await asyncio.gather(
+        desk.call("supervisor", "POST", url, json={"decision": "approve"}),
+        desk.call("manager", "POST", url, json={"decision": "reject"}),
+    )
+    assert sorted([approve.status_code, reject.status_code]) == [200, 409]
+    won = "approved" if approve.status_code == 200 else "rejected"
+    order = await desk.status_is(order_id, "SHIPPED" if won == "approved" else "REJECTED")
+    assert [a["status"] for a in order["approvals"]] == [won]
+    decisions = [h for h in await desk.history(order_id) if "approval:" in h["reason"]]
+    assert [d["reason"] for d in decisions] == [f"sales_supervisor approval: {won}"]
