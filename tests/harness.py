@@ -6,7 +6,6 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -182,6 +181,3 @@ async def end_orders_since(env: WorkflowEnvironment, sessions: SessionFactory, s
     for order_id in order_ids:
         with contextlib.suppress(RPCError):
             await env.client.get_workflow_handle(workflow_id(order_id)).terminate("test finished")
-
-
-MONEY = Decimal

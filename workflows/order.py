@@ -191,10 +191,12 @@ class OrderWorkflow:
                 method="cod",
                 actor="carrier",
             )
-            self._paid = await self._run(
-                SettlementActivities.record_payment,
-                PaymentRecord(order_id=order.order_id, payment=cod),
-            )
+            # Under the lock: a payment update running now must not overwrite the new total.
+            async with self._lock:
+                self._paid = await self._run(
+                    SettlementActivities.record_payment,
+                    PaymentRecord(order_id=order.order_id, payment=cod),
+                )
         if self._paid < order.total:
             await self._change_status(OrderStatus.AWAITING_SETTLEMENT, "invoice open")
             due_in = shipped_at + timedelta(days=order.timeouts.credit_days) - workflow.now()

@@ -13,7 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.engine import SessionFactory
 from db.models import Order, Reservation, StockWait
-from tests.harness import Desk, open_desk, order_body
+from tests.harness import Desk, eventually, open_desk, order_body
 
 
 @pytest.fixture
@@ -86,8 +86,6 @@ async def test_fifty_orders_race_for_ten_units(
                 )
                 counts: dict[str, int] = {status: n for status, n in rows}
             return counts if counts == {"SHIPPED": 10, "AWAITING_STOCK": 40} else None
-
-        from tests.harness import eventually
 
         await eventually(settled, timeout=60)
         inventory = await desk.ok("admin", "GET", f"/inventory/{sku}")
