@@ -294,14 +294,18 @@ class OrderWorkflow:
 
     @workflow.update(name="shipment_event")
     async def shipment_event(self, event: ShipmentEventInput) -> OrderState:
+        # A fast carrier's webhook can overtake the booking's result: wait for it.
+        await workflow.wait_condition(lambda: self._tracking is not None)
+        if event.tracking_number != self._tracking:
+            raise ApplicationError("tracking number is not this order's", type=NOT_ALLOWED_NOW)
         await self._apply_shipment_event(event)
         return self.state()
 
     @shipment_event.validator
     def _validate_shipment_event(self, event: ShipmentEventInput) -> None:
-        if self._tracking is None:
+        if not self._shipping_started:
             raise ApplicationError("order has not shipped", type=NOT_ALLOWED_NOW)
-        if event.tracking_number != self._tracking:
+        if self._tracking is not None and event.tracking_number != self._tracking:
             raise ApplicationError("tracking number is not this order's", type=NOT_ALLOWED_NOW)
 
     async def _apply_shipment_event(self, event: ShipmentEventInput) -> None:
