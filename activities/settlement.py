@@ -2,22 +2,15 @@
 
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
 from db.engine import SessionFactory
 from db.models import Invoice, Payment
+from db.payments import paid_total
 from db.status import lock_order, record_event
 from domain.messages import PaymentRecord
-
-
-async def paid_total(session: AsyncSession, order_id: str) -> Decimal:
-    total = await session.scalar(
-        select(func.coalesce(func.sum(Payment.amount), 0)).where(Payment.order_id == order_id)
-    )
-    return Decimal(total or 0)
 
 
 class SettlementActivities:

@@ -10,11 +10,11 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.adapters import CarrierAdapter, ParcelRequest
-from activities.settlement import paid_total
 from db import stock
 from db.engine import SessionFactory
 from db.models import INVOICE_NUMBER_SEQUENCE, Invoice, Order, OrderLine, Product, Shipment
 from db.models import ShipmentEvent as ShipmentEventRow
+from db.payments import paid_total
 from db.status import change_status, lock_order, record_event
 from domain.carrier import ShippingMethod, choose_carrier
 from domain.messages import (

@@ -15,13 +15,25 @@ from api.schemas import (
     LineOut,
     OrderDetail,
     OrderPage,
+    OrderStateOut,
     OrderSummary,
     PaymentOut,
+    PaymentResult,
     ReservationOut,
     ShipmentOut,
     TotalsOut,
 )
-from db.models import Approval, Invoice, Order, OrderLine, Payment, Reservation, Shipment
+from db.models import (
+    Approval,
+    Invoice,
+    Order,
+    OrderLine,
+    Payment,
+    Reservation,
+    Shipment,
+    ShipmentEvent,
+)
+from db.payments import paid_total
 from workflows.order import workflow_id
 
 
@@ -126,4 +138,58 @@ async def order_page(
     return OrderPage(
         items=[summary(o) for o in items],
         next_cursor=encode_cursor(items[-1]) if more and items else None,
+    )
+
+
+async def _fresh(session: AsyncSession, order_id: str) -> Order:
+    # The order may have moved on since this request first loaded it.
+    order = await session.scalar(
+        select(Order).where(Order.id == order_id).execution_options(populate_existing=True)
+    )
+    if order is None:
+        raise NotFound(f"order {order_id} not found")
+    return order
+
+
+async def recorded_payment(
+    session: AsyncSession, order_id: str, reference: str
+) -> PaymentResult | None:
+    """The answer to a payment already recorded, for a retry after the order's process ended."""
+    found = await session.scalar(
+        select(Payment.reference).where(
+            Payment.order_id == order_id, Payment.reference == reference
+        )
+    )
+    if found is None:
+        return None
+    order = await _fresh(session, order_id)
+    return PaymentResult(
+        order_id=order_id,
+        status=order.status,
+        paid_total=await paid_total(session, order_id),
+        order_total=order.total,
+    )
+
+
+async def recorded_shipment_event(
+    session: AsyncSession, order_id: str, tracking_number: str, event: str
+) -> OrderStateOut | None:
+    """The answer to a carrier scan already recorded, for a webhook retried after the end."""
+    found = await session.scalar(
+        select(ShipmentEvent.event)
+        .join(Shipment, Shipment.tracking_number == ShipmentEvent.tracking_number)
+        .where(
+            Shipment.order_id == order_id,
+            ShipmentEvent.tracking_number == tracking_number,
+            ShipmentEvent.event == event,
+        )
+    )
+    if found is None:
+        return None
+    order = await _fresh(session, order_id)
+    return OrderStateOut(
+        order_id=order_id,
+        status=order.status,
+        paid_total=await paid_total(session, order_id),
+        tracking_number=tracking_number,
     )

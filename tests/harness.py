@@ -26,7 +26,7 @@ from workflows.order import workflow_id
 
 
 async def eventually(
-    check: Callable[[], Awaitable[Any]], timeout: float = 20.0, interval: float = 0.05
+    check: Callable[[], Awaitable[Any]], timeout: float = 30.0, interval: float = 0.05
 ) -> Any:
     """Poll until check() returns something truthy (and does not raise)."""
     deadline = asyncio.get_running_loop().time() + timeout
@@ -106,7 +106,7 @@ class Desk:
     async def get(self, order_id: str) -> Any:
         return await self.ok("admin", "GET", f"/orders/{order_id}")
 
-    async def status_is(self, order_id: str, status: str, timeout: float = 20.0) -> Any:
+    async def status_is(self, order_id: str, status: str, timeout: float = 30.0) -> Any:
         async def check() -> Any:
             order = await self.get(order_id)
             return order if order["status"] == status else None

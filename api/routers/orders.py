@@ -8,9 +8,15 @@ from sqlalchemy.exc import IntegrityError
 
 from api.auth import Principal
 from api.deps import SessionDep, SettingsDep, TemporalDep, allowed
-from api.errors import Forbidden
+from api.errors import Forbidden, NotAllowedNow
 from api.intake import find_existing, record_order
-from api.order_views import load_order, order_detail, order_page
+from api.order_views import (
+    load_order,
+    order_detail,
+    order_page,
+    recorded_payment,
+    recorded_shipment_event,
+)
 from api.schemas import (
     CancelIn,
     HistoryEntry,
@@ -119,7 +125,13 @@ async def record_payment(
     """Record a payment; the same reference twice counts once."""
     await load_order(session, order_id)
     payment = PaymentInput(**body.model_dump(), actor=user.username)
-    state = await update_order(temporal, order_id, "record_payment", payment, PaymentState)
+    try:
+        state = await update_order(temporal, order_id, "record_payment", payment, PaymentState)
+    except NotAllowedNow:
+        replayed = await recorded_payment(session, order_id, body.reference)
+        if replayed is None:
+            raise
+        return replayed
     return PaymentResult(
         order_id=order_id,
         status=state.status,
@@ -139,7 +151,15 @@ async def record_shipment_event(
     """A carrier scan (webhook); the same event twice counts once."""
     await load_order(session, order_id)
     event = ShipmentEventInput(**body.model_dump(), actor=user.username)
-    state = await update_order(temporal, order_id, "shipment_event", event, OrderState)
+    try:
+        state = await update_order(temporal, order_id, "shipment_event", event, OrderState)
+    except NotAllowedNow:
+        replayed = await recorded_shipment_event(
+            session, order_id, body.tracking_number, body.event
+        )
+        if replayed is None:
+            raise
+        return replayed
     return OrderStateOut(order_id=order_id, **state.model_dump(exclude={"pending_levels"}))
 
 

@@ -2,7 +2,7 @@
 payment method, the race for the last units, and retried submissions."""
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from decimal import Decimal
 from typing import Any
 
@@ -135,5 +135,16 @@ async def test_retried_submission_creates_one_order_and_one_workflow(desk: Desk)
             select(func.count()).select_from(Order).where(Order.customer_id == customer)
         )
     assert count == 2
-    workflows = [w async for w in desk.env.client.list_workflows(f"CustomerId = '{customer}'")]
-    assert len(workflows) == 2
+
+    async def workflows_of_customer() -> int:
+        query = f"CustomerId = '{customer}'"
+        return len([w async for w in desk.env.client.list_workflows(query)])
+
+    # Visibility (the Temporal UI's search) catches up shortly after a start.
+    await eventually(lambda: _equals(workflows_of_customer(), 2))
+    await asyncio.sleep(0.5)
+    assert await workflows_of_customer() == 2
+
+
+async def _equals(value: Awaitable[Any], expected: Any) -> bool:
+    return bool(await value == expected)

@@ -77,6 +77,30 @@ async def test_prepaid_order_waits_for_payment_then_ships_and_completes(desk: De
     assert order["invoice"]["total"] == "238.00"
     await deliver(desk, order_id)
     order = await desk.status_is(order_id, "COMPLETED")
+    await desk.handle(order_id).result()
+    # Retries after the end (a gateway's or carrier's webhook) are answered, not refused.
+    replay = await desk.ok(
+        "finance",
+        "POST",
+        f"/orders/{order_id}/payments",
+        json={"reference": "pay-2", "amount": "38.00", "method": "card"},
+    )
+    assert (replay["status"], replay["paid_total"]) == ("COMPLETED", "238.00")
+    tracking = order["shipments"][0]["tracking_number"]
+    scan = await desk.ok(
+        "warehouse",
+        "POST",
+        f"/orders/{order_id}/shipment-events",
+        json={"event": "delivered", "tracking_number": tracking},
+    )
+    assert scan["status"] == "COMPLETED"
+    late = await desk.call(
+        "finance",
+        "POST",
+        f"/orders/{order_id}/payments",
+        json={"reference": "pay-3", "amount": "1.00", "method": "card"},
+    )
+    assert late.status_code == 409
     inventory = await desk.ok("admin", "GET", f"/inventory/{sku}")
     assert (inventory["on_hand"], inventory["reserved"]) == (3, 0)
     assert status_path(await desk.history(order_id)) == [
