@@ -1,10 +1,9 @@
 """The FastAPI application; its lifespan builds the engine and the Temporal client."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from temporalio.client import Client
 
 from api.errors import install_error_handlers
@@ -43,23 +42,18 @@ def create_app(
             if engine is not None:
                 await engine.dispose()
 
-    app = FastAPI(title="Orderflow", version="0.1.0", lifespan=lifespan)
+    # max_body_size also stops chunked bodies that carry no Content-Length: 413.
+    app = FastAPI(
+        title="Orderflow",
+        version="0.1.0",
+        lifespan=lifespan,
+        max_body_size=settings.process.max_body_bytes,
+    )
     # Also set outside the lifespan, for test clients that do not run it.
     app.state.settings = settings
     app.state.sessions = sessions
     app.state.temporal = temporal
     install_error_handlers(app)
-    limit = settings.process.max_body_bytes
-
-    @app.middleware("http")
-    async def refuse_oversized_bodies(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            return JSONResponse({"detail": f"body larger than {limit} bytes"}, status_code=413)
-        return await call_next(request)
-
     for module in (health, catalogue, inventory, orders, approvals):
         app.include_router(module.router)
     return app

@@ -266,3 +266,16 @@ async def test_a_database_that_is_down_answers_503(
         assert response.status_code == 503
         assert response.json() == {"detail": "the database is unavailable"}
     await engine.dispose()
+
+
+async def test_oversized_chunked_body_is_refused(desk: Desk) -> None:
+    async def chunks() -> Any:
+        for _ in range(100):
+            yield b"x" * 4096
+
+    response = await desk.http.post(
+        "/orders",
+        content=chunks(),
+        headers={**desk.auth("shop"), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
