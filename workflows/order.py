@@ -45,9 +45,10 @@ ResultT = TypeVar("ResultT")
 
 TASK_QUEUE = "orders"
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
+# Errors that another attempt cannot fix; the rest (a database restart...) retry.
 ACTIVITY_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=30),
-    non_retryable_error_types=["UnknownTrackingNumber"],
+    non_retryable_error_types=["UnknownTrackingNumber", "IllegalTransition", "OrderNotFound"],
 )
 # Error types that callers map to HTTP: Forbidden -> 403, NotAllowedNow -> 409.
 FORBIDDEN = "Forbidden"
