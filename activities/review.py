@@ -39,7 +39,8 @@ class ReviewActivities:
             result = review_order(
                 facts, PaymentMethod(order.payment_method), [_priced(x) for x in lines], order.total
             )
-            await change_status(session, order, OrderStatus.UNDER_REVIEW, "system", "review")
+            summary = f"review {result.decision}: " + "; ".join(result.reasons)
+            await change_status(session, order, OrderStatus.UNDER_REVIEW, "system", summary)
             order.review_reasons = result.reasons
             if result.decision == ReviewDecision.REJECT:
                 await change_status(

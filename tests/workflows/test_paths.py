@@ -121,6 +121,8 @@ async def test_cod_order_passes_review_and_is_settled_by_delivery(desk: Desk) ->
     order = await desk.status_is(order_id, "COMPLETED")
     assert [(p["amount"], p["method"]) for p in order["payments"]] == [("59.50", "cod")]
     assert order["review_reasons"] == ["within policy"]
+    history = await desk.history(order_id)
+    assert history[1]["reason"] == "review pass: within policy"
     assert status_path(await desk.history(order_id)) == [
         "RECEIVED",
         "UNDER_REVIEW",
