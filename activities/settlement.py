@@ -1,16 +1,14 @@
 """Settlement: payments received, and invoices falling due."""
 
-from decimal import Decimal
-
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert
 from temporalio import activity
 
 from db.engine import SessionFactory
-from db.models import Invoice, Payment
-from db.payments import paid_total
+from db.models import Invoice
+from db.payments import add_payment
 from db.status import lock_order, record_event
-from domain.messages import PaymentRecord
+from domain.messages import PaymentRecord, PaymentState
+from domain.status import OrderStatus
 
 
 class SettlementActivities:
@@ -18,35 +16,14 @@ class SettlementActivities:
         self.sessions = sessions
 
     @activity.defn(name="record_payment")
-    async def record_payment(self, record: PaymentRecord) -> Decimal:
-        """Record a payment once per reference; returns what the order has been paid."""
-        p = record.payment
+    async def record_payment(self, record: PaymentRecord) -> PaymentState:
+        """Record a payment once per reference; paying in full settles what waited for it."""
         async with self.sessions.begin() as session:
             order = await lock_order(session, record.order_id)
-            result = await session.execute(
-                insert(Payment)
-                .values(
-                    reference=p.reference,
-                    order_id=order.id,
-                    amount=p.amount,
-                    method=p.method,
-                    kind="payment",
-                )
-                .on_conflict_do_nothing()
-                .returning(Payment.reference)
+            paid = await add_payment(session, order, record.payment)
+            return PaymentState(
+                status=OrderStatus(order.status), paid_total=paid, order_total=order.total
             )
-            if result.first() is not None:
-                await record_event(
-                    session, order, p.actor, f"payment {p.reference}: {p.amount} by {p.method}"
-                )
-            paid = await paid_total(session, order.id)
-            if paid >= order.total:
-                await session.execute(
-                    update(Invoice)
-                    .where(Invoice.order_id == order.id, Invoice.status != "void")
-                    .values(status="paid")
-                )
-            return paid
 
     @activity.defn(name="mark_overdue")
     async def mark_overdue(self, order_id: str) -> None:

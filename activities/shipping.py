@@ -14,17 +14,18 @@ from db import stock
 from db.engine import SessionFactory
 from db.models import INVOICE_NUMBER_SEQUENCE, Invoice, Order, OrderLine, Product, Shipment
 from db.models import ShipmentEvent as ShipmentEventRow
-from db.payments import paid_total
+from db.payments import add_payment, paid_total
 from db.status import change_status, lock_order, record_event
 from domain.carrier import ShippingMethod, choose_carrier
 from domain.messages import (
+    PaymentInput,
     ShipmentEventKind,
     ShipmentEventRecord,
     ShipmentEventResult,
     ShipmentInfo,
 )
 from domain.review import PaymentMethod
-from domain.status import OrderStatus
+from domain.status import OrderStatus, status_after_delivery
 
 
 class ShippingActivities:
@@ -133,17 +134,43 @@ class ShippingActivities:
                 .on_conflict_do_nothing()
                 .returning(ShipmentEventRow.event)
             )
-            if result.first() is None:
-                return ShipmentEventResult(new=False)
-            await session.execute(
-                update(Shipment).where(Shipment.order_id == order.id).values(status=e.event)
+            new = result.first() is not None
+            if new:
+                await session.execute(
+                    update(Shipment).where(Shipment.order_id == order.id).values(status=e.event)
+                )
+                reason = f"carrier {e.event}" + (f": {e.detail}" if e.detail else "")
+                if e.event == ShipmentEventKind.DELIVERED:
+                    await change_status(session, order, OrderStatus.DELIVERED, e.actor, reason)
+                    await self._settle_delivery(session, order, e.tracking_number)
+                else:
+                    await record_event(session, order, e.actor, reason)
+            return ShipmentEventResult(
+                new=new,
+                status=OrderStatus(order.status),
+                paid_total=await paid_total(session, order.id),
             )
-            reason = f"carrier {e.event}" + (f": {e.detail}" if e.detail else "")
-            if e.event == ShipmentEventKind.DELIVERED:
-                await change_status(session, order, OrderStatus.DELIVERED, e.actor, reason)
-            else:
-                await record_event(session, order, e.actor, reason)
-            return ShipmentEventResult(new=True)
+
+    @staticmethod
+    async def _settle_delivery(session: AsyncSession, order: Order, tracking: str) -> None:
+        """In the delivery's transaction: the carrier's cash on delivery, then done or waiting
+        for the invoice to be paid."""
+        paid = await paid_total(session, order.id)
+        if order.payment_method == PaymentMethod.COD and paid < order.total:
+            cod = PaymentInput(
+                reference=f"cod-{tracking}",
+                amount=order.total - paid,
+                method="cod",
+                actor="carrier",
+            )
+            paid = await add_payment(session, order, cod)
+        await change_status(
+            session,
+            order,
+            status_after_delivery(paid, order.total),
+            "system",
+            "paid in full" if paid >= order.total else "invoice open",
+        )
 
     @activity.defn(name="poll_carrier")
     async def poll_carrier(self, order_id: str) -> list[ShipmentEventKind]:

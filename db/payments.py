@@ -1,11 +1,15 @@
-"""What an order has been paid, net of refunds."""
+"""Payments of an order: recording them once, what has been paid, and what paying settles."""
 
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Payment
+from db.models import Invoice, Order, Payment
+from db.status import change_status, record_event
+from domain.messages import PaymentInput
+from domain.status import status_when_paid
 
 
 async def paid_total(session: AsyncSession, order_id: str) -> Decimal:
@@ -13,3 +17,38 @@ async def paid_total(session: AsyncSession, order_id: str) -> Decimal:
         select(func.coalesce(func.sum(Payment.amount), 0)).where(Payment.order_id == order_id)
     )
     return Decimal(total or 0)
+
+
+async def add_payment(session: AsyncSession, order: Order, p: PaymentInput) -> Decimal:
+    """Record a payment once per reference on a locked order; settle what it pays for.
+
+    Returns what the order has been paid. Paying in full marks the invoice paid and moves an
+    order that waited for the money on (AWAITING_PAYMENT or AWAITING_SETTLEMENT).
+    """
+    result = await session.execute(
+        insert(Payment)
+        .values(
+            reference=p.reference,
+            order_id=order.id,
+            amount=p.amount,
+            method=p.method,
+            kind="payment",
+        )
+        .on_conflict_do_nothing()
+        .returning(Payment.reference)
+    )
+    if result.first() is not None:
+        await record_event(
+            session, order, p.actor, f"payment {p.reference}: {p.amount} by {p.method}"
+        )
+    paid = await paid_total(session, order.id)
+    if paid >= order.total:
+        await session.execute(
+            update(Invoice)
+            .where(Invoice.order_id == order.id, Invoice.status != "void")
+            .values(status="paid")
+        )
+    settled = status_when_paid(order.status, paid, order.total)
+    if settled is not None:
+        await change_status(session, order, settled, "system", "paid in full")
+    return paid

@@ -142,6 +142,8 @@ class ShipmentEventRecord(BaseModel):
 
 class ShipmentEventResult(BaseModel):
     new: bool
+    status: OrderStatus
+    paid_total: Decimal
 
 
 class CancelInput(BaseModel):

@@ -162,8 +162,8 @@ class OrderWorkflow:
         if not paid:
             await self._close(OrderStatus.CANCELLED, "timeout: prepayment not received in time")
             return False
-        await self._change_status(OrderStatus.READY_TO_SHIP, "paid in full")
-        return True
+        # The payment that covered the total moved the order on in its own transaction.
+        return self._status == OrderStatus.READY_TO_SHIP
 
     async def _await_delivery(self) -> None:
         poll = self._order.timeouts.carrier_poll
@@ -183,32 +183,21 @@ class OrderWorkflow:
                     )
 
     async def _settle(self, shipped_at: datetime) -> None:
-        order = self._order
-        if order.payment_method == PaymentMethod.COD and self._paid < order.total:
-            assert self._tracking is not None
-            cod = PaymentInput(
-                reference=f"cod-{self._tracking}",
-                amount=order.total - self._paid,
-                method="cod",
-                actor="carrier",
+        """The delivery settled cash on delivery and prepaid orders; credit terms wait here."""
+        if self._status != OrderStatus.AWAITING_SETTLEMENT:
+            return
+        due_in = shipped_at + timedelta(days=self._order.timeouts.credit_days) - workflow.now()
+        try:
+            await workflow.wait_condition(
+                self._completed, timeout=max(due_in, timedelta(seconds=1))
             )
-            # Under the lock: a payment update running now must not overwrite the new total.
-            async with self._lock:
-                self._paid = await self._run(
-                    SettlementActivities.record_payment,
-                    PaymentRecord(order_id=order.order_id, payment=cod),
-                )
-        if self._paid < order.total:
-            await self._change_status(OrderStatus.AWAITING_SETTLEMENT, "invoice open")
-            due_in = shipped_at + timedelta(days=order.timeouts.credit_days) - workflow.now()
-            try:
-                await workflow.wait_condition(
-                    lambda: self._paid >= order.total, timeout=max(due_in, timedelta(seconds=1))
-                )
-            except TimeoutError:
-                await self._run(SettlementActivities.mark_overdue, order.order_id)
-                await workflow.wait_condition(lambda: self._paid >= order.total)
-        await self._change_status(OrderStatus.COMPLETED, "paid in full")
+        except TimeoutError:
+            await self._run(SettlementActivities.mark_overdue, self._order.order_id)
+            await workflow.wait_condition(self._completed)
+
+    def _completed(self) -> bool:
+        """Set by the payment that pays the invoice in full."""
+        return self._status == OrderStatus.COMPLETED
 
     async def _close(self, to: OrderStatus, reason: str, actor: str = "system") -> None:
         result = await self._run(
@@ -280,13 +269,13 @@ class OrderWorkflow:
     @workflow.update(name="record_payment")
     async def record_payment(self, payment: PaymentInput) -> PaymentState:
         async with self._lock:
-            self._paid = await self._run(
+            state = await self._run(
                 SettlementActivities.record_payment,
                 PaymentRecord(order_id=self._order.order_id, payment=payment),
             )
-        return PaymentState(
-            status=self._status, paid_total=self._paid, order_total=self._order.total
-        )
+            self._paid = state.paid_total
+            self._set_status(state.status)
+        return state
 
     @record_payment.validator
     def _validate_payment(self, payment: PaymentInput) -> None:
@@ -311,13 +300,16 @@ class OrderWorkflow:
 
     async def _apply_shipment_event(self, event: ShipmentEventInput) -> None:
         async with self._lock:
-            await self._run(
+            result = await self._run(
                 ShippingActivities.record_shipment_event,
                 ShipmentEventRecord(order_id=self._order.order_id, event=event),
             )
-            if event.event == ShipmentEventKind.DELIVERED and not self._delivered:
+            # Delivery also settles in the same transaction: DELIVERED, then COMPLETED or
+            # AWAITING_SETTLEMENT, both in the order's history.
+            self._paid = result.paid_total
+            self._set_status(result.status)
+            if event.event == ShipmentEventKind.DELIVERED:
                 self._delivered = True
-                self._set_status(OrderStatus.DELIVERED)
 
     @workflow.update(name="cancel")
     async def cancel(self, request: CancelInput) -> OrderState:

@@ -26,6 +26,9 @@ from domain.messages import (
     PaymentInput,
     PaymentRecord,
     ReserveRequest,
+    ShipmentEventInput,
+    ShipmentEventKind,
+    ShipmentEventRecord,
 )
 from domain.roles import Role
 from domain.status import OrderStatus
@@ -104,14 +107,11 @@ async def test_review_reserve_pay_ship_twice(sessions: SessionFactory) -> None:
         order_id=order_id,
         payment=PaymentInput(reference=f"p-{order_id}", amount=Decimal("23.80"), method="card"),
     )
-    paid = [await twice.run(settlement.record_payment, payment) for _ in range(2)]
-    assert paid == [Decimal("23.80"), Decimal("23.80")]
-    orders = OrderActivities(sessions, SimulatedPaymentGateway())
-    from domain.messages import StatusChange
-
-    change = StatusChange(order_id=order_id, to=OrderStatus.READY_TO_SHIP, reason="paid")
-    for _ in range(2):
-        await twice.run(orders.change_status, change)
+    states = [await twice.run(settlement.record_payment, payment) for _ in range(2)]
+    # Paying in full moves the order on, once.
+    assert [(s.status, s.paid_total) for s in states] == [
+        (OrderStatus.READY_TO_SHIP, Decimal("23.80"))
+    ] * 2
     shipping = ShippingActivities(sessions, SimulatedCarrier(), "DE", 30)
     first = await twice.run(shipping.ship_order, order_id)
     second = await twice.run(shipping.ship_order, order_id)
@@ -123,6 +123,18 @@ async def test_review_reserve_pay_ship_twice(sessions: SessionFactory) -> None:
         assert stock is not None and (stock.on_hand, stock.reserved) == (3, 0)
     # received, under review, reserved, the payment, ready to ship, shipped: once each
     assert await count(sessions, OrderHistory, order_id=order_id) == 6
+    delivered = ShipmentEventRecord(
+        order_id=order_id,
+        event=ShipmentEventInput(
+            event=ShipmentEventKind.DELIVERED, tracking_number=first.tracking_number
+        ),
+    )
+    results = [await twice.run(shipping.record_shipment_event, delivered) for _ in range(2)]
+    assert [(r.new, r.status) for r in results] == [
+        (True, OrderStatus.COMPLETED),
+        (False, OrderStatus.COMPLETED),
+    ]
+    assert await count(sessions, OrderHistory, order_id=order_id) == 8
 
 
 async def test_decision_and_close_twice(sessions: SessionFactory) -> None:

@@ -368,5 +368,5 @@ async def test_racing_approve_and_reject_have_one_winner(desk: Desk) -> None:
     won = "approved" if approve.status_code == 200 else "rejected"
     order = await desk.status_is(order_id, "SHIPPED" if won == "approved" else "REJECTED")
     assert [a["status"] for a in order["approvals"]] == [won]
-    decisions = [h for h in await desk.history(order_id) if "approval:" in h["reason"]]
+    decisions = [h for h in await desk.history(order_id) if " approval: " in h["reason"]]
     assert [d["reason"] for d in decisions] == [f"sales_supervisor approval: {won}"]
