@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 from sqlalchemy import func, select
 from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError
@@ -50,6 +51,7 @@ class Desk:
     http: httpx.AsyncClient
     settings: Settings
     sessions: SessionFactory
+    app: FastAPI
     tokens: dict[str, str] = field(default_factory=dict)
 
     def auth(self, user: str) -> dict[str, str]:
@@ -163,7 +165,7 @@ async def open_desk(
     worker = build_worker(env.client, sessions, settings, settings.temporal.task_queue)
     transport = httpx.ASGITransport(app=app)
     async with worker, httpx.AsyncClient(transport=transport, base_url="http://desk") as http:
-        desk = Desk(env=env, http=http, settings=settings, sessions=sessions)
+        desk = Desk(env=env, http=http, settings=settings, sessions=sessions, app=app)
         desk.tokens = {u: issue_token(settings.auth, u, r) for u, r in SEED_USERS.items()}
         async with sessions() as session:
             started_at = await session.scalar(select(func.now()))
