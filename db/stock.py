@@ -148,7 +148,8 @@ async def mark_shipped(session: AsyncSession, order_id: str) -> None:
 
 
 async def allocate_waiting(session: AsyncSession, skus: list[str]) -> list[str]:
-    """Serve waiting orders for these skus in order of arrival; returns the orders served.
+    """Serve waiting orders for these skus in order of arrival; returns the orders to nudge:
+    those served, and those passed by because they were busy (they recheck when nudged).
 
     An order that still cannot be served keeps its place and does not block a smaller order
     behind it.
@@ -169,13 +170,18 @@ async def allocate_waiting(session: AsyncSession, skus: list[str]) -> list[str]:
     )
     served: list[str] = []
     for wait in waits:
+        # An order whose own activity holds its row is reserving for itself right now; waiting
+        # for that row while holding stock rows it needs would deadlock, so pass it by.
+        order = await session.scalar(
+            select(Order).where(Order.id == wait.order_id).with_for_update(skip_locked=True)
+        )
+        if order is None:
+            served.append(wait.order_id)
+            continue
         if await try_reserve(session, wait.order_id):
             continue
         wait.status = ALLOCATED
-        order = await session.scalar(
-            select(Order).where(Order.id == wait.order_id).with_for_update()
-        )
-        if order is not None and order.status == OrderStatus.AWAITING_STOCK:
+        if order.status == OrderStatus.AWAITING_STOCK:
             await change_status(
                 session, order, OrderStatus(wait.on_success), "system", "stock arrived"
             )

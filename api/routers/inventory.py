@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal
@@ -17,6 +18,8 @@ from db.models import Product, Stock, StockReceipt, Warehouse
 from domain.roles import Action
 
 router = APIRouter(tags=["inventory"])
+DEADLOCK_RETRIES = 3
+RETRYABLE = {"40P01", "40001"}  # deadlock detected, serialization failure
 
 
 async def inventory_of(session: AsyncSession, sku: str) -> InventoryOut:
@@ -41,14 +44,8 @@ async def inventory_of(session: AsyncSession, sku: str) -> InventoryOut:
     )
 
 
-@router.post("/inventory/receipts", status_code=201)
-async def receive_stock(
-    body: ReceiptIn,
-    session: SessionDep,
-    temporal: TemporalDep,
-    user: Annotated[Principal, Depends(allowed(Action.RECEIVE_STOCK))],
-) -> InventoryOut:
-    """Book goods in; orders waiting for this sku are served first, in order of arrival."""
+async def _book_receipt(session: AsyncSession, body: ReceiptIn, user: Principal) -> list[str]:
+    """One transaction: stock up, receipt row, waiting orders served; returns those to nudge."""
     async with session.begin():
         errors: list[tuple[tuple[str | int, ...], str]] = []
         if await session.get(Product, body.sku) is None:
@@ -74,6 +71,29 @@ async def receive_stock(
             )
         )
         served = await stock.allocate_waiting(session, [body.sku])
+    return served
+
+
+@router.post("/inventory/receipts", status_code=201)
+async def receive_stock(
+    body: ReceiptIn,
+    session: SessionDep,
+    temporal: TemporalDep,
+    user: Annotated[Principal, Depends(allowed(Action.RECEIVE_STOCK))],
+) -> InventoryOut:
+    """Book goods in; orders waiting for this sku are served first, in order of arrival."""
+    for attempt in range(DEADLOCK_RETRIES):
+        try:
+            served = await _book_receipt(session, body, user)
+            break
+        except DBAPIError as exc:
+            # Receipts and reservations lock the same rows; PostgreSQL breaks a rare deadlock
+            # by failing one side, and the receipt is simply booked again.
+            if (
+                getattr(exc.orig, "sqlstate", None) not in RETRYABLE
+                or attempt + 1 == DEADLOCK_RETRIES
+            ):
+                raise
     await nudge_orders(temporal, served)
     return await inventory_of(session, body.sku)
 

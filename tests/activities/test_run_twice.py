@@ -38,13 +38,19 @@ twice = ActivityEnvironment()
 
 
 async def new_order(
-    sessions: SessionFactory, discount: str = "0", stock: int = 5
+    sessions: SessionFactory, discount: str = "0", stock: int = 5, sku: str | None = None
 ) -> tuple[str, str]:
+    """An order for 2 units, recorded as the API does; a new sku with `stock` units unless
+    an existing sku is given."""
     await seed_all(sessions, demo=False)
-    sku = f"ACT-{uuid.uuid4().hex[:8]}"
+    new_sku = sku is None
+    sku = sku or f"ACT-{uuid.uuid4().hex[:8]}"
     customer = str(uuid.uuid4())
     async with sessions.begin() as session:
-        session.add(Product(sku=sku, name="x", unit_price=Decimal("10.00"), weight_kg=Decimal(1)))
+        if new_sku:
+            session.add(
+                Product(sku=sku, name="x", unit_price=Decimal("10.00"), weight_kg=Decimal(1))
+            )
         session.add(
             Customer(
                 id=customer,
@@ -61,7 +67,8 @@ async def new_order(
             )
         )
         await session.flush()
-        session.add(Stock(sku=sku, warehouse="WH1", on_hand=stock, reserved=0))
+        if new_sku:
+            session.add(Stock(sku=sku, warehouse="WH1", on_hand=stock, reserved=0))
         body = OrderIn.model_validate(
             {
                 "channel": "web",
