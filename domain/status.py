@@ -55,9 +55,6 @@ CANCELLABLE_STATUSES = frozenset(
     }
 )
 
-# Statuses in which the order holds reserved stock.
-HOLDS_STOCK = frozenset({S.AWAITING_APPROVAL, S.AWAITING_PAYMENT, S.READY_TO_SHIP})
-
 
 def can_transition(current: OrderStatus, target: OrderStatus) -> bool:
     """A status may move to itself (a retried step) or along an allowed edge."""
