@@ -19,6 +19,7 @@ from db.status import change_status, lock_order, record_event
 from domain.carrier import ShippingMethod, choose_carrier
 from domain.messages import (
     PaymentInput,
+    ShipmentEventInput,
     ShipmentEventKind,
     ShipmentEventRecord,
     ShipmentEventResult,
@@ -135,26 +136,27 @@ class ShippingActivities:
                 .returning(ShipmentEventRow.event)
             )
             new = result.first() is not None
-            if new:
-                await session.execute(
-                    update(Shipment).where(Shipment.order_id == order.id).values(status=e.event)
-                )
-                reason = f"carrier {e.event}" + (f": {e.detail}" if e.detail else "")
-                if e.event == ShipmentEventKind.DELIVERED:
-                    await change_status(session, order, OrderStatus.DELIVERED, e.actor, reason)
-                    await self._settle_delivery(session, order, e.tracking_number)
-                else:
-                    await record_event(session, order, e.actor, reason)
-            return ShipmentEventResult(
-                new=new,
-                status=OrderStatus(order.status),
-                paid_total=await paid_total(session, order.id),
-            )
+            if new and e.event == ShipmentEventKind.DELIVERED:
+                await self._mark_shipment(session, order.id, e.event)
+                await change_status(session, order, OrderStatus.DELIVERED, e.actor, _scan(e))
+                paid = await self._settle_delivery(session, order, e.tracking_number)
+            else:
+                if new:
+                    await self._mark_shipment(session, order.id, e.event)
+                    await record_event(session, order, e.actor, _scan(e))
+                paid = await paid_total(session, order.id)
+            return ShipmentEventResult(new=new, status=OrderStatus(order.status), paid_total=paid)
 
     @staticmethod
-    async def _settle_delivery(session: AsyncSession, order: Order, tracking: str) -> None:
+    async def _mark_shipment(session: AsyncSession, order_id: str, event: str) -> None:
+        await session.execute(
+            update(Shipment).where(Shipment.order_id == order_id).values(status=event)
+        )
+
+    @staticmethod
+    async def _settle_delivery(session: AsyncSession, order: Order, tracking: str) -> Decimal:
         """In the delivery's transaction: the carrier's cash on delivery, then done or waiting
-        for the invoice to be paid."""
+        for the invoice to be paid. Returns what the order has been paid."""
         paid = await paid_total(session, order.id)
         if order.payment_method == PaymentMethod.COD and paid < order.total:
             cod = PaymentInput(
@@ -171,6 +173,7 @@ class ShippingActivities:
             "system",
             "paid in full" if paid >= order.total else "invoice open",
         )
+        return paid
 
     @activity.defn(name="poll_carrier")
     async def poll_carrier(self, order_id: str) -> list[ShipmentEventKind]:
@@ -188,3 +191,7 @@ class ShippingActivities:
             )
         events = await self.carrier.tracking_events(shipment.tracking_number, shipment.created_at)
         return [e for e in events if e not in seen]
+
+
+def _scan(e: ShipmentEventInput) -> str:
+    return f"carrier {e.event}" + (f": {e.detail}" if e.detail else "")
