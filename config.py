@@ -35,6 +35,10 @@ class AuthSettings(BaseSettings):
     issuer: str = "orderflow"
     audience: str = "orderflow-api"
     token_ttl: timedelta = timedelta(hours=12)
+    # Production: the identity provider's JWKS URL; tokens are then RS256 and verified
+    # against its keys. Unset: HS256 with jwt_secret (development).
+    jwks_url: str | None = None
+    role_claim: str = "role"
 
 
 class ProcessSettings(BaseSettings):
@@ -70,6 +74,8 @@ class Settings(BaseSettings):
     data_dir: str = ".data"
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # Where people reach the API: the base of links sent to customers.
+    public_url: str = "http://localhost:8000"
     # Ports of the local dev server that `make run` starts when TEMPORAL_ADDRESS is unset.
     dev_temporal_port: int = 7233
     dev_ui_port: int = 8233
@@ -81,7 +87,10 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> "Settings":
         if self.mode == "production" and self.auth.jwt_secret == DEV_JWT_SECRET:
+            # Also signs customers' confirmation links, so it is needed with a JWKS URL too.
             raise ValueError("AUTH_JWT_SECRET must be set to a real secret in production mode")
+        if self.mode == "production" and not self.auth.jwks_url:
+            raise ValueError("AUTH_JWKS_URL must name the identity provider in production mode")
         return self
 
 

@@ -17,6 +17,7 @@ from activities.adapters import (
     SimulatedPaymentGateway,
 )
 from activities.approvals import ApprovalActivities
+from activities.confirmation_links import LinkSigner
 from activities.inventory import InventoryActivities
 from activities.orders import OrderActivities
 from activities.review import ReviewActivities
@@ -40,7 +41,7 @@ def activity_functions(
     review = ReviewActivities(sessions)
     inventory = InventoryActivities(sessions)
     orders = OrderActivities(sessions, gateway)
-    approvals = ApprovalActivities(sessions)
+    approvals = ApprovalActivities(sessions, link_signer(settings))
     settlement = SettlementActivities(sessions)
     shipping = ShippingActivities(
         sessions, carrier, settings.process.home_country, settings.process.credit_days
@@ -51,12 +52,19 @@ def activity_functions(
         orders.change_status,
         orders.close_order,
         approvals.record_decision,
+        approvals.record_approval_decision,
+        approvals.open_step,
+        approvals.step_event,
         settlement.record_payment,
         settlement.mark_overdue,
         shipping.ship_order,
         shipping.record_shipment_event,
         shipping.poll_carrier,
     ]
+
+
+def link_signer(settings: Settings) -> LinkSigner:
+    return LinkSigner(settings.auth.jwt_secret, settings.auth.issuer, settings.public_url)
 
 
 def build_worker(

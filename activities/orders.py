@@ -8,6 +8,7 @@ from temporalio import activity
 
 from activities.adapters import PaymentGateway
 from db import stock
+from db.audit import Who, audit
 from db.engine import SessionFactory
 from db.models import Approval, Invoice, Payment
 from db.status import change_status, lock_order
@@ -65,5 +66,10 @@ class OrderActivities:
             freed = await stock.release(session, order.id)
             reason = request.reason + (f"; refunded {refunded}" if refunded else "")
             await change_status(session, order, request.to, request.actor, reason)
+            if request.role:
+                who = Who(request.actor, request.role, request.request_id, request.client_addr)
+                audit(
+                    session, who, "order.cancel", str(request.to), order_id=order.id, detail=reason
+                )
             allocated = await stock.allocate_waiting(session, freed)
             return CloseResult(refunded=refunded, allocated_orders=allocated)

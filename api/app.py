@@ -1,13 +1,24 @@
 """The FastAPI application; its lifespan builds the engine and the Temporal client."""
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from temporalio.client import Client
 
 from api.errors import install_error_handlers
-from api.routers import approvals, catalogue, health, inventory, orders
+from api.routers import (
+    access,
+    approvals,
+    catalogue,
+    health,
+    inventory,
+    orders,
+    oversight,
+    policies,
+)
 from config import Settings, get_settings
 from db.engine import SessionFactory, make_engine, make_sessions
 from worker import connect_temporal
@@ -54,6 +65,17 @@ def create_app(
     app.state.sessions = sessions
     app.state.temporal = temporal
     install_error_handlers(app)
-    for module in (health, catalogue, inventory, orders, approvals):
+
+    @app.middleware("http")
+    async def request_id(request: Request, call_next: Any) -> Response:
+        # Carried into audit rows; a caller's own X-Request-ID is kept for correlation.
+        given = request.headers.get("X-Request-ID", "")
+        rid = given[:64] if given.isprintable() and given else uuid.uuid4().hex
+        request.state.request_id = rid
+        response: Response = await call_next(request)
+        response.headers["X-Request-ID"] = rid
+        return response
+
+    for module in (health, catalogue, inventory, orders, approvals, policies, access, oversight):
         app.include_router(module.router)
     return app

@@ -5,15 +5,18 @@ from typing import Annotated
 
 import jwt
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from api.auth import Principal, verify_token
+from api.auth import API_KEY_PREFIX, Principal, hash_api_key, verify_token
 from api.errors import Forbidden, Unauthenticated
 from config import Settings
+from db.audit import Who
 from db.engine import SessionFactory
-from domain.roles import Action, is_allowed
+from db.models import ApiKey, User
+from domain.roles import Action, Role, is_allowed
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -41,18 +44,41 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 
 _bearer = HTTPBearer(auto_error=False)
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False)
 
 
-def get_current_user(
+async def get_current_user(
+    request: Request,
     settings: SettingsDep,
+    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_api_key)],
 ) -> Principal:
-    if credentials is None:
-        raise Unauthenticated("a bearer token is required")
-    try:
-        return verify_token(settings.auth, credentials.credentials)
-    except jwt.InvalidTokenError as exc:
-        raise Unauthenticated(f"invalid token: {exc}") from exc
+    if api_key is not None:
+        principal = await _from_api_key(session, api_key)
+    elif credentials is None:
+        raise Unauthenticated("a bearer token or an X-API-Key is required")
+    else:
+        try:
+            principal = verify_token(settings.auth, credentials.credentials)
+        except jwt.InvalidTokenError as exc:
+            raise Unauthenticated(f"invalid token: {exc}") from exc
+        user = await session.get(User, principal.username)
+        # The users table is the roster: a person removed or switched off is refused at once.
+        if user is None or not user.active or user.role != principal.role:
+            raise Unauthenticated(f"user {principal.username} is not active with that role")
+    await session.rollback()  # end the read transaction: handlers begin their own
+    request.state.principal = principal
+    return principal
+
+
+async def _from_api_key(session: AsyncSession, key: str) -> Principal:
+    if not key.startswith(API_KEY_PREFIX):
+        raise Unauthenticated("invalid API key")
+    row = await session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_api_key(key)))
+    if row is None or row.revoked_at is not None:
+        raise Unauthenticated("invalid or revoked API key")
+    return Principal(username=row.name, role=Role(row.role), via="api_key")
 
 
 CurrentUser = Annotated[Principal, Depends(get_current_user)]
@@ -66,4 +92,17 @@ def allowed(action: Action) -> Callable[[Principal], Principal]:
             raise Forbidden(f"role {user.role} may not {action.value.replace('_', ' ')}")
         return user
 
+    # Read by the role x endpoint matrix (api/matrix.py) to know what each route needs.
+    check.action = action  # type: ignore[attr-defined]
     return check
+
+
+def who(request: Request, user: Principal | None = None) -> Who:
+    """The audit identity of this request."""
+    principal = user or getattr(request.state, "principal", None)
+    return Who(
+        actor=principal.username if principal else "anonymous",
+        role=principal.role.value if principal else None,
+        request_id=getattr(request.state, "request_id", None),
+        client_addr=request.client.host if request.client else None,
+    )

@@ -1,10 +1,15 @@
 """Domain errors the routes raise, and the one table that maps them to HTTP."""
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
+
+from db.audit import audit
+
+log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
@@ -60,7 +65,30 @@ def _body(exc: ApiError) -> dict[str, Any]:
 async def _handle(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+    if isinstance(exc, Unauthenticated | Forbidden):
+        await _audit_refusal(request, exc)
     return JSONResponse(_body(exc), status_code=exc.status_code, headers=headers)
+
+
+async def _audit_refusal(request: Request, exc: ApiError) -> None:
+    """Failed logins and denied attempts: their own transaction, as nothing else commits."""
+    from api.deps import who  # late: deps imports this module
+
+    action = "auth.failed" if isinstance(exc, Unauthenticated) else "access.denied"
+    order_id = request.path_params.get("order_id")
+    try:
+        async with request.app.state.sessions.begin() as session:
+            audit(
+                session,
+                who(request),
+                action,
+                "refused",
+                order_id=str(order_id)[:36] if order_id else None,
+                detail=f"{request.method} {request.url.path}: {exc.message}",
+            )
+    except (OperationalError, InterfaceError, OSError):
+        # The refusal still stands; a database outage must not turn it into a 500.
+        log.exception("could not audit a refused request")
 
 
 async def _database_down(request: Request, exc: Exception) -> JSONResponse:

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import Principal
 from api.errors import InvalidFields
 from api.schemas import AddressIn, CustomerIn, CustomerRef, OrderIn
+from api.scope import customers_visible_to
 from db.models import Customer, Order, OrderHistory, OrderLine, Product
 from domain.pricing import LineRequest, order_totals, price_line
 from domain.roles import Role
@@ -74,7 +75,10 @@ async def record_order(
     """Adds the order, its lines, a new customer if any and the first history row to session."""
     errors: list[tuple[tuple[str | int, ...], str]] = []
     if isinstance(data.customer, CustomerRef):
-        customer = await session.get(Customer, data.customer.id)
+        # Out of the user's scope (another rep's customer) reads as unknown, as on GET.
+        customer = await session.scalar(
+            select(Customer).where(Customer.id == data.customer.id, customers_visible_to(user))
+        )
         if customer is None:
             errors.append((("customer", "id"), f"unknown customer {data.customer.id}"))
     else:

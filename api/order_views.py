@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.auth import Principal
 from api.errors import InvalidFields, NotFound
 from api.schemas import (
     ApprovalOut,
@@ -19,10 +20,15 @@ from api.schemas import (
     OrderSummary,
     PaymentOut,
     PaymentResult,
+    PickLineOut,
     ReservationOut,
     ShipmentOut,
     TotalsOut,
+    WarehouseOrderDetail,
+    WarehouseOrderPage,
+    WarehouseOrderSummary,
 )
+from api.scope import orders_visible_to, sees_prices
 from db.models import (
     Approval,
     Invoice,
@@ -37,8 +43,12 @@ from db.payments import paid_total
 from workflows.order import workflow_id
 
 
-async def load_order(session: AsyncSession, order_id: str) -> Order:
-    order = await session.get(Order, order_id)
+async def load_order(session: AsyncSession, order_id: str, user: Principal | None) -> Order:
+    """The order if it exists and is in the user's scope (None: a system-internal read)."""
+    stmt = select(Order).where(Order.id == order_id)
+    if user is not None:
+        stmt = stmt.where(orders_visible_to(user))
+    order = await session.scalar(stmt)
     if order is None:
         raise NotFound(f"order {order_id} not found")
     return order
@@ -56,12 +66,38 @@ def summary(o: Order) -> OrderSummary:
     )
 
 
-async def order_detail(session: AsyncSession, order_id: str) -> OrderDetail:
-    o = await load_order(session, order_id)
+def warehouse_summary(o: Order) -> WarehouseOrderSummary:
+    return WarehouseOrderSummary.model_validate(summary(o).model_dump())
+
+
+async def order_detail(
+    session: AsyncSession, order_id: str, user: Principal
+) -> OrderDetail | WarehouseOrderDetail:
+    o = await load_order(session, order_id, user)
 
     async def rows(model: Any, *order_by: Any) -> list[Any]:
         stmt = select(model).where(model.order_id == order_id).order_by(*order_by)
         return list(await session.scalars(stmt))
+
+    if not sees_prices(user):
+        return WarehouseOrderDetail(
+            **warehouse_summary(o).model_dump(),
+            workflow_id=workflow_id(o.id),
+            shipping_method=o.shipping_method,
+            ship_to=o.ship_to,
+            lines=[
+                PickLineOut.model_validate(x, from_attributes=True)
+                for x in await rows(OrderLine, OrderLine.line_no)
+            ],
+            reservations=[
+                ReservationOut.model_validate(x, from_attributes=True)
+                for x in await rows(Reservation, Reservation.sku, Reservation.warehouse)
+            ],
+            shipments=[
+                ShipmentOut.model_validate(x, from_attributes=True)
+                for x in await rows(Shipment, Shipment.created_at)
+            ],
+        )
 
     invoice = await session.get(Invoice, order_id)
     return OrderDetail(
@@ -71,6 +107,7 @@ async def order_detail(session: AsyncSession, order_id: str) -> OrderDetail:
         shipping_method=o.shipping_method,
         created_by=o.created_by,
         review_reasons=o.review_reasons,
+        policy_version=o.policy_version,
         lines=[
             LineOut.model_validate(x, from_attributes=True)
             for x in await rows(OrderLine, OrderLine.line_no)
@@ -112,13 +149,14 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 async def order_page(
     session: AsyncSession,
+    user: Principal,
     status: str | None,
     customer_id: str | None,
     limit: int,
     cursor: str | None,
-) -> OrderPage:
+) -> OrderPage | WarehouseOrderPage:
     """Newest first, keyset-paginated so pages stay stable while orders arrive."""
-    stmt = select(Order)
+    stmt = select(Order).where(orders_visible_to(user))
     if status:
         stmt = stmt.where(Order.status == status)
     if customer_id:
@@ -135,6 +173,11 @@ async def order_page(
     )
     more = len(found) > limit
     items = found[:limit]
+    if not sees_prices(user):
+        return WarehouseOrderPage(
+            items=[warehouse_summary(o) for o in items],
+            next_cursor=encode_cursor(items[-1]) if more and items else None,
+        )
     return OrderPage(
         items=[summary(o) for o in items],
         next_cursor=encode_cursor(items[-1]) if more and items else None,

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
@@ -35,6 +35,8 @@ class ProductIn(In):
     name: Text
     unit_price: MoneyIn
     weight_kg: Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=3)]
+    # Approval rules can match on it (say, hazardous goods need a manager).
+    category: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_\-]{0,63}$")] = "general"
 
 
 class ProductOut(BaseModel):
@@ -42,6 +44,7 @@ class ProductOut(BaseModel):
     name: str
     unit_price: Decimal
     weight_kg: Decimal
+    category: str
 
 
 class AddressIn(In):
@@ -80,12 +83,19 @@ class CustomerIn(In):
         return self
 
 
-class CustomerOut(BaseModel):
+class CustomerContactOut(BaseModel):
+    """What the warehouse sees of a customer: no credit data."""
+
+    model_config = ConfigDict(extra="forbid")
+
     id: str
     name: str
     email: str
     phone: str
     address: AddressIn
+
+
+class CustomerOut(CustomerContactOut):
     credit_limit: Decimal
     tier: str
     on_credit_hold: bool
@@ -169,11 +179,18 @@ class TotalsOut(BaseModel):
 
 class ApprovalOut(BaseModel):
     level: str
+    current_level: str | None
     status: str
+    mode: str
+    approvers_needed: int
+    approvers_given: int
     reasons: list[str]
+    rule_ids: list[str]
     decided_by: str | None
     comment: str | None
     decided_at: datetime | None
+    opened_at: datetime | None
+    deadline: datetime | None
 
 
 class ReservationOut(BaseModel):
@@ -204,14 +221,42 @@ class PaymentOut(BaseModel):
     kind: str
 
 
-class OrderSummary(BaseModel):
+class WarehouseOrderSummary(BaseModel):
+    """What the warehouse sees of an order: no prices, totals or credit data."""
+
+    # Forbidding extras keeps a full order from ever passing as this narrower model.
+    model_config = ConfigDict(extra="forbid")
+
     order_id: str
     status: str
     customer_id: str
     channel: str
     external_ref: str | None
-    total: Decimal
     created_at: datetime
+
+
+class OrderSummary(WarehouseOrderSummary):
+    total: Decimal
+
+
+class PickLineOut(BaseModel):
+    line_no: int
+    sku: str
+    quantity: int
+
+
+class WarehouseOrderDetail(WarehouseOrderSummary):
+    workflow_id: str
+    shipping_method: str
+    ship_to: dict[str, Any]
+    lines: list[PickLineOut]
+    reservations: list["ReservationOut"]
+    shipments: list["ShipmentOut"]
+
+
+class WarehouseOrderPage(BaseModel):
+    items: list[WarehouseOrderSummary]
+    next_cursor: str | None
 
 
 class OrderDetail(OrderSummary):
@@ -220,6 +265,7 @@ class OrderDetail(OrderSummary):
     shipping_method: str
     created_by: str
     review_reasons: list[str]
+    policy_version: int | None
     lines: list[LineOut]
     totals: TotalsOut
     approvals: list[ApprovalOut]
@@ -235,11 +281,17 @@ class OrderPage(BaseModel):
 
 
 class HistoryEntry(BaseModel):
+    """A status change or event of the order ("history"), or its audit row ("audit")."""
+
+    kind: Literal["history", "audit"] = "history"
     at: datetime
     actor: str
-    from_status: str | None
-    to_status: str
+    from_status: str | None = None
+    to_status: str | None = None
     reason: str
+    action: str | None = None
+    result: str | None = None
+    decision_id: str | None = None
 
 
 class DecisionIn(In):
@@ -295,3 +347,6 @@ class OrderStateOut(BaseModel):
     status: str
     paid_total: Decimal
     tracking_number: str | None
+
+
+WarehouseOrderDetail.model_rebuild()

@@ -18,12 +18,15 @@ from db.models import Order
 from domain.messages import OrderWorkflowInput
 from domain.review import PaymentMethod
 from workflows import search_attributes as sa
-from workflows.order import FORBIDDEN, OrderWorkflow, workflow_id
+from workflows.approval_desk import FORBIDDEN
+from workflows.order import OrderWorkflow, workflow_id
 
 T = TypeVar("T")
 
 
-async def start_order_workflow(client: Client, settings: Settings, order: Order) -> None:
+async def start_order_workflow(
+    client: Client, settings: Settings, order: Order, customer_owner: str | None
+) -> None:
     """Idempotent: a retried intake finds the running (or finished) workflow and starts none."""
     try:
         await client.start_workflow(
@@ -36,6 +39,7 @@ async def start_order_workflow(client: Client, settings: Settings, order: Order)
                 payment_method=PaymentMethod(order.payment_method),
                 created_by=order.created_by,
                 timeouts=settings.process.timeouts(),
+                customer_owner=customer_owner,
             ),
             id=workflow_id(order.id),
             task_queue=settings.temporal.task_queue,

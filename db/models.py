@@ -32,6 +32,10 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(64), primary_key=True)
     role: Mapped[str] = mapped_column(String(32))
     display_name: Mapped[str] = mapped_column(String(200))
+    # An inactive user's valid token is refused: how a person's access is revoked.
+    active: Mapped[bool] = mapped_column(default=True, server_default="true")
+    # The largest order total this person may approve; None: no limit of their own.
+    approval_limit: Mapped[Decimal | None] = mapped_column(Money)
 
 
 class Product(Base):
@@ -40,6 +44,7 @@ class Product(Base):
     name: Mapped[str] = mapped_column(String(200))
     unit_price: Mapped[Decimal] = mapped_column(Money)
     weight_kg: Mapped[Decimal] = mapped_column(Numeric(10, 3))
+    category: Mapped[str] = mapped_column(String(64), default="general", server_default="general")
     __table_args__ = (CheckConstraint("unit_price >= 0", name="price_not_negative"),)
 
 
@@ -108,6 +113,10 @@ class Order(Base):
     tax: Mapped[Decimal] = mapped_column(Money)
     total: Mapped[Decimal] = mapped_column(Money)
     review_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The approval policy version that judged the order (None before the review).
+    policy_version: Mapped[int | None]
+    # pass | needs_approval | reject: the review's verdict, for the auto-approval KPI.
+    review_decision: Mapped[str | None] = mapped_column(String(16))
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
@@ -165,6 +174,113 @@ class Approval(Base):
     comment: Mapped[str | None] = mapped_column(String(2000))
     requested_at: Mapped[datetime] = mapped_column(server_default=func.now())
     decided_at: Mapped[datetime | None]
+    # The level that decides now: `level` until an escalation moves it up.
+    current_level: Mapped[str | None] = mapped_column(String(32))
+    approvers_needed: Mapped[int] = mapped_column(default=1, server_default="1")
+    approvers_given: Mapped[int] = mapped_column(default=0, server_default="0")
+    mode: Mapped[str] = mapped_column(String(16), default="parallel", server_default="parallel")
+    rule_ids: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # Times come from the workflow's clock: opened when its turn comes (sequential levels).
+    opened_at: Mapped[datetime | None]
+    remind_at: Mapped[datetime | None]
+    escalate_at: Mapped[datetime | None]
+    deadline: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
+    __table_args__ = (Index("approvals_open", "status", "current_level", "deadline"),)
+
+
+class ApprovalDecision(Base):
+    """Each person's decision; the decision id makes a repeated request count once."""
+
+    __tablename__ = "approval_decisions"
+    decision_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    level: Mapped[str] = mapped_column(String(32))
+    decision: Mapped[str] = mapped_column(String(16))
+    decided_by: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(32))
+    on_behalf_of: Mapped[str | None] = mapped_column(String(64))
+    comment: Mapped[str] = mapped_column(String(2000), default="")
+    decided_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class ApprovalPolicyVersion(Base):
+    __tablename__ = "approval_policies"
+    version: Mapped[int] = mapped_column(primary_key=True)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    comment: Mapped[str] = mapped_column(String(500), default="")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class Delegation(Base):
+    """An approver's stand-in for a period; the stand-in decides in the approver's name."""
+
+    __tablename__ = "delegations"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    delegator: Mapped[str] = mapped_column(ForeignKey("users.username"))
+    stand_in: Mapped[str] = mapped_column(ForeignKey("users.username"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    revoked_at: Mapped[datetime | None]
+    __table_args__ = (
+        CheckConstraint("starts_at < ends_at", name="delegation_period"),
+        CheckConstraint("delegator <> stand_in", name="delegation_other_person"),
+        Index("delegations_stand_in", "stand_in", "ends_at"),
+    )
+
+
+class ApiKey(Base):
+    """Keys for upstream systems; only a SHA-256 of the key is kept."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(32))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    revoked_at: Mapped[datetime | None]
+
+
+class AuditEntry(Base):
+    """Append-only: a database trigger refuses UPDATE and DELETE (see migration 0002)."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    at: Mapped[datetime] = mapped_column(server_default=func.now())
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str | None] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[str | None] = mapped_column(String(36))
+    decision_id: Mapped[str | None] = mapped_column(String(64))
+    result: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(String(2000), default="")
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    client_addr: Mapped[str | None] = mapped_column(String(64))
+    __table_args__ = (
+        Index("audit_order", "order_id", "id"),
+        Index("audit_actor", "actor", "id"),
+        Index("audit_action", "action", "id"),
+    )
+
+
+class Notification(Base):
+    """Outbox: messages to people, written with the change that causes them."""
+
+    __tablename__ = "notifications"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    # Order, kind and step: a retried activity writes one message, not two.
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    order_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(String(4000))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    sent_at: Mapped[datetime | None]
 
 
 class Shipment(Base):

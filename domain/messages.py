@@ -4,13 +4,15 @@ Class and field names are part of the wire format of running workflows: add opti
 never rename.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from domain.review import PaymentMethod, ReviewDecision
+from domain.payment import PaymentMethod
+from domain.policy import Mode
+from domain.review import ReviewDecision
 from domain.roles import ApprovalLevel, Role
 from domain.status import OrderStatus
 
@@ -47,12 +49,29 @@ class OrderWorkflowInput(BaseModel):
     payment_method: PaymentMethod
     created_by: str
     timeouts: OrderTimeouts = Field(default_factory=OrderTimeouts)
+    # The sales rep who owns the customer: four-eyes keeps them from approving it.
+    customer_owner: str | None = None
+
+
+class ApprovalStep(BaseModel):
+    """One level an order needs, with its clock; from the policy version that judged it."""
+
+    level: ApprovalLevel
+    approvers: int = 1
+    mode: Mode = Mode.SEQUENTIAL
+    reasons: list[str] = Field(default_factory=list)
+    remind_after: timedelta
+    escalate_after: timedelta | None = None
+    expire_after: timedelta
+    escalate_to: ApprovalLevel | None = None
 
 
 class ReviewOutcome(BaseModel):
     decision: ReviewDecision
     reasons: list[str]
     levels: list[ApprovalLevel]
+    steps: list[ApprovalStep] = Field(default_factory=list)
+    policy_version: int | None = None
 
 
 class ReserveRequest(BaseModel):
@@ -79,6 +98,10 @@ class CloseRequest(BaseModel):
     to: OrderStatus
     reason: str
     actor: str = "system"
+    # Set when a person asked for it (a cancellation): audited with the change.
+    role: str = ""
+    request_id: str = ""
+    client_addr: str = ""
 
 
 class CloseResult(BaseModel):
@@ -91,9 +114,14 @@ class ApprovalDecisionInput(BaseModel):
     level: ApprovalLevel
     decision: Decision
     decided_by: str
-    role: Role
+    # None for the customer, who answers through a signed link rather than as a user.
+    role: Role | None
     comment: str = ""
     decision_id: str = ""
+    # A stand-in decides in the name of the approver who delegated to them.
+    on_behalf_of: str | None = None
+    request_id: str = ""
+    client_addr: str = ""
 
 
 class ApprovalState(BaseModel):
@@ -101,6 +129,42 @@ class ApprovalState(BaseModel):
     pending_levels: list[ApprovalLevel]
     approved_levels: list[ApprovalLevel]
     rejected: bool
+    decision_id: str = ""
+    open_levels: list[ApprovalLevel] = Field(default_factory=list)
+
+
+class ConfirmationInput(BaseModel):
+    """The customer's answer through the signed link."""
+
+    confirm: bool
+    decision_id: str
+    comment: str = ""
+    request_id: str = ""
+    client_addr: str = ""
+
+
+class StepOpening(BaseModel):
+    order_id: str
+    level: ApprovalLevel
+    current_level: ApprovalLevel
+    opened_at: datetime
+    remind_at: datetime
+    escalate_at: datetime | None
+    deadline: datetime
+
+
+class StepEventKind(StrEnum):
+    REMIND = "remind"
+    ESCALATE = "escalate"
+
+
+class StepEvent(BaseModel):
+    order_id: str
+    level: ApprovalLevel
+    kind: StepEventKind
+    at: datetime
+    current_level: ApprovalLevel
+    deadline: datetime
 
 
 class PaymentInput(BaseModel):
@@ -149,6 +213,9 @@ class ShipmentEventResult(BaseModel):
 class CancelInput(BaseModel):
     reason: str
     actor: str
+    role: str = ""
+    request_id: str = ""
+    client_addr: str = ""
 
 
 class OrderState(BaseModel):
@@ -161,3 +228,5 @@ class OrderState(BaseModel):
 class DecisionRecord(BaseModel):
     order_id: str
     decision: ApprovalDecisionInput
+    # Set by the approval desk: the level that decides now (after any escalation).
+    current_level: ApprovalLevel | None = None

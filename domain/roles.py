@@ -26,17 +26,29 @@ class Action(StrEnum):
     RECORD_PAYMENT = "record_payment"
     RECORD_SHIPMENT_EVENT = "record_shipment_event"
     CANCEL_ORDER = "cancel_order"
+    SET_PRICES = "set_prices"
+    ASSIGN_CUSTOMER_OWNER = "assign_customer_owner"
+    READ_POLICY = "read_policy"
+    MANAGE_POLICY = "manage_policy"
+    DELEGATE_APPROVAL = "delegate_approval"
+    MANAGE_API_KEYS = "manage_api_keys"
+    READ_AUDIT = "read_audit"
+    READ_KPIS = "read_kpis"
+    READ_NOTIFICATIONS = "read_notifications"
 
 
 class ApprovalLevel(StrEnum):
     SALES_SUPERVISOR = "sales_supervisor"
     MANAGER = "manager"
     FINANCE = "finance"
+    # The customer confirms through a signed link; unanswered, customer service takes it.
+    CUSTOMER = "customer"
+    CUSTOMER_SERVICE = "customer_service"
 
 
 R = Role
 _EVERYONE = frozenset(Role)
-_APPROVERS = frozenset({R.SALES_SUPERVISOR, R.MANAGER, R.FINANCE})
+_APPROVERS = frozenset({R.SALES_SUPERVISOR, R.MANAGER, R.FINANCE, R.CUSTOMER_SERVICE})
 
 # The one place that says who may do what; the API checks every route against it.
 PERMISSIONS: dict[Action, frozenset[Role]] = {
@@ -55,6 +67,16 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.RECORD_PAYMENT: frozenset({R.ADMIN, R.FINANCE, R.UPSTREAM}),
     Action.RECORD_SHIPMENT_EVENT: frozenset({R.ADMIN, R.WAREHOUSE, R.UPSTREAM}),
     Action.CANCEL_ORDER: frozenset({R.ADMIN, R.CUSTOMER_SERVICE, R.SALES}),
+    # Customer service takes orders but may not give prices or discounts of its own.
+    Action.SET_PRICES: frozenset({R.ADMIN, R.SALES, R.SALES_SUPERVISOR, R.UPSTREAM}),
+    Action.ASSIGN_CUSTOMER_OWNER: frozenset({R.ADMIN, R.SALES_SUPERVISOR}),
+    Action.READ_POLICY: frozenset({R.ADMIN, R.SALES_SUPERVISOR, R.MANAGER, R.FINANCE}),
+    Action.MANAGE_POLICY: frozenset({R.ADMIN}),
+    Action.DELEGATE_APPROVAL: _APPROVERS,
+    Action.MANAGE_API_KEYS: frozenset({R.ADMIN}),
+    Action.READ_AUDIT: frozenset({R.ADMIN}),
+    Action.READ_KPIS: frozenset({R.ADMIN, R.MANAGER, R.FINANCE, R.SALES_SUPERVISOR}),
+    Action.READ_NOTIFICATIONS: frozenset({R.ADMIN, R.CUSTOMER_SERVICE}),
 }
 
 # A higher level may stand in for a lower one; finance decides only credit.
@@ -62,7 +84,27 @@ DECIDERS: dict[ApprovalLevel, frozenset[Role]] = {
     ApprovalLevel.SALES_SUPERVISOR: frozenset({R.SALES_SUPERVISOR, R.MANAGER}),
     ApprovalLevel.MANAGER: frozenset({R.MANAGER}),
     ApprovalLevel.FINANCE: frozenset({R.FINANCE}),
+    ApprovalLevel.CUSTOMER: frozenset(),
+    ApprovalLevel.CUSTOMER_SERVICE: frozenset({R.CUSTOMER_SERVICE, R.MANAGER}),
 }
+
+# Where a pending approval goes when its escalation time passes without a decision.
+NEXT_LEVEL_UP: dict[ApprovalLevel, ApprovalLevel | None] = {
+    ApprovalLevel.CUSTOMER: ApprovalLevel.CUSTOMER_SERVICE,
+    ApprovalLevel.SALES_SUPERVISOR: ApprovalLevel.MANAGER,
+    ApprovalLevel.FINANCE: ApprovalLevel.MANAGER,
+    ApprovalLevel.CUSTOMER_SERVICE: ApprovalLevel.MANAGER,
+    ApprovalLevel.MANAGER: None,
+}
+
+# Sequential levels open in this order: the customer confirms before staff spend time on it.
+LEVEL_ORDER: tuple[ApprovalLevel, ...] = (
+    ApprovalLevel.CUSTOMER,
+    ApprovalLevel.CUSTOMER_SERVICE,
+    ApprovalLevel.SALES_SUPERVISOR,
+    ApprovalLevel.FINANCE,
+    ApprovalLevel.MANAGER,
+)
 
 
 def is_allowed(role: Role, action: Action) -> bool:

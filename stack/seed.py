@@ -9,6 +9,9 @@ from db.engine import SessionFactory
 from db.models import Customer, Product, Stock, User, Warehouse
 from domain.roles import Role
 
+# Authority limits: the largest order total each may approve (unset: no limit of their own).
+APPROVAL_LIMITS = {"supervisor": Decimal("20000")}
+
 WAREHOUSES = {"WH1": "Main warehouse", "WH2": "Overflow warehouse"}
 
 SEED_USERS: dict[str, Role] = {
@@ -17,6 +20,7 @@ SEED_USERS: dict[str, Role] = {
     "sales2": Role.SALES,
     "supervisor": Role.SALES_SUPERVISOR,
     "manager": Role.MANAGER,
+    "manager2": Role.MANAGER,
     "finance": Role.FINANCE,
     "warehouse": Role.WAREHOUSE,
     "service": Role.CUSTOMER_SERVICE,
@@ -66,7 +70,12 @@ async def seed_reference(session: AsyncSession) -> None:
     for username, role in SEED_USERS.items():
         await session.execute(
             insert(User)
-            .values(username=username, role=role, display_name=username.title())
+            .values(
+                username=username,
+                role=role,
+                display_name=username.title(),
+                approval_limit=APPROVAL_LIMITS.get(username),
+            )
             .on_conflict_do_nothing()
         )
 

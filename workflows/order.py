@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.approvals import ApprovalActivities
@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
         ApprovalState,
         CancelInput,
         CloseRequest,
+        ConfirmationInput,
         Decision,
         DecisionRecord,
         OrderState,
@@ -34,10 +35,20 @@ with workflow.unsafe.imports_passed_through():
         ShipmentEventKind,
         ShipmentEventRecord,
         StatusChange,
+        StepEvent,
+        StepEventKind,
+        StepOpening,
     )
     from domain.review import PaymentMethod, ReviewDecision
     from domain.roles import DECIDERS, ApprovalLevel
     from domain.status import CANCELLABLE_STATUSES, FINAL_STATUSES, OrderStatus, status_after_stock
+    from workflows.approval_desk import (
+        FORBIDDEN,
+        NOT_ALLOWED_NOW,
+        ApprovalDesk,
+        Step,
+        StepStatus,
+    )
     from workflows.search_attributes import ORDER_STATUS
 
 ArgT = TypeVar("ArgT")
@@ -50,13 +61,16 @@ ACTIVITY_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=30),
     non_retryable_error_types=["UnknownTrackingNumber", "IllegalTransition", "OrderNotFound"],
 )
-# Error types that callers map to HTTP: Forbidden -> 403, NotAllowedNow -> 409.
-FORBIDDEN = "Forbidden"
-NOT_ALLOWED_NOW = "NotAllowedNow"
+# Orders started before the approval desk keep their one-wait approval on replay.
+APPROVAL_DESK_PATCH = "approval-desk-v1"
 
 
 def workflow_id(order_id: str) -> str:
     return f"order-{order_id}"
+
+
+def _changed_since(desk: ApprovalDesk, seen: int) -> Callable[[], bool]:
+    return lambda: desk.changes != seen
 
 
 class _Cancelled(Exception):
@@ -80,6 +94,10 @@ class OrderWorkflow:
         self._delivered = False
         # Decisions and events run one at a time, so a racing approve and reject see each other.
         self._lock = asyncio.Lock()
+        # The approval desk (policy steps, deadlines); None for orders from before it.
+        self._desk: ApprovalDesk | None = None
+        # Results by decision id: the same decision sent twice is applied once.
+        self._decisions: dict[str, ApprovalState] = {}
 
     @workflow.run
     async def run(self, order: OrderWorkflowInput) -> OrderState:
@@ -92,16 +110,21 @@ class OrderWorkflow:
         return self.state()
 
     async def _process(self) -> None:
+        with_desk = workflow.patched(APPROVAL_DESK_PATCH)
         outcome = await self._run(ReviewActivities.review_order, self._order.order_id)
         if outcome.decision == ReviewDecision.REJECT:
             self._set_status(OrderStatus.REJECTED)
             return
         self._set_status(OrderStatus.UNDER_REVIEW)
         self._pending = list(outcome.levels)
+        if with_desk:
+            self._desk = ApprovalDesk(self._order, outcome.steps)
         if not await self._reserve():
             return
-        if self._status == OrderStatus.AWAITING_APPROVAL and not await self._await_approvals():
-            return
+        if self._status == OrderStatus.AWAITING_APPROVAL:
+            approved = await (self._run_desk() if self._desk else self._await_approvals())
+            if not approved:
+                return
         if self._status == OrderStatus.AWAITING_PAYMENT and not await self._await_payment():
             return
         self._check_cancel()
@@ -157,6 +180,70 @@ class OrderWorkflow:
         )
         return True
 
+    async def _run_desk(self) -> bool:
+        """Open each level in its turn; remind, escalate and time out on the policy's clock."""
+        desk = self._desk
+        assert desk is not None
+        while not desk.settled():
+            now = workflow.now()
+            for step in desk.open_steps():
+                if step.opened_at is None:
+                    step.opened_at = now
+                    await self._run(ApprovalActivities.open_step, self._opening(step))
+            expired = desk.expired(workflow.now())
+            if expired is not None:
+                reason = f"timeout: {expired.current} approval not given in time"
+                await self._close(OrderStatus.REJECTED, reason)
+                return False
+            for step, kind in desk.due_events(workflow.now()):
+                await self._step_event(step, kind)
+            due = desk.next_due()
+            assert due is not None  # every open step has at least its deadline ahead
+            wait = max(due - workflow.now(), timedelta(seconds=1))
+            await self._wait(_changed_since(desk, desk.changes), wait)
+        if desk.rejection is not None:
+            r = desk.rejection
+            note = f": {r.comment}" if r.comment else ""
+            await self._close(OrderStatus.REJECTED, f"{r.level} rejected{note}", r.decided_by)
+            return False
+        await self._change_status(
+            status_after_stock(False, self._payment_due()), "all approvals given"
+        )
+        return True
+
+    def _opening(self, step: Step) -> StepOpening:
+        assert step.opened_at is not None
+        return StepOpening(
+            order_id=self._order.order_id,
+            level=step.spec.level,
+            current_level=step.current,
+            opened_at=step.opened_at,
+            remind_at=step.opened_at + step.spec.remind_after,
+            escalate_at=step.due(StepEventKind.ESCALATE),
+            deadline=step.opened_at + step.spec.expire_after,
+        )
+
+    async def _step_event(self, step: Step, kind: StepEventKind) -> None:
+        if kind == StepEventKind.ESCALATE:
+            assert step.spec.escalate_to is not None
+            step.escalated = True
+            step.current = step.spec.escalate_to
+        else:
+            step.reminded = True
+        deadline = step.due(None)
+        assert deadline is not None
+        await self._run(
+            ApprovalActivities.step_event,
+            StepEvent(
+                order_id=self._order.order_id,
+                level=step.spec.level,
+                kind=kind,
+                at=workflow.now(),
+                current_level=step.current,
+                deadline=deadline,
+            ),
+        )
+
     async def _await_payment(self) -> bool:
         paid = await self._wait(lambda: not self._payment_due(), self._order.timeouts.payment_wait)
         if not paid:
@@ -200,10 +287,16 @@ class OrderWorkflow:
         return self._status == OrderStatus.COMPLETED
 
     async def _close(self, to: OrderStatus, reason: str, actor: str = "system") -> None:
-        result = await self._run(
-            OrderActivities.close_order,
-            CloseRequest(order_id=self._order.order_id, to=to, reason=reason, actor=actor),
-        )
+        request = CloseRequest(order_id=self._order.order_id, to=to, reason=reason, actor=actor)
+        if self._cancel is not None and actor == self._cancel.actor:
+            # A person's cancellation: audited in the same transaction as the close.
+            c = self._cancel
+            request.role, request.request_id, request.client_addr = (
+                c.role or "unknown",
+                c.request_id,
+                c.client_addr,
+            )
+        result = await self._run(OrderActivities.close_order, request)
         self._set_status(to)
         for other in result.allocated_orders:
             await self._nudge(other)
@@ -233,6 +326,8 @@ class OrderWorkflow:
 
     @workflow.update(name="decide")
     async def decide(self, d: ApprovalDecisionInput) -> ApprovalState:
+        if self._desk is not None:
+            return await self._desk_decide(d, via_link=False)
         async with self._lock:
             # Checked again under the lock: a decision that arrived first may have settled it.
             self._check_decision(d)
@@ -254,7 +349,67 @@ class OrderWorkflow:
 
     @decide.validator
     def _validate_decide(self, d: ApprovalDecisionInput) -> None:
-        self._check_decision(d)
+        if self._desk is None:
+            self._check_decision(d)
+        elif d.decision_id not in self._decisions:
+            self._desk.check(d, self._status in FINAL_STATUSES)
+
+    @workflow.update(name="customer_confirmation")
+    async def customer_confirmation(self, c: ConfirmationInput) -> ApprovalState:
+        return await self._desk_decide(self._as_decision(c), via_link=True)
+
+    @customer_confirmation.validator
+    def _validate_confirmation(self, c: ConfirmationInput) -> None:
+        if self._desk is None:
+            raise ApplicationError("this order asks for no confirmation", type=NOT_ALLOWED_NOW)
+        if c.decision_id not in self._decisions:
+            self._desk.check(self._as_decision(c), self._status in FINAL_STATUSES, via_link=True)
+
+    def _as_decision(self, c: ConfirmationInput) -> ApprovalDecisionInput:
+        return ApprovalDecisionInput(
+            level=ApprovalLevel.CUSTOMER,
+            decision=Decision.APPROVE if c.confirm else Decision.REJECT,
+            decided_by=f"customer:{self._order.customer_id}",
+            role=None,
+            comment=c.comment,
+            decision_id=c.decision_id,
+            request_id=c.request_id,
+            client_addr=c.client_addr,
+        )
+
+    async def _desk_decide(self, d: ApprovalDecisionInput, via_link: bool) -> ApprovalState:
+        desk = self._desk
+        assert desk is not None
+        async with self._lock:
+            if d.decision_id in self._decisions:
+                return self._decisions[d.decision_id]
+            # Checked again under the lock: a decision that arrived first may have settled it.
+            step = desk.check(d, self._status in FINAL_STATUSES, via_link)
+            record = DecisionRecord(
+                order_id=self._order.order_id, decision=d, current_level=step.current
+            )
+            try:
+                await self._run(ApprovalActivities.record_approval_decision, record)
+            except ActivityError as err:
+                # The database knows the approver's authority and delegations; a refusal
+                # there fails this update only.
+                cause = err.cause
+                if isinstance(cause, ApplicationError) and cause.type == FORBIDDEN:
+                    raise ApplicationError(cause.message, type=FORBIDDEN) from None
+                raise
+            desk.apply(step, d)
+            self._pending = [s.spec.level for s in desk.pending()]
+            state = ApprovalState(
+                status=self._status,
+                pending_levels=list(self._pending),
+                approved_levels=desk.levels(StepStatus.APPROVED),
+                rejected=desk.rejection is not None,
+                decision_id=d.decision_id,
+                open_levels=[s.current for s in desk.open_steps()],
+            )
+            if d.decision_id:
+                self._decisions[d.decision_id] = state
+        return state
 
     def _check_decision(self, d: ApprovalDecisionInput) -> None:
         if d.decided_by == self._order.created_by:

@@ -1,87 +1,197 @@
-"""The approval inbox and decisions."""
+"""The approval inbox, decisions, and the customer's confirmation link."""
 
 import uuid
+from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
-from sqlalchemy import select
+import jwt
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy import exists, func, or_, select
 
+from api.approval_authority import Authority, authorities
 from api.auth import Principal
-from api.deps import SessionDep, TemporalDep, allowed
-from api.errors import Forbidden, NotAllowedNow
+from api.deps import SessionDep, SettingsDep, TemporalDep, allowed, who
+from api.desk_schemas import (
+    ConfirmationAnswer,
+    ConfirmationIn,
+    ConfirmationOut,
+    CustomerAccount,
+    InboxItem,
+    InboxPage,
+)
+from api.errors import Forbidden, NotAllowedNow, NotFound
 from api.order_views import load_order
-from api.schemas import DecisionIn, DecisionOut, PendingApproval
+from api.schemas import DecisionIn, DecisionOut
 from api.workflow_calls import update_order
-from db.models import Approval, Order
-from domain.messages import ApprovalDecisionInput, ApprovalState
-from domain.roles import Action, levels_decidable_by
+from db.audit import audit
+from db.customers import open_balance, order_history
+from db.models import Approval, ApprovalDecision, Customer, Order
+from domain.messages import ApprovalDecisionInput, ApprovalState, ConfirmationInput, Decision
+from domain.roles import Action, ApprovalLevel
+from domain.status import OrderStatus
+from worker import link_signer
 
 router = APIRouter(tags=["approvals"])
+Decider = Annotated[Principal, Depends(allowed(Action.DECIDE_APPROVAL))]
 
 
 @router.get("/approvals")
-async def pending_approvals(
-    session: SessionDep, user: Annotated[Principal, Depends(allowed(Action.DECIDE_APPROVAL))]
-) -> list[PendingApproval]:
-    """Pending decisions this user may take, oldest first."""
-    rows = await session.execute(
-        select(Approval, Order)
+async def inbox(
+    session: SessionDep,
+    user: Decider,
+    level: ApprovalLevel | None = None,
+    older_than_hours: Annotated[int | None, Query(ge=0, le=24 * 365)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> InboxPage:
+    """What this user may decide now, soonest deadline first, with reasons and account."""
+    items: list[InboxItem] = []
+    now = await session.scalar(select(func.now()))
+    assert now is not None
+    for authority in await authorities(session, user):
+        for approval, order, customer in await _open_for(
+            session, user, authority, level, now, older_than_hours
+        ):
+            balance = await open_balance(session, customer.id)
+            placed, value = await order_history(session, customer.id)
+            items.append(
+                InboxItem(
+                    order_id=order.id,
+                    level=approval.level,
+                    current_level=approval.current_level or approval.level,
+                    on_behalf_of=authority.on_behalf_of,
+                    reasons=approval.reasons,
+                    approvers_needed=approval.approvers_needed,
+                    approvers_given=approval.approvers_given,
+                    opened_at=approval.opened_at,
+                    deadline=approval.deadline,
+                    seconds_left=(
+                        int((approval.deadline - now).total_seconds())
+                        if approval.deadline
+                        else None
+                    ),
+                    escalated=approval.escalated_at is not None,
+                    total=order.total,
+                    currency=order.currency,
+                    channel=order.channel,
+                    payment_method=order.payment_method,
+                    created_by=order.created_by,
+                    created_at=order.created_at,
+                    customer_id=customer.id,
+                    customer=CustomerAccount(
+                        name=customer.name,
+                        tier=customer.tier,
+                        open_balance=balance,
+                        orders_placed=placed,
+                        orders_value=value,
+                    ),
+                )
+            )
+    items.sort(key=lambda i: (i.deadline or datetime.max.replace(tzinfo=now.tzinfo), i.order_id))
+    page = items[offset : offset + limit]
+    more = len(items) > offset + limit
+    return InboxPage(items=page, next_offset=offset + limit if more else None)
+
+
+async def _open_for(
+    session: SessionDep,
+    user: Principal,
+    authority: Authority,
+    level: ApprovalLevel | None,
+    now: datetime,
+    older_than_hours: int | None,
+) -> list[tuple[Approval, Order, Customer]]:
+    levels = [lv for lv in ApprovalLevel if authority.may_decide(lv)]
+    if level is not None:
+        levels = [lv for lv in levels if lv == level]
+    people = [user.username, *([authority.on_behalf_of] if authority.on_behalf_of else [])]
+    already = exists().where(
+        ApprovalDecision.order_id == Approval.order_id,
+        ApprovalDecision.level == Approval.level,
+        or_(ApprovalDecision.decided_by.in_(people), ApprovalDecision.on_behalf_of.in_(people)),
+    )
+    stmt = (
+        select(Approval, Order, Customer)
         .join(Order, Order.id == Approval.order_id)
+        .join(Customer, Customer.id == Order.customer_id)
         .where(
             Approval.status == "pending",
-            Approval.level.in_(levels_decidable_by(user.role)),
-            Order.created_by != user.username,
-            Order.status == "AWAITING_APPROVAL",
+            Approval.opened_at.is_not(None),
+            Approval.current_level.in_(levels),
+            Order.status == OrderStatus.AWAITING_APPROVAL,
+            Order.created_by.not_in(people),
+            or_(Customer.owner.is_(None), Customer.owner.not_in(people)),
+            ~already,
         )
-        .order_by(Approval.requested_at)
-        .limit(500)
+        .order_by(Approval.deadline)
+        .limit(1000)
     )
-    return [
-        PendingApproval(
-            order_id=o.id,
-            level=a.level,
-            reasons=a.reasons,
-            total=o.total,
-            customer_id=o.customer_id,
-            created_by=o.created_by,
-            requested_at=a.requested_at,
-        )
-        for a, o in rows
-    ]
+    if authority.limit is not None:
+        stmt = stmt.where(Order.total <= authority.limit)
+    if older_than_hours is not None:
+        stmt = stmt.where(Approval.opened_at <= now - timedelta(hours=older_than_hours))
+    return [(a, o, c) for a, o, c in (await session.execute(stmt)).all()]
 
 
 @router.post("/orders/{order_id}/approvals")
 async def decide(
     order_id: str,
     body: DecisionIn,
+    request: Request,
     session: SessionDep,
     temporal: TemporalDep,
-    user: Annotated[Principal, Depends(allowed(Action.DECIDE_APPROVAL))],
+    user: Decider,
 ) -> DecisionOut:
-    """Approve or reject the pending level this user may decide."""
-    order = await load_order(session, order_id)
+    """Approve or reject the open level this user may decide; a decision id counts once."""
+    order = await load_order(session, order_id, user)
+    if body.decision_id:
+        earlier = await session.get(ApprovalDecision, body.decision_id)
+        if earlier is not None:
+            if (earlier.order_id, earlier.decided_by) != (order_id, user.username):
+                raise NotAllowedNow(f"decision id {body.decision_id} is already used")
+            return DecisionOut(
+                order_id=order_id,
+                level=earlier.level,
+                decision=Decision(earlier.decision),
+                decision_id=earlier.decision_id,
+                status=(await load_order(session, order_id, user)).status,
+                pending_levels=await _pending_levels(session, order_id),
+            )
     if order.created_by == user.username:
         raise Forbidden("nobody approves an order they created")
-    rows = await session.execute(
-        select(Approval.level, Approval.status).where(Approval.order_id == order_id)
-    )
-    statuses: dict[str, str] = {level: status for level, status in rows}
-    # A user's own level first (a manager decides the manager level before a supervisor's).
-    mine = sorted(levels_decidable_by(user.role), key=lambda lv: lv.value != user.role.value)
-    if statuses and not any(lv in statuses for lv in mine):
-        raise Forbidden(f"role {user.role} may not decide {', '.join(sorted(statuses))}")
-    level = next((lv for lv in mine if statuses.get(lv) == "pending"), None)
-    if level is None:
-        raise NotAllowedNow(f"order {order_id} has no pending decision for role {user.role}")
+    owner = await session.scalar(select(Customer.owner).where(Customer.id == order.customer_id))
+    if owner == user.username:
+        raise Forbidden("nobody approves an order of a customer they own")
+    level, authority = await _choose(session, order, user)
+    if body.decision == Decision.APPROVE and not authority.within_limit(order.total):
+        raise Forbidden(f"approval limit {authority.limit} is below the order total {order.total}")
+    w = who(request, user)
     decision = ApprovalDecisionInput(
         level=level,
         decision=body.decision,
         decided_by=user.username,
-        role=user.role,
+        role=authority.role,
         comment=body.comment,
         decision_id=body.decision_id or str(uuid.uuid4()),
+        on_behalf_of=authority.on_behalf_of,
+        request_id=w.request_id or "",
+        client_addr=w.client_addr or "",
     )
-    state = await update_order(temporal, order_id, "decide", decision, ApprovalState)
+    await session.rollback()
+    try:
+        state = await update_order(temporal, order_id, "decide", decision, ApprovalState)
+    except NotAllowedNow as exc:
+        async with session.begin():
+            audit(
+                session,
+                w,
+                "approval.decide",
+                "conflict",
+                order_id=order_id,
+                decision_id=decision.decision_id,
+                detail=exc.message,
+            )
+        raise
     return DecisionOut(
         order_id=order_id,
         level=level,
@@ -90,3 +200,75 @@ async def decide(
         status=state.status,
         pending_levels=list(state.pending_levels),
     )
+
+
+async def _choose(
+    session: SessionDep, order: Order, user: Principal
+) -> tuple[ApprovalLevel, Authority]:
+    """The open level this user can decide, with the authority they act with."""
+    rows = list(
+        await session.scalars(
+            select(Approval).where(Approval.order_id == order.id).order_by(Approval.opened_at)
+        )
+    )
+    options = await authorities(session, user)
+    if rows and not any(
+        a.may_decide(ApprovalLevel(r.current_level or r.level)) for r in rows for a in options
+    ):
+        levels = ", ".join(sorted(r.current_level or r.level for r in rows))
+        raise Forbidden(f"role {user.role} may not decide {levels}")
+    for authority in options:
+        for r in rows:
+            # Opened by the workflow when its turn comes (sequential levels wait for earlier).
+            if (
+                r.status == "pending"
+                and r.opened_at is not None
+                and authority.may_decide(ApprovalLevel(r.current_level or r.level))
+            ):
+                return ApprovalLevel(r.level), authority
+    raise NotAllowedNow(f"order {order.id} has no open decision for role {user.role}")
+
+
+async def _pending_levels(session: SessionDep, order_id: str) -> list[str]:
+    rows = await session.scalars(
+        select(Approval.level).where(Approval.order_id == order_id, Approval.status == "pending")
+    )
+    return list(rows)
+
+
+@router.post("/confirmations/{token}")
+async def confirm(
+    token: str,
+    body: ConfirmationIn,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    temporal: TemporalDep,
+) -> ConfirmationOut:
+    """The customer confirms or declines through their signed link; no login."""
+    try:
+        order_id, link_id = link_signer(settings).verify(token)
+    except jwt.InvalidTokenError as exc:
+        raise Forbidden(f"this confirmation link is invalid or has expired: {exc}") from exc
+    order = await session.get(Order, order_id)
+    if order is None:
+        raise NotFound(f"order {order_id} not found")
+    earlier = await session.get(ApprovalDecision, link_id)
+    if earlier is not None:
+        answered = (
+            ConfirmationAnswer.CONFIRM
+            if earlier.decision == Decision.APPROVE
+            else ConfirmationAnswer.DECLINE
+        )
+        return ConfirmationOut(order_id=order_id, decision=answered, status=order.status)
+    w = who(request)
+    answer = ConfirmationInput(
+        confirm=body.decision == ConfirmationAnswer.CONFIRM,
+        decision_id=link_id,
+        comment=body.comment,
+        request_id=w.request_id or "",
+        client_addr=w.client_addr or "",
+    )
+    await session.rollback()
+    state = await update_order(temporal, order_id, "customer_confirmation", answer, ApprovalState)
+    return ConfirmationOut(order_id=order_id, decision=body.decision, status=state.status)

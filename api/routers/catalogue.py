@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
@@ -10,7 +10,8 @@ from api.auth import Principal
 from api.deps import SessionDep, allowed
 from api.errors import NotFound
 from api.intake import customer_address, new_customer
-from api.schemas import CustomerIn, CustomerOut, ProductIn, ProductOut
+from api.schemas import CustomerContactOut, CustomerIn, CustomerOut, ProductIn, ProductOut
+from api.scope import customers_visible_to, sees_prices
 from db.models import Customer, Product
 from domain.roles import Action
 
@@ -70,14 +71,44 @@ async def create_customer(
     return customer_out(customer)
 
 
+@router.get("/customers")
+async def list_customers(
+    session: SessionDep,
+    user: Annotated[Principal, Depends(allowed(Action.READ_ORDERS))],
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[CustomerOut] | list[CustomerContactOut]:
+    """Customers in this user's scope (a sales rep: their own), by name."""
+    rows = await session.scalars(
+        select(Customer)
+        .where(customers_visible_to(user))
+        .order_by(Customer.name, Customer.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    if not sees_prices(user):
+        return [customer_contact(c) for c in rows]
+    return [customer_out(c) for c in rows]
+
+
 @router.get("/customers/{customer_id}")
 async def get_customer(
     customer_id: str,
     session: SessionDep,
     user: Annotated[Principal, Depends(allowed(Action.READ_ORDERS))],
-) -> CustomerOut:
-    """One customer."""
-    customer = await session.get(Customer, customer_id)
+) -> CustomerOut | CustomerContactOut:
+    """One customer (without credit data for the warehouse)."""
+    customer = await session.scalar(
+        select(Customer).where(Customer.id == customer_id, customers_visible_to(user))
+    )
     if customer is None:
         raise NotFound(f"customer {customer_id} not found")
+    if not sees_prices(user):
+        return customer_contact(customer)
     return customer_out(customer)
+
+
+def customer_contact(c: Customer) -> CustomerContactOut:
+    return CustomerContactOut(
+        id=c.id, name=c.name, email=c.email, phone=c.phone, address=customer_address(c)
+    )

@@ -2,12 +2,12 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from api.auth import Principal
-from api.deps import SessionDep, SettingsDep, TemporalDep, allowed
+from api.deps import SessionDep, SettingsDep, TemporalDep, allowed, who
 from api.errors import Forbidden, NotAllowedNow
 from api.intake import find_existing, record_order
 from api.order_views import (
@@ -28,11 +28,14 @@ from api.schemas import (
     PaymentIn,
     PaymentResult,
     ShipmentEventIn,
+    WarehouseOrderDetail,
+    WarehouseOrderPage,
 )
 from api.workflow_calls import start_order_workflow, update_order
-from db.models import OrderHistory
+from db.audit import audit
+from db.models import AuditEntry, Customer, OrderHistory
 from domain.messages import CancelInput, OrderState, PaymentInput, PaymentState, ShipmentEventInput
-from domain.roles import Action, may_cancel
+from domain.roles import Action, is_allowed, may_cancel
 from domain.status import OrderStatus
 from workflows.order import workflow_id
 
@@ -43,6 +46,7 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
 @router.post("/orders", status_code=201)
 async def create_order(
     body: OrderIn,
+    request: Request,
     response: Response,
     session: SessionDep,
     temporal: TemporalDep,
@@ -52,6 +56,9 @@ async def create_order(
 ) -> OrderCreated:
     """Take an order; a retry with the same key or external_ref returns the same order (200)."""
     settings_p = settings.process
+    sets_prices = any(x.unit_price is not None or x.discount_pct for x in body.lines)
+    if sets_prices and not is_allowed(user.role, Action.SET_PRICES):
+        raise Forbidden(f"role {user.role} may not set prices or discounts")
     try:
         async with session.begin():
             order = await find_existing(session, idempotency_key, body)
@@ -64,6 +71,14 @@ async def create_order(
                     settings_p.currency,
                     settings_p.tax_rate_pct,
                 )
+                audit(
+                    session,
+                    who(request, user),
+                    "order.create",
+                    "created",
+                    order_id=order.id,
+                    detail=f"via {body.channel}, total {order.total}",
+                )
             else:
                 response.status_code = 200
     except IntegrityError:
@@ -73,7 +88,8 @@ async def create_order(
             raise
         response.status_code = 200
     # Also on a retry: if the first attempt died before starting it, this starts it now.
-    await start_order_workflow(temporal, settings, order)
+    owner = await session.scalar(select(Customer.owner).where(Customer.id == order.customer_id))
+    await start_order_workflow(temporal, settings, order, owner)
     return OrderCreated(order_id=order.id, workflow_id=workflow_id(order.id), status=order.status)
 
 
@@ -85,9 +101,9 @@ async def list_orders(
     customer_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
-) -> OrderPage:
-    """Orders, newest first, filtered by status and customer."""
-    return await order_page(session, status, customer_id, limit, cursor)
+) -> OrderPage | WarehouseOrderPage:
+    """Orders in this user's scope, newest first, filtered by status and customer."""
+    return await order_page(session, user, status, customer_id, limit, cursor)
 
 
 @router.get("/orders/{order_id}")
@@ -95,9 +111,9 @@ async def get_order(
     order_id: str,
     session: SessionDep,
     user: Annotated[Principal, Depends(allowed(Action.READ_ORDERS))],
-) -> OrderDetail:
-    """One order with lines, totals, approvals, reservations, shipments, invoice and payments."""
-    return await order_detail(session, order_id)
+) -> OrderDetail | WarehouseOrderDetail:
+    """One order: lines, totals, approvals, stock, shipments, invoice, payments (by role)."""
+    return await order_detail(session, order_id, user)
 
 
 @router.get("/orders/{order_id}/history")
@@ -106,12 +122,29 @@ async def get_history(
     session: SessionDep,
     user: Annotated[Principal, Depends(allowed(Action.READ_ORDERS))],
 ) -> list[HistoryEntry]:
-    """Every status change and event of the order, oldest first."""
-    await load_order(session, order_id)
+    """Every status change and event of the order, and its audit rows, oldest first."""
+    await load_order(session, order_id, user)
     rows = await session.scalars(
         select(OrderHistory).where(OrderHistory.order_id == order_id).order_by(OrderHistory.id)
     )
-    return [HistoryEntry.model_validate(r, from_attributes=True) for r in rows]
+    entries = [HistoryEntry.model_validate(r, from_attributes=True) for r in rows]
+    audits = await session.scalars(
+        select(AuditEntry).where(AuditEntry.order_id == order_id).order_by(AuditEntry.id)
+    )
+    entries += [
+        HistoryEntry(
+            kind="audit",
+            at=a.at,
+            actor=a.actor,
+            reason=a.detail,
+            action=a.action,
+            result=a.result,
+            decision_id=a.decision_id,
+        )
+        for a in audits
+    ]
+    # Stable: within one instant, the status change comes before its audit row.
+    return sorted(entries, key=lambda e: e.at)
 
 
 @router.post("/orders/{order_id}/payments")
@@ -123,7 +156,7 @@ async def record_payment(
     user: Annotated[Principal, Depends(allowed(Action.RECORD_PAYMENT))],
 ) -> PaymentResult:
     """Record a payment; the same reference twice counts once."""
-    await load_order(session, order_id)
+    await load_order(session, order_id, user)
     payment = PaymentInput(**body.model_dump(), actor=user.username)
     try:
         state = await update_order(temporal, order_id, "record_payment", payment, PaymentState)
@@ -149,7 +182,7 @@ async def record_shipment_event(
     user: Annotated[Principal, Depends(allowed(Action.RECORD_SHIPMENT_EVENT))],
 ) -> OrderStateOut:
     """A carrier scan (webhook); the same event twice counts once."""
-    await load_order(session, order_id)
+    await load_order(session, order_id, user)
     event = ShipmentEventInput(**body.model_dump(), actor=user.username)
     try:
         state = await update_order(temporal, order_id, "shipment_event", event, OrderState)
@@ -167,14 +200,23 @@ async def record_shipment_event(
 async def cancel_order(
     order_id: str,
     body: CancelIn,
+    request: Request,
     session: SessionDep,
     temporal: TemporalDep,
     user: Annotated[Principal, Depends(allowed(Action.READ_ORDERS))],
 ) -> OrderStateOut:
     """Cancel until shipped: stock is released and payments refunded."""
-    order = await load_order(session, order_id)
+    order = await load_order(session, order_id, user)
     if not may_cancel(user.role, user.username, order.created_by):
         raise Forbidden(f"role {user.role} may not cancel this order")
-    request = CancelInput(reason=body.reason, actor=user.username)
-    state = await update_order(temporal, order_id, "cancel", request, OrderState)
+    w = who(request, user)
+    cancel = CancelInput(
+        reason=body.reason,
+        actor=user.username,
+        role=user.role,
+        request_id=w.request_id or "",
+        client_addr=w.client_addr or "",
+    )
+    await session.rollback()
+    state = await update_order(temporal, order_id, "cancel", cancel, OrderState)
     return OrderStateOut(order_id=order_id, **state.model_dump(exclude={"pending_levels"}))

@@ -17,8 +17,9 @@ from activities.shipping import ShippingActivities
 from api.auth import Principal
 from api.intake import record_order
 from api.schemas import OrderIn
+from config import Settings
 from db.engine import SessionFactory
-from db.models import Customer, Invoice, OrderHistory, Payment, Product, Shipment, Stock
+from db.models import AuditEntry, Customer, Invoice, OrderHistory, Payment, Product, Shipment, Stock
 from domain.messages import (
     ApprovalDecisionInput,
     CloseRequest,
@@ -33,6 +34,7 @@ from domain.messages import (
 from domain.roles import Role
 from domain.status import OrderStatus
 from stack.seed import seed_all
+from worker import link_signer
 
 twice = ActivityEnvironment()
 
@@ -168,11 +170,13 @@ async def test_decision_and_close_twice(sessions: SessionFactory) -> None:
             decision_id="d1",
         ),
     )
-    approvals = ApprovalActivities(sessions)
+    approvals = ApprovalActivities(sessions, link_signer(Settings()))
     before = await count(sessions, OrderHistory, order_id=order_id)
+    audited = await count(sessions, AuditEntry, order_id=order_id)
     for _ in range(2):
-        await twice.run(approvals.record_decision, decision)
+        await twice.run(approvals.record_approval_decision, decision)
     assert await count(sessions, OrderHistory, order_id=order_id) == before + 1
+    assert await count(sessions, AuditEntry, order_id=order_id) == audited + 1
     orders = OrderActivities(sessions, SimulatedPaymentGateway())
     close = CloseRequest(order_id=order_id, to=OrderStatus.REJECTED, reason="rejected")
     results = [await twice.run(orders.close_order, close) for _ in range(2)]

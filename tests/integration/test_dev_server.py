@@ -38,6 +38,11 @@ async def test_happy_path_of_each_payment_method(desk: Desk, payment: str) -> No
             json={"reference": f"psp-{order_id}", "amount": "59.50", "method": "card"},
         )
     if payment == "credit":
+        # The policy sends a customer's first order on credit terms to finance.
+        await desk.status_is(order_id, "AWAITING_APPROVAL")
+        await desk.ok(
+            "finance", "POST", f"/orders/{order_id}/approvals", json={"decision": "approve"}
+        )
         await desk.status_is(order_id, "AWAITING_SETTLEMENT")
         await desk.ok(
             "finance",

@@ -6,8 +6,15 @@ import pytest
 
 from domain.carrier import ShippingMethod, choose_carrier
 from domain.contact import is_valid_phone, is_valid_postal_code
+from domain.policy import DEFAULT_POLICY, OrderFacts, Risk
 from domain.pricing import LineRequest, order_totals, price_line
-from domain.review import CustomerFacts, PaymentMethod, ReviewDecision, review_order
+from domain.review import (
+    CustomerFacts,
+    PaymentMethod,
+    ReviewDecision,
+    credit_exposure,
+    review_order,
+)
 from domain.roles import Action, ApprovalLevel, Role, is_allowed, levels_decidable_by, may_cancel
 from domain.status import OrderStatus as S
 from domain.status import can_transition, status_after_stock
@@ -176,7 +183,17 @@ def test_review(
     line = price_line(
         LineRequest("A", qty, D("100"), D(supplied) if supplied else None, D(discount))
     )
-    result = review_order(facts, payment, [line], line.net)
+    over_limit = credit_exposure(facts, line.net) if payment == PaymentMethod.CREDIT else None
+    order = OrderFacts(
+        total=line.net,
+        channel="web",
+        payment=payment,
+        customer_tier="standard",
+        lines=[line],
+        categories={"A": "general"},
+        risks={Risk.CREDIT_OVER_LIMIT: over_limit} if over_limit else {},
+    )
+    result = review_order(facts, order, DEFAULT_POLICY)
     assert (result.decision, result.levels) == (decision, levels)
     assert result.reasons  # always says why
 
@@ -251,9 +268,16 @@ def test_permissions(role: Role, action: Action, allowed: bool) -> None:
 
 
 def test_who_decides_which_level() -> None:
-    assert levels_decidable_by(Role.MANAGER) == [L.SALES_SUPERVISOR, L.MANAGER]
+    assert levels_decidable_by(Role.MANAGER) == [
+        L.SALES_SUPERVISOR,
+        L.MANAGER,
+        L.CUSTOMER_SERVICE,
+    ]
     assert levels_decidable_by(Role.FINANCE) == [L.FINANCE]
+    assert levels_decidable_by(Role.CUSTOMER_SERVICE) == [L.CUSTOMER_SERVICE]
     assert levels_decidable_by(Role.SALES) == []
+    # Nobody decides for the customer: they answer through their link.
+    assert all(L.CUSTOMER not in levels_decidable_by(r) for r in Role)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,187 @@
+"""Access: API keys for upstream systems, approvers' delegations, customer owners."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request
+from sqlalchemy import func, or_, select, update
+
+from api.auth import Principal, new_api_key
+from api.deps import SessionDep, allowed, who
+from api.desk_schemas import (
+    ApiKeyCreated,
+    ApiKeyIn,
+    ApiKeyOut,
+    DelegationIn,
+    DelegationOut,
+    OwnerIn,
+)
+from api.errors import InvalidFields, NotFound
+from api.routers.catalogue import customer_out
+from api.schemas import CustomerOut
+from db.audit import audit
+from db.models import ApiKey, Customer, Delegation, User
+from domain.roles import Action, Role
+
+router = APIRouter(tags=["access"])
+Admin = Annotated[Principal, Depends(allowed(Action.MANAGE_API_KEYS))]
+Approver = Annotated[Principal, Depends(allowed(Action.DELEGATE_APPROVAL))]
+
+
+@router.post("/api-keys", status_code=201)
+async def create_api_key(
+    body: ApiKeyIn, request: Request, session: SessionDep, user: Admin
+) -> ApiKeyCreated:
+    """A key for an upstream system; the key is shown only in this answer."""
+    key = new_api_key()
+    async with session.begin():
+        taken = await session.scalar(
+            select(ApiKey.id).where(ApiKey.name == body.name, ApiKey.revoked_at.is_(None))
+        )
+        clash = await session.get(User, body.name)
+        if taken or clash is not None:
+            raise InvalidFields([(("name",), f"{body.name} is already in use")])
+        row = ApiKey(
+            id=key.key_id,
+            name=body.name,
+            role=body.role,
+            key_hash=key.key_hash,
+            created_by=user.username,
+        )
+        session.add(row)
+        audit(session, who(request, user), "api_key.create", "created", detail=body.name)
+    return ApiKeyCreated(**_key_out(row).model_dump(), key=key.key)
+
+
+@router.get("/api-keys")
+async def list_api_keys(session: SessionDep, user: Admin) -> list[ApiKeyOut]:
+    """Every key, revoked ones included (never the key itself)."""
+    return [_key_out(k) for k in await session.scalars(select(ApiKey).order_by(ApiKey.created_at))]
+
+
+@router.delete("/api-keys/{key_id}")
+async def revoke_api_key(
+    key_id: str, request: Request, session: SessionDep, user: Admin
+) -> ApiKeyOut:
+    """Revoke a key: it stops working with the next request."""
+    async with session.begin():
+        row = await session.get(ApiKey, key_id, with_for_update=True)
+        if row is None:
+            raise NotFound(f"API key {key_id} not found")
+        if row.revoked_at is None:
+            row.revoked_at = func.now()
+            audit(session, who(request, user), "api_key.revoke", "revoked", detail=row.name)
+    await session.refresh(row)
+    return _key_out(row)
+
+
+def _key_out(k: ApiKey) -> ApiKeyOut:
+    return ApiKeyOut(
+        id=k.id,
+        name=k.name,
+        role=k.role,
+        created_by=k.created_by,
+        created_at=k.created_at,
+        revoked_at=k.revoked_at,
+    )
+
+
+@router.post("/delegations", status_code=201)
+async def delegate(
+    body: DelegationIn, request: Request, session: SessionDep, user: Approver
+) -> DelegationOut:
+    """Name a stand-in who decides in this approver's name for the period."""
+    if body.stand_in == user.username:
+        raise InvalidFields([(("stand_in",), "an approver cannot stand in for themselves")])
+    async with session.begin():
+        stand_in = await session.get(User, body.stand_in)
+        if stand_in is None or not stand_in.active:
+            raise InvalidFields([(("stand_in",), f"{body.stand_in} is not an active user")])
+        if stand_in.role in (Role.UPSTREAM, Role.WAREHOUSE):
+            raise InvalidFields([(("stand_in",), f"a {stand_in.role} user cannot approve")])
+        row = Delegation(
+            delegator=user.username,
+            stand_in=body.stand_in,
+            starts_at=body.starts_at,
+            ends_at=body.ends_at,
+        )
+        session.add(row)
+        await session.flush()
+        audit(
+            session,
+            who(request, user),
+            "delegation.create",
+            "created",
+            detail=f"{body.stand_in} from {body.starts_at} to {body.ends_at}",
+        )
+    return _delegation_out(row)
+
+
+@router.get("/delegations")
+async def my_delegations(session: SessionDep, user: Approver) -> list[DelegationOut]:
+    """Delegations this user gave or holds."""
+    rows = await session.scalars(
+        select(Delegation)
+        .where(or_(Delegation.delegator == user.username, Delegation.stand_in == user.username))
+        .order_by(Delegation.id)
+    )
+    return [_delegation_out(d) for d in rows]
+
+
+@router.delete("/delegations/{delegation_id}")
+async def revoke_delegation(
+    delegation_id: Annotated[int, Path(ge=1, le=2**62)], request: Request, session: SessionDep, user: Approver
+) -> DelegationOut:
+    """End a delegation now (its delegator only)."""
+    async with session.begin():
+        row = await session.get(Delegation, delegation_id, with_for_update=True)
+        if row is None or row.delegator != user.username:
+            raise NotFound(f"delegation {delegation_id} not found")
+        await session.execute(
+            update(Delegation)
+            .where(Delegation.id == delegation_id, Delegation.revoked_at.is_(None))
+            .values(revoked_at=func.now())
+        )
+        audit(
+            session, who(request, user), "delegation.revoke", "revoked", detail=str(delegation_id)
+        )
+    await session.refresh(row)
+    return _delegation_out(row)
+
+
+def _delegation_out(d: Delegation) -> DelegationOut:
+    return DelegationOut(
+        id=d.id,
+        delegator=d.delegator,
+        stand_in=d.stand_in,
+        starts_at=d.starts_at,
+        ends_at=d.ends_at,
+        revoked_at=d.revoked_at,
+    )
+
+
+@router.put("/customers/{customer_id}/owner")
+async def assign_owner(
+    customer_id: str,
+    body: OwnerIn,
+    request: Request,
+    session: SessionDep,
+    user: Annotated[Principal, Depends(allowed(Action.ASSIGN_CUSTOMER_OWNER))],
+) -> CustomerOut:
+    """Give a customer (and so its orders) to a sales rep."""
+    async with session.begin():
+        customer = await session.get(Customer, customer_id, with_for_update=True)
+        if customer is None:
+            raise NotFound(f"customer {customer_id} not found")
+        rep = await session.get(User, body.owner)
+        if rep is None or not rep.active or rep.role != Role.SALES:
+            raise InvalidFields([(("owner",), f"{body.owner} is not an active sales rep")])
+        previous = customer.owner
+        customer.owner = body.owner
+        audit(
+            session,
+            who(request, user),
+            "customer.owner",
+            "assigned",
+            detail=f"{customer_id}: {previous} -> {body.owner}",
+        )
+    return customer_out(customer)

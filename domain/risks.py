@@ -1,0 +1,83 @@
+"""The order desk's common mistakes and customer risks, as pure checks.
+
+Each check returns the words an approver reads, or None when nothing is wrong.
+"""
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from statistics import median
+from typing import Any
+
+import zipcodes
+
+from domain.pricing import PricedLine
+
+
+def quantity_outlier(
+    lines: Sequence[PricedLine],
+    past_quantities: Sequence[int],
+    past_nets: Sequence[Decimal],
+    factor: Decimal,
+    min_history: int,
+) -> str | None:
+    """A line far above this customer's median line: the classic 1 typed as 10."""
+    if len(past_quantities) < min_history:
+        return None
+    usual_qty = Decimal(median(past_quantities))
+    usual_net = Decimal(median(past_nets))
+    for line in lines:
+        if usual_qty and line.quantity > usual_qty * factor:
+            return (
+                f"{line.sku}: quantity {line.quantity} is more than {factor:f} times this "
+                f"customer's median line of {usual_qty:f}"
+            )
+        if usual_net and line.net > usual_net * factor:
+            return (
+                f"{line.sku}: amount {line.net} is more than {factor:f} times this "
+                f"customer's median line of {usual_net:.2f}"
+            )
+    return None
+
+
+def _norm(address: Mapping[str, object]) -> tuple[str, ...]:
+    keys = ("line1", "line2", "city", "postal_code", "country")
+    return tuple(" ".join(str(address.get(k) or "").lower().split()) for k in keys)
+
+
+def new_ship_to(
+    ship_to: Mapping[str, object] | None,
+    own_address: Mapping[str, object],
+    past_ship_tos: Sequence[Mapping[str, object]],
+) -> str | None:
+    """A ship-to address this customer has never used (their own address counts as used)."""
+    if ship_to is None:
+        return None
+    known = {_norm(own_address), *(_norm(a) for a in past_ship_tos)}
+    if _norm(ship_to) in known:
+        return None
+    return f"ship-to {ship_to.get('line1')}, {ship_to.get('city')} was never used by this customer"
+
+
+def postal_mismatch(address: Mapping[str, object]) -> str | None:
+    """A postal code that does not fit the city or region.
+
+    Checked where a postal directory ships with a package (US ZIP codes, from `zipcodes`);
+    other countries get the format check at intake only.
+    """
+    if str(address.get("country", "")).upper() != "US":
+        return None
+    code = str(address.get("postal_code", ""))[:5]
+    try:
+        places: list[dict[str, Any]] = zipcodes.matching(code)  # type: ignore[no-untyped-call]
+    except ValueError:
+        return f"ZIP code {code} is not a US ZIP code"
+    if not places:
+        return f"ZIP code {code} does not exist"
+    city = str(address.get("city", "")).strip().lower()
+    region = str(address.get("region") or "").strip().upper()
+    for place in places:
+        cities = {place["city"].lower(), *(c.lower() for c in place["acceptable_cities"])}
+        if city in cities and (not region or region == place["state"]):
+            return None
+    where = f"{places[0]['city']}, {places[0]['state']}"
+    return f"ZIP code {code} belongs to {where}, not {address.get('city')} {region}".rstrip()
