@@ -20,7 +20,7 @@ from api.routers.catalogue import customer_out
 from api.schemas import CustomerOut
 from db.audit import audit
 from db.models import ApiKey, Customer, Delegation, User
-from domain.roles import Action, Role
+from domain.roles import Action, Role, is_allowed
 
 router = APIRouter(tags=["access"])
 Admin = Annotated[Principal, Depends(allowed(Action.MANAGE_API_KEYS))]
@@ -96,7 +96,7 @@ async def delegate(
         stand_in = await session.get(User, body.stand_in)
         if stand_in is None or not stand_in.active:
             raise InvalidFields([(("stand_in",), f"{body.stand_in} is not an active user")])
-        if stand_in.role in (Role.UPSTREAM, Role.WAREHOUSE):
+        if not is_allowed(Role(stand_in.role), Action.DECIDE_APPROVAL):
             raise InvalidFields([(("stand_in",), f"a {stand_in.role} user cannot approve")])
         row = Delegation(
             delegator=user.username,
