@@ -5,10 +5,12 @@ may take each action. This module joins the two, for the README and for the test
 every cell. `python -m api.matrix` prints the README table.
 """
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 
 from domain.roles import PERMISSIONS, Action, Role
 
@@ -30,11 +32,20 @@ class Endpoint:
         return self.action is None or role in PERMISSIONS[self.action]
 
 
+def _api_routes(routes: Sequence[BaseRoute]) -> Iterator[APIRoute]:
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        # FastAPI >= 0.165 keeps included routers whole instead of copying their routes;
+        # ours are included without a prefix, so their paths are the app's paths.
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _api_routes(included.routes)
+
+
 def endpoints(app: FastAPI) -> list[Endpoint]:
     found: list[Endpoint] = []
-    for route in app.routes:
-        if not isinstance(route, APIRoute):
-            continue
+    for route in _api_routes(app.routes):
         actions = [
             d.call.action  # type: ignore[union-attr]
             for d in route.dependant.dependencies

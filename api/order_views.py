@@ -67,7 +67,7 @@ def summary(o: Order) -> OrderSummary:
 
 
 def warehouse_summary(o: Order) -> WarehouseOrderSummary:
-    return WarehouseOrderSummary.model_validate(summary(o).model_dump())
+    return WarehouseOrderSummary.model_validate(summary(o).model_dump(exclude={"total"}))
 
 
 async def order_detail(

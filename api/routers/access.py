@@ -129,7 +129,10 @@ async def my_delegations(session: SessionDep, user: Approver) -> list[Delegation
 
 @router.delete("/delegations/{delegation_id}")
 async def revoke_delegation(
-    delegation_id: Annotated[int, Path(ge=1, le=2**62)], request: Request, session: SessionDep, user: Approver
+    delegation_id: Annotated[int, Path(ge=1, le=2**62)],
+    request: Request,
+    session: SessionDep,
+    user: Approver,
 ) -> DelegationOut:
     """End a delegation now (its delegator only)."""
     async with session.begin():

@@ -203,7 +203,7 @@ async def cancel_order(
     request: Request,
     session: SessionDep,
     temporal: TemporalDep,
-    user: Annotated[Principal, Depends(allowed(Action.READ_ORDERS))],
+    user: Annotated[Principal, Depends(allowed(Action.CANCEL_ORDER))],
 ) -> OrderStateOut:
     """Cancel until shipped: stock is released and payments refunded."""
     order = await load_order(session, order_id, user)
