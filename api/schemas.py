@@ -280,17 +280,24 @@ class OrderPage(BaseModel):
     next_cursor: str | None
 
 
-class HistoryEntry(BaseModel):
-    """A status change or event of the order ("history"), or its audit row ("audit")."""
+class WarehouseHistoryEntry(BaseModel):
+    """The warehouse's view of the history: who moved the order where, no reasons (they name
+    prices, totals and credit)."""
 
+    model_config = ConfigDict(extra="forbid")
     kind: Literal["history", "audit"] = "history"
     at: datetime
     actor: str
     from_status: str | None = None
     to_status: str | None = None
-    reason: str
     action: str | None = None
     result: str | None = None
+
+
+class HistoryEntry(WarehouseHistoryEntry):
+    """A status change or event of the order ("history"), or its audit row ("audit")."""
+
+    reason: str
     decision_id: str | None = None
 
 

@@ -20,6 +20,8 @@ from api.auth import issue_token
 from config import Settings
 from db.engine import SessionFactory
 from db.models import Order
+from db.policies import current_policy, save_policy
+from domain.policy import DEFAULT_POLICY
 from stack.seed import SEED_USERS, seed_all
 from tests.conftest import fresh_task_queue, test_settings
 from worker import build_worker
@@ -161,6 +163,10 @@ async def open_desk(
     """A worker on a fresh task queue and an API client bound to the same client and database."""
     settings = test_settings(fresh_task_queue(), **process)
     await seed_all(sessions, demo=False)
+    async with sessions.begin() as session:
+        # Tests expect the default policy; the fuzz test may have saved any valid one.
+        if (await current_policy(session))[1] != DEFAULT_POLICY:
+            await save_policy(session, DEFAULT_POLICY, "tests", "back to the default")
     app = create_app(settings, sessions=sessions, temporal=env.client)
     worker = build_worker(env.client, sessions, settings, settings.temporal.task_queue)
     transport = httpx.ASGITransport(app=app)

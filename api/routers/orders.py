@@ -28,9 +28,11 @@ from api.schemas import (
     PaymentIn,
     PaymentResult,
     ShipmentEventIn,
+    WarehouseHistoryEntry,
     WarehouseOrderDetail,
     WarehouseOrderPage,
 )
+from api.scope import sees_prices
 from api.workflow_calls import start_order_workflow, update_order
 from db.audit import audit
 from db.models import AuditEntry, Customer, OrderHistory
@@ -77,7 +79,7 @@ async def create_order(
                     "order.create",
                     "created",
                     order_id=order.id,
-                    detail=f"via {body.channel}, total {order.total}",
+                    detail=f"via {body.channel}",
                 )
             else:
                 response.status_code = 200
@@ -121,7 +123,7 @@ async def get_history(
     order_id: str,
     session: SessionDep,
     user: Annotated[Principal, Depends(allowed(Action.READ_ORDERS))],
-) -> list[HistoryEntry]:
+) -> list[HistoryEntry] | list[WarehouseHistoryEntry]:
     """Every status change and event of the order, and its audit rows, oldest first."""
     await load_order(session, order_id, user)
     rows = await session.scalars(
@@ -144,7 +146,13 @@ async def get_history(
         for a in audits
     ]
     # Stable: within one instant, the status change comes before its audit row.
-    return sorted(entries, key=lambda e: e.at)
+    entries.sort(key=lambda e: e.at)
+    if not sees_prices(user):
+        return [
+            WarehouseHistoryEntry.model_validate(e.model_dump(exclude={"reason", "decision_id"}))
+            for e in entries
+        ]
+    return entries
 
 
 @router.post("/orders/{order_id}/payments")

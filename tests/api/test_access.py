@@ -263,6 +263,9 @@ async def test_warehouse_sees_no_prices_or_credit_data(desk: Desk) -> None:
     assert "total" in await desk.ok("admin", "GET", f"/orders/{order_id}")
     page = await desk.ok("warehouse", "GET", "/orders")
     assert all("total" not in o for o in page["items"])
+    history = await desk.ok("warehouse", "GET", f"/orders/{order_id}/history")
+    assert history and all("reason" not in h for h in history)
+    assert "reason" in (await desk.history(order_id))[0]
     seen = await desk.ok("warehouse", "GET", f"/customers/{customer}")
     assert not {"credit_limit", "on_credit_hold", "tier"} & set(seen)
 

@@ -17,6 +17,7 @@ from temporalio.worker import Replayer
 from db.engine import SessionFactory
 from domain.messages import OrderState, OrderWorkflowInput
 from tests.harness import Desk, open_desk
+from tests.workflows.test_confirmation_and_policy import link_of
 from tests.workflows.test_paths import deliver
 from workflows.order import OrderWorkflow
 
@@ -32,7 +33,9 @@ def recorded() -> list[WorkflowHistory]:
 
 async def test_recorded_histories_replay_on_current_code() -> None:
     histories = recorded()
-    assert len(histories) >= 4
+    # Orders from before the approval desk (order-*) and with it (desk-*).
+    assert {h.workflow_id.split("-")[0] for h in histories} == {"order", "desk"}
+    assert len(histories) >= 10
     replayer = Replayer(workflows=[OrderWorkflow], data_converter=pydantic_data_converter)
     for history in histories:
         await replayer.replay_workflow(history)
@@ -93,6 +96,8 @@ async def _backorder_cancelled(desk: Desk) -> str:
 async def _credit_overdue(desk: Desk) -> str:
     sku = await desk.product(price="100.00", stock=3)
     order_id = await desk.order(sku, payment="credit")
+    await desk.status_is(order_id, "AWAITING_APPROVAL")  # a first order on credit terms
+    await desk.ok("finance", "POST", f"/orders/{order_id}/approvals", json={"decision": "approve"})
     await deliver(desk, order_id)
     await desk.status_is(order_id, "AWAITING_SETTLEMENT")
     await desk.env.sleep(timedelta(days=31))
@@ -105,12 +110,44 @@ async def _credit_overdue(desk: Desk) -> str:
     return order_id
 
 
-# Recorded on the dev server (as in production), but for the one that needs days to pass.
+async def _escalated_then_dual_control(desk: Desk) -> str:
+    sku = await desk.product(price="30000.00", stock=2)
+    order_id = await desk.order(sku, quantity=2, payment="cod", discount_pct="11")
+    await desk.status_is(order_id, "AWAITING_APPROVAL")
+    await desk.env.sleep(timedelta(days=1, hours=1))  # reminded, then escalated to a manager
+    url = f"/orders/{order_id}/approvals"
+    await desk.ok("manager", "POST", url, json={"decision": "approve"})
+    await desk.ok("manager", "POST", url, json={"decision": "approve"})
+    await desk.ok("manager2", "POST", url, json={"decision": "approve"})
+    await deliver(desk, order_id)
+    return order_id
+
+
+async def _customer_confirmed(desk: Desk) -> str:
+    sku = await desk.product(price="20.00", stock=20)
+    customer = await desk.customer()
+    for _ in range(3):
+        await desk.order(sku, quantity=1, payment="cod", customer_id=customer)
+    order_id = await desk.order(sku, quantity=10, payment="cod", customer_id=customer)
+    token = await link_of(desk, order_id)
+    await desk.http.post(f"/confirmations/{token}", json={"decision": "confirm"})
+    await deliver(desk, order_id)
+    return order_id
+
+
+# Recorded on the dev server (as in production), but for those that need days to pass.
 ON_DEV_SERVER: dict[str, Callable[[Desk], Awaitable[str]]] = {
     "prepaid": _prepaid,
     "rejected": _rejected,
     "backorder-cancelled": _backorder_cancelled,
+    "customer-confirmed": _customer_confirmed,
 }
+OVER_DAYS: dict[str, Callable[[Desk], Awaitable[str]]] = {
+    "credit-overdue": _credit_overdue,
+    "escalated-dual-control": _escalated_then_dual_control,
+}
+# Histories of earlier releases keep their names; each release records under its own prefix.
+RELEASE = "desk"
 recording = pytest.mark.skipif(
     not os.environ.get("RECORD_HISTORIES"), reason="records on demand only"
 )
@@ -126,7 +163,7 @@ async def _record(
         order_id = await scenario(desk)
         await desk.handle(order_id).result()
         history = await desk.handle(order_id).fetch_history()
-        (HISTORIES / f"order-{name}.json").write_text(history.to_json())
+        (HISTORIES / f"{RELEASE}-{name}.json").write_text(history.to_json())
 
 
 @recording
@@ -138,7 +175,8 @@ async def test_record_history(
 
 
 @recording
+@pytest.mark.parametrize("name", list(OVER_DAYS))
 async def test_record_history_over_days(
-    time_env: WorkflowEnvironment, sessions: SessionFactory
+    time_env: WorkflowEnvironment, sessions: SessionFactory, name: str
 ) -> None:
-    await _record(time_env, sessions, "credit-overdue", _credit_overdue)
+    await _record(time_env, sessions, name, OVER_DAYS[name])
