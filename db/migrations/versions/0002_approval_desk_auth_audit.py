@@ -173,6 +173,11 @@ def upgrade() -> None:
     op.add_column(
         "users", sa.Column("approval_limit", sa.Numeric(precision=14, scale=2), nullable=True)
     )
+    # Approvals of orders from before the desk: decided by their own level, open since asked.
+    op.execute(
+        "UPDATE approvals SET current_level = level, opened_at = requested_at "
+        "WHERE current_level IS NULL"
+    )
     op.execute(APPEND_ONLY_FUNCTION)
     op.execute(
         "CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log "
