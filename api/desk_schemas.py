@@ -132,6 +132,14 @@ class ConfirmationIn(In):
     comment: Annotated[str, StringConstraints(max_length=2000)] = ""
 
 
+class RelayedAnswerIn(In):
+    """The customer's answer as customer service heard it (by phone, say)."""
+
+    decision: ConfirmationAnswer
+    comment: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    decision_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+
+
 class ConfirmationOut(BaseModel):
     order_id: str
     decision: ConfirmationAnswer

@@ -23,6 +23,8 @@ class Action(StrEnum):
     CREATE_ORDER = "create_order"
     READ_ORDERS = "read_orders"
     DECIDE_APPROVAL = "decide_approval"
+    READ_APPROVAL_INBOX = "read_approval_inbox"
+    RELAY_CUSTOMER_ANSWER = "relay_customer_answer"
     RECORD_PAYMENT = "record_payment"
     RECORD_SHIPMENT_EVENT = "record_shipment_event"
     CANCEL_ORDER = "cancel_order"
@@ -48,7 +50,7 @@ class ApprovalLevel(StrEnum):
 
 R = Role
 _EVERYONE = frozenset(Role)
-_APPROVERS = frozenset({R.SALES_SUPERVISOR, R.MANAGER, R.FINANCE, R.CUSTOMER_SERVICE})
+_APPROVERS = frozenset({R.SALES_SUPERVISOR, R.MANAGER, R.FINANCE})
 
 # The one place that says who may do what; the API checks every route against it.
 PERMISSIONS: dict[Action, frozenset[Role]] = {
@@ -64,6 +66,10 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     ),
     Action.READ_ORDERS: _EVERYONE,
     Action.DECIDE_APPROVAL: _APPROVERS,
+    # Customer service approves nothing; it sees the orders held for it and relays the
+    # customer's own answer (given by phone, say) once the confirmation link has lapsed.
+    Action.READ_APPROVAL_INBOX: _APPROVERS | {R.CUSTOMER_SERVICE},
+    Action.RELAY_CUSTOMER_ANSWER: frozenset({R.CUSTOMER_SERVICE}),
     Action.RECORD_PAYMENT: frozenset({R.ADMIN, R.FINANCE, R.UPSTREAM}),
     Action.RECORD_SHIPMENT_EVENT: frozenset({R.ADMIN, R.WAREHOUSE, R.UPSTREAM}),
     Action.CANCEL_ORDER: frozenset({R.ADMIN, R.CUSTOMER_SERVICE, R.SALES}),

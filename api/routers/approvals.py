@@ -18,6 +18,7 @@ from api.desk_schemas import (
     CustomerAccount,
     InboxItem,
     InboxPage,
+    RelayedAnswerIn,
 )
 from api.errors import Forbidden, NotAllowedNow, NotFound
 from api.order_views import load_order
@@ -38,7 +39,7 @@ Decider = Annotated[Principal, Depends(allowed(Action.DECIDE_APPROVAL))]
 @router.get("/approvals")
 async def inbox(
     session: SessionDep,
-    user: Decider,
+    user: Annotated[Principal, Depends(allowed(Action.READ_APPROVAL_INBOX))],
     level: ApprovalLevel | None = None,
     older_than_hours: Annotated[int | None, Query(ge=0, le=24 * 365)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -144,28 +145,95 @@ async def decide(
 ) -> DecisionOut:
     """Approve or reject the open level this user may decide; a decision id counts once."""
     order = await load_order(session, order_id, user)
-    if body.decision_id:
-        earlier = await session.get(ApprovalDecision, body.decision_id)
-        if earlier is not None:
-            if (earlier.order_id, earlier.decided_by) != (order_id, user.username):
-                raise NotAllowedNow(f"decision id {body.decision_id} is already used")
-            return DecisionOut(
-                order_id=order_id,
-                level=earlier.level,
-                decision=Decision(earlier.decision),
-                decision_id=earlier.decision_id,
-                status=(await load_order(session, order_id, user)).status,
-                pending_levels=await _pending_levels(session, order_id),
-            )
+    replayed = await _replay(session, order, user, body.decision_id)
+    if replayed is not None:
+        return replayed
+    await _four_eyes(session, order, user)
+    level, authority = await _choose(session, order, user)
+    if body.decision == Decision.APPROVE and not authority.within_limit(order.total):
+        raise Forbidden(f"approval limit {authority.limit} is below the order total {order.total}")
+    return await _send(session, temporal, request, user, order, level, authority, body)
+
+
+@router.post("/orders/{order_id}/customer-confirmation")
+async def relay_customer_answer(
+    order_id: str,
+    body: RelayedAnswerIn,
+    request: Request,
+    session: SessionDep,
+    temporal: TemporalDep,
+    user: Annotated[Principal, Depends(allowed(Action.RELAY_CUSTOMER_ANSWER))],
+) -> DecisionOut:
+    """Customer service records the customer's answer for an order held after the link lapsed."""
+    order = await load_order(session, order_id, user)
+    replayed = await _replay(session, order, user, body.decision_id)
+    if replayed is not None:
+        return replayed
+    await _four_eyes(session, order, user)
+    held = await session.scalar(
+        select(Approval).where(
+            Approval.order_id == order_id,
+            Approval.level == ApprovalLevel.CUSTOMER,
+            Approval.status == "pending",
+            Approval.current_level == ApprovalLevel.CUSTOMER_SERVICE,
+        )
+    )
+    if held is None:
+        raise NotAllowedNow(f"order {order_id} is not held for customer service")
+    answer = DecisionIn(
+        decision=Decision.APPROVE
+        if body.decision == ConfirmationAnswer.CONFIRM
+        else Decision.REJECT,
+        comment=f"customer's answer relayed: {body.comment}",
+        decision_id=body.decision_id,
+    )
+    authority = Authority(user.role, None)
+    return await _send(
+        session, temporal, request, user, order, ApprovalLevel.CUSTOMER, authority, answer
+    )
+
+
+async def _replay(
+    session: SessionDep, order: Order, user: Principal, decision_id: str | None
+) -> DecisionOut | None:
+    """The answer to a decision already applied (a retry), also after the order has ended."""
+    if not decision_id:
+        return None
+    earlier = await session.get(ApprovalDecision, decision_id)
+    if earlier is None:
+        return None
+    if (earlier.order_id, earlier.decided_by) != (order.id, user.username):
+        raise NotAllowedNow(f"decision id {decision_id} is already used")
+    return DecisionOut(
+        order_id=order.id,
+        level=earlier.level,
+        decision=Decision(earlier.decision),
+        decision_id=earlier.decision_id,
+        status=(await load_order(session, order.id, user)).status,
+        pending_levels=await _pending_levels(session, order.id),
+    )
+
+
+async def _four_eyes(session: SessionDep, order: Order, user: Principal) -> None:
     if order.created_by == user.username:
         raise Forbidden("nobody approves an order they created")
     owner = await session.scalar(select(Customer.owner).where(Customer.id == order.customer_id))
     if owner == user.username:
         raise Forbidden("nobody approves an order of a customer they own")
-    level, authority = await _choose(session, order, user)
-    if body.decision == Decision.APPROVE and not authority.within_limit(order.total):
-        raise Forbidden(f"approval limit {authority.limit} is below the order total {order.total}")
+
+
+async def _send(
+    session: SessionDep,
+    temporal: TemporalDep,
+    request: Request,
+    user: Principal,
+    order: Order,
+    level: ApprovalLevel,
+    authority: Authority,
+    body: DecisionIn,
+) -> DecisionOut:
     w = who(request, user)
+    order_id = order.id  # read before the rollback expires the loaded order
     decision = ApprovalDecisionInput(
         level=level,
         decision=body.decision,
@@ -177,7 +245,7 @@ async def decide(
         request_id=w.request_id or "",
         client_addr=w.client_addr or "",
     )
-    await session.rollback()
+    await session.rollback()  # no transaction held open across the workflow's answer
     try:
         state = await update_order(temporal, order_id, "decide", decision, ApprovalState)
     except NotAllowedNow as exc:

@@ -141,7 +141,11 @@ async def test_dual_control_needs_two_different_managers(desk: Desk) -> None:
     assert "different person" in twice.json()["detail"]
     await desk.ok("manager2", "POST", url, json=approve())
     await desk.status_is(order_id, "SHIPPED")
-    assert "manager approval: approved (1 of 2)" in reasons(await desk.history(order_id))
+    history = await desk.history(order_id)
+    assert "manager approval: approved (1 of 2)" in reasons(history)
+    decided = [h["actor"] for h in history if h["action"] == "approval.decide"]
+    denied = [h["actor"] for h in history if h["action"] == "access.denied"]
+    assert (decided, denied) == (["manager", "manager2"], ["manager"])
 
 
 async def test_the_same_decision_sent_twice_counts_once(desk: Desk) -> None:
@@ -232,23 +236,31 @@ async def test_a_stand_in_decides_in_the_approvers_name(desk: Desk) -> None:
     )
     assert bad.status_code == 422 and "stand_in" in bad.text
     delegation = await desk.ok(
-        "supervisor", "POST", "/delegations", json={"stand_in": "service", **period}
+        "supervisor", "POST", "/delegations", json={"stand_in": "finance", **period}
     )
     order_id, _ = await waiting_order(desk)
-    (item,) = [i for i in await inbox(desk, "service") if i["order_id"] == order_id]
+    (item,) = [i for i in await inbox(desk, "finance") if i["order_id"] == order_id]
     assert item["on_behalf_of"] == "supervisor"
-    await desk.ok("service", "POST", f"/orders/{order_id}/approvals", json=approve())
+    await desk.ok("finance", "POST", f"/orders/{order_id}/approvals", json=approve())
     await desk.status_is(order_id, "SHIPPED")
     assert "sales_supervisor approval: approved" in reasons(await desk.history(order_id))
     actors = [h["actor"] for h in await desk.history(order_id) if "approval:" in h["reason"]]
-    assert actors == ["service for supervisor"]
+    assert actors == ["finance for supervisor"]
+    audited = [h for h in await desk.history(order_id) if h["action"] == "approval.decide"]
+    assert [(a["actor"], a["reason"]) for a in audited] == [
+        ("finance", "level sales_supervisor for supervisor")
+    ]
     async with desk.sessions() as session:
         row = await session.scalar(
             select(ApprovalDecision).where(ApprovalDecision.order_id == order_id)
         )
-    assert row is not None and (row.decided_by, row.on_behalf_of) == ("service", "supervisor")
+    assert row is not None and (row.decided_by, row.on_behalf_of) == ("finance", "supervisor")
 
     await desk.ok("supervisor", "DELETE", f"/delegations/{delegation['id']}")
     second, _ = await waiting_order(desk)
-    refused = await desk.call("service", "POST", f"/orders/{second}/approvals", json=approve())
+    refused = await desk.call("finance", "POST", f"/orders/{second}/approvals", json=approve())
     assert refused.status_code == 403
+    as_stand_in = await desk.call(
+        "supervisor", "POST", "/delegations", json={"stand_in": "service", **period}
+    )
+    assert as_stand_in.status_code == 422  # customer service approves nothing

@@ -97,15 +97,31 @@ async def test_unanswered_the_order_is_held_for_customer_service(desk: Desk) -> 
     )
     late = await desk.http.post(f"/confirmations/{token}", json={"decision": "confirm"})
     assert late.status_code == 409
+    early_order, _ = await typo_order(desk)  # not held yet: the customer answers first
+    not_held = await desk.call(
+        "service",
+        "POST",
+        f"/orders/{early_order}/customer-confirmation",
+        json={"decision": "confirm", "comment": "x"},
+    )
+    assert not_held.status_code == 409
     items = (await desk.ok("service", "GET", "/approvals"))["items"]
     assert order_id in [i["order_id"] for i in items]
+    # Customer service approves nothing itself: it relays the customer's own answer.
+    no_approval = await desk.call(
+        "service", "POST", f"/orders/{order_id}/approvals", json={"decision": "approve"}
+    )
+    assert no_approval.status_code == 403
     await desk.ok(
         "service",
         "POST",
-        f"/orders/{order_id}/approvals",
-        json={"decision": "approve", "comment": "customer confirmed by phone"},
+        f"/orders/{order_id}/customer-confirmation",
+        json={"decision": "confirm", "comment": "confirmed by phone"},
     )
     await desk.status_is(order_id, "SHIPPED")
+    assert "customer approval: approved (customer's answer relayed: confirmed by phone)" in (
+        reasons(await desk.history(order_id))
+    )
 
 
 HAZARD_RULE = {

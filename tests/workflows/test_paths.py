@@ -384,5 +384,8 @@ async def test_racing_approve_and_reject_have_one_winner(desk: Desk) -> None:
     won = "approved" if approve.status_code == 200 else "rejected"
     order = await desk.status_is(order_id, "SHIPPED" if won == "approved" else "REJECTED")
     assert [a["status"] for a in order["approvals"]] == [won]
-    decisions = [h for h in await desk.history(order_id) if " approval: " in h["reason"]]
+    history = await desk.history(order_id)
+    decisions = [h for h in history if h["kind"] == "history" and " approval: " in h["reason"]]
     assert [d["reason"] for d in decisions] == [f"sales_supervisor approval: {won}"]
+    audited = sorted(h["result"] for h in history if h["action"] == "approval.decide")
+    assert audited == sorted(["conflict", "approve" if won == "approved" else "reject"])
