@@ -9,7 +9,6 @@ from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_v
 
 from api.schemas import In
 from domain.policy import PolicyDocument
-from domain.roles import Role
 
 Username = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
@@ -85,8 +84,9 @@ class DelegationOut(BaseModel):
 
 
 class ApiKeyIn(In):
+    """Keys are for upstream systems only: a person signs in with their own token."""
+
     name: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_\-]{1,63}$")]
-    role: Role = Role.UPSTREAM
 
 
 class ApiKeyOut(BaseModel):

@@ -80,7 +80,6 @@ class Checks(_Strict):
 
     outlier_factor: Annotated[Decimal, Field(gt=1, le=1000)] = Decimal("5")
     outlier_min_history: Annotated[int, Field(ge=1, le=1000)] = 3
-    new_customer_days: Annotated[int, Field(ge=0, le=3650)] = 30
 
 
 class PolicyDocument(_Strict):

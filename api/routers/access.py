@@ -43,7 +43,7 @@ async def create_api_key(
         row = ApiKey(
             id=key.key_id,
             name=body.name,
-            role=body.role,
+            role=Role.UPSTREAM,
             key_hash=key.key_hash,
             created_by=user.username,
         )
