@@ -14,6 +14,7 @@ from api.routers import (
     approvals,
     catalogue,
     health,
+    inbox,
     inventory,
     orders,
     oversight,
@@ -76,6 +77,16 @@ def create_app(
         response.headers["X-Request-ID"] = rid
         return response
 
-    for module in (health, catalogue, inventory, orders, approvals, policies, access, oversight):
+    for module in (
+        health,
+        catalogue,
+        inventory,
+        orders,
+        inbox,
+        approvals,
+        policies,
+        access,
+        oversight,
+    ):
         app.include_router(module.router)
     return app

@@ -1,12 +1,11 @@
-"""The approval inbox, decisions, and the customer's confirmation link."""
+"""Approval decisions, the customer's confirmation link, and customer service's relay."""
 
 import uuid
-from datetime import datetime, timedelta
 from typing import Annotated
 
 import jwt
-from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import exists, func, or_, select
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import select
 
 from api.approval_authority import Authority, authorities
 from api.auth import Principal
@@ -15,9 +14,6 @@ from api.desk_schemas import (
     ConfirmationAnswer,
     ConfirmationIn,
     ConfirmationOut,
-    CustomerAccount,
-    InboxItem,
-    InboxPage,
     RelayedAnswerIn,
 )
 from api.errors import Forbidden, NotAllowedNow, NotFound
@@ -25,113 +21,14 @@ from api.order_views import load_order
 from api.schemas import DecisionIn, DecisionOut
 from api.workflow_calls import update_order
 from db.audit import audit
-from db.customers import open_balance, order_history
 from db.models import Approval, ApprovalDecision, Customer, Order
 from domain.messages import ApprovalDecisionInput, ApprovalState, ConfirmationInput, Decision
+from domain.policy import Mode, open_levels
 from domain.roles import Action, ApprovalLevel
-from domain.status import OrderStatus
 from worker import link_signer
 
 router = APIRouter(tags=["approvals"])
 Decider = Annotated[Principal, Depends(allowed(Action.DECIDE_APPROVAL))]
-
-
-@router.get("/approvals")
-async def inbox(
-    session: SessionDep,
-    user: Annotated[Principal, Depends(allowed(Action.READ_APPROVAL_INBOX))],
-    level: ApprovalLevel | None = None,
-    older_than_hours: Annotated[int | None, Query(ge=0, le=24 * 365)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
-) -> InboxPage:
-    """What this user may decide now, soonest deadline first, with reasons and account."""
-    items: list[InboxItem] = []
-    now = await session.scalar(select(func.now()))
-    assert now is not None
-    for authority in await authorities(session, user):
-        for approval, order, customer in await _open_for(
-            session, user, authority, level, now, older_than_hours
-        ):
-            balance = await open_balance(session, customer.id)
-            placed, value = await order_history(session, customer.id)
-            items.append(
-                InboxItem(
-                    order_id=order.id,
-                    level=approval.level,
-                    current_level=approval.current_level or approval.level,
-                    on_behalf_of=authority.on_behalf_of,
-                    reasons=approval.reasons,
-                    approvers_needed=approval.approvers_needed,
-                    approvers_given=approval.approvers_given,
-                    opened_at=approval.opened_at,
-                    deadline=approval.deadline,
-                    seconds_left=(
-                        int((approval.deadline - now).total_seconds())
-                        if approval.deadline
-                        else None
-                    ),
-                    escalated=approval.escalated_at is not None,
-                    total=order.total,
-                    currency=order.currency,
-                    channel=order.channel,
-                    payment_method=order.payment_method,
-                    created_by=order.created_by,
-                    created_at=order.created_at,
-                    customer_id=customer.id,
-                    customer=CustomerAccount(
-                        name=customer.name,
-                        tier=customer.tier,
-                        open_balance=balance,
-                        orders_placed=placed,
-                        orders_value=value,
-                    ),
-                )
-            )
-    items.sort(key=lambda i: (i.deadline or datetime.max.replace(tzinfo=now.tzinfo), i.order_id))
-    page = items[offset : offset + limit]
-    more = len(items) > offset + limit
-    return InboxPage(items=page, next_offset=offset + limit if more else None)
-
-
-async def _open_for(
-    session: SessionDep,
-    user: Principal,
-    authority: Authority,
-    level: ApprovalLevel | None,
-    now: datetime,
-    older_than_hours: int | None,
-) -> list[tuple[Approval, Order, Customer]]:
-    levels = [lv for lv in ApprovalLevel if authority.may_decide(lv)]
-    if level is not None:
-        levels = [lv for lv in levels if lv == level]
-    people = [user.username, *([authority.on_behalf_of] if authority.on_behalf_of else [])]
-    already = exists().where(
-        ApprovalDecision.order_id == Approval.order_id,
-        ApprovalDecision.level == Approval.level,
-        or_(ApprovalDecision.decided_by.in_(people), ApprovalDecision.on_behalf_of.in_(people)),
-    )
-    stmt = (
-        select(Approval, Order, Customer)
-        .join(Order, Order.id == Approval.order_id)
-        .join(Customer, Customer.id == Order.customer_id)
-        .where(
-            Approval.status == "pending",
-            Approval.opened_at.is_not(None),
-            Approval.current_level.in_(levels),
-            Order.status == OrderStatus.AWAITING_APPROVAL,
-            Order.created_by.not_in(people),
-            or_(Customer.owner.is_(None), Customer.owner.not_in(people)),
-            ~already,
-        )
-        .order_by(Approval.deadline)
-        .limit(1000)
-    )
-    if authority.limit is not None:
-        stmt = stmt.where(Order.total <= authority.limit)
-    if older_than_hours is not None:
-        stmt = stmt.where(Approval.opened_at <= now - timedelta(hours=older_than_hours))
-    return [(a, o, c) for a, o, c in (await session.execute(stmt)).all()]
 
 
 @router.post("/orders/{order_id}/approvals")
@@ -285,13 +182,14 @@ async def _choose(
     ):
         levels = ", ".join(sorted(r.current_level or r.level for r in rows))
         raise Forbidden(f"role {user.role} may not decide {levels}")
+    pending = [r for r in rows if r.status == "pending"]
+    # The workflow opens levels by this same rule; asking the rule rather than the opened_at
+    # its activity writes a moment later spares a 409 right after the order starts waiting.
+    opened = open_levels([(ApprovalLevel(r.level), Mode(r.mode)) for r in pending])
     for authority in options:
-        for r in rows:
-            # Opened by the workflow when its turn comes (sequential levels wait for earlier).
-            if (
-                r.status == "pending"
-                and r.opened_at is not None
-                and authority.may_decide(ApprovalLevel(r.current_level or r.level))
+        for r in pending:
+            if r.level in opened and authority.may_decide(
+                ApprovalLevel(r.current_level or r.level)
             ):
                 return ApprovalLevel(r.level), authority
     raise NotAllowedNow(f"order {order.id} has no open decision for role {user.role}")
