@@ -223,6 +223,8 @@ class OrderState(BaseModel):
     pending_levels: list[ApprovalLevel]
     paid_total: Decimal
     tracking_number: str | None
+    # The levels that may decide now (after escalation: the level they moved to).
+    open_levels: list[ApprovalLevel] = Field(default_factory=list)
 
 
 class DecisionRecord(BaseModel):

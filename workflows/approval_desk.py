@@ -78,7 +78,9 @@ class ApprovalDesk:
     def settled(self) -> bool:
         return self.rejection is not None or not self.pending()
 
-    def check(self, d: ApprovalDecisionInput, final: bool, via_link: bool = False) -> Step:
+    def check(
+        self, d: ApprovalDecisionInput, final: bool, now: datetime, via_link: bool = False
+    ) -> Step:
         """Raises an ApplicationError naming why this decision may not be taken now.
 
         via_link: the customer's answer through their signed confirmation link.
@@ -96,6 +98,12 @@ class ApprovalDesk:
         step = self.step(d.level)
         if step is None or step.status != StepStatus.PENDING:
             raise ApplicationError(f"no pending {d.level} approval", type=NOT_ALLOWED_NOW)
+        deadline = step.due(None) if step.opened_at is not None else None
+        if deadline is not None and deadline < now + _EPSILON:
+            # Its timer has fired; the workflow is rejecting the order for the timeout.
+            raise ApplicationError(
+                f"the {step.current} approval has timed out", type=NOT_ALLOWED_NOW
+            )
         if step not in self.open_steps():
             raise ApplicationError(
                 f"the {d.level} approval is not open yet: earlier levels decide first",

@@ -318,6 +318,7 @@ class OrderWorkflow:
             pending_levels=list(self._pending),
             paid_total=self._paid,
             tracking_number=self._tracking,
+            open_levels=[s.current for s in self._desk.open_steps()] if self._desk else [],
         )
 
     @workflow.signal(name="stock_available")
@@ -352,7 +353,7 @@ class OrderWorkflow:
         if self._desk is None:
             self._check_decision(d)
         elif d.decision_id not in self._decisions:
-            self._desk.check(d, self._status in FINAL_STATUSES)
+            self._desk.check(d, self._status in FINAL_STATUSES, workflow.now())
 
     @workflow.update(name="customer_confirmation")
     async def customer_confirmation(self, c: ConfirmationInput) -> ApprovalState:
@@ -363,7 +364,9 @@ class OrderWorkflow:
         if self._desk is None:
             raise ApplicationError("this order asks for no confirmation", type=NOT_ALLOWED_NOW)
         if c.decision_id not in self._decisions:
-            self._desk.check(self._as_decision(c), self._status in FINAL_STATUSES, via_link=True)
+            self._desk.check(
+                self._as_decision(c), self._status in FINAL_STATUSES, workflow.now(), via_link=True
+            )
 
     def _as_decision(self, c: ConfirmationInput) -> ApprovalDecisionInput:
         return ApprovalDecisionInput(
@@ -384,7 +387,7 @@ class OrderWorkflow:
             if d.decision_id in self._decisions:
                 return self._decisions[d.decision_id]
             # Checked again under the lock: a decision that arrived first may have settled it.
-            step = desk.check(d, self._status in FINAL_STATUSES, via_link)
+            step = desk.check(d, self._status in FINAL_STATUSES, workflow.now(), via_link)
             record = DecisionRecord(
                 order_id=self._order.order_id, decision=d, current_level=step.current
             )

@@ -1,6 +1,6 @@
 """The approval policy, the common-mistake checks and the desk's rules, as tables."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +29,7 @@ D = Decimal
 L = ApprovalLevel
 S, M, F, C = L.SALES_SUPERVISOR, L.MANAGER, L.FINANCE, L.CUSTOMER
 SEQ, PAR = Mode.SEQUENTIAL, Mode.PARALLEL
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 def facts(
@@ -289,19 +290,28 @@ def test_who_may_decide_what_now(
     refused: str | None,
 ) -> None:
     if refused is None:
-        desk(*steps).check(d, final=False, via_link=via_link)
+        desk(*steps).check(d, final=False, now=NOW, via_link=via_link)
         return
     with pytest.raises(ApplicationError, match=refused):
-        desk(*steps).check(d, final=False, via_link=via_link)
+        desk(*steps).check(d, final=False, now=NOW, via_link=via_link)
+
+
+def test_a_decision_after_the_deadline_is_refused() -> None:
+    d = desk((S, 1, SEQ))
+    d.steps[0].opened_at = NOW - timedelta(days=1)  # expire_after is one day
+    on_time = decision("supervisor", Role.SALES_SUPERVISOR, S)
+    d.check(on_time, final=False, now=NOW - timedelta(seconds=1))
+    with pytest.raises(ApplicationError, match="timed out"):
+        d.check(on_time, final=False, now=NOW)
 
 
 def test_dual_control_needs_two_different_people() -> None:
     d = desk((M, 2, SEQ))
     first = decision("manager", Role.MANAGER, M)
-    d.apply(d.check(first, final=False), first)
+    d.apply(d.check(first, final=False, now=NOW), first)
     assert d.pending()  # one of two
     with pytest.raises(ApplicationError, match="different person"):
-        d.check(decision("manager", Role.MANAGER, M), final=False)
+        d.check(decision("manager", Role.MANAGER, M), final=False, now=NOW)
     second = decision("manager2", Role.MANAGER, M)
-    d.apply(d.check(second, final=False), second)
+    d.apply(d.check(second, final=False, now=NOW), second)
     assert d.settled() and d.rejection is None

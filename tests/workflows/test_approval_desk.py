@@ -82,6 +82,8 @@ async def test_reminder_escalation_and_timeout_over_days(desk: Desk) -> None:
         return (await desk.get(order_id))["approvals"][0]["current_level"] == "manager"
 
     await eventually(escalated)
+    live = await desk.handle(order_id).query("state")  # what the Temporal UI's query shows
+    assert (live["pending_levels"], live["open_levels"]) == (["sales_supervisor"], ["manager"])
     assert order_id not in [i["order_id"] for i in await inbox(desk, "supervisor")]
     (item,) = [i for i in await inbox(desk, "manager") if i["order_id"] == order_id]
     assert item["escalated"] and item["current_level"] == "manager"
