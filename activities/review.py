@@ -1,32 +1,29 @@
 """Review stage: customer, credit, prices and discounts, judged by the current policy."""
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
-from db.customers import open_balance
+from db.customers import customer_history, open_balance
 from db.engine import SessionFactory
-from db.models import Approval, Customer, Invoice, Order, OrderLine, Product
+from db.models import Approval, Customer, Order, OrderLine, Product
 from db.policies import current_policy
 from db.status import change_status, lock_order
 from domain.messages import ApprovalStep, ReviewOutcome
-from domain.policy import OrderFacts, PolicyDocument, Requirement, Risk
+from domain.policy import OrderFacts, PolicyDocument, Requirement
 from domain.pricing import PricedLine
 from domain.review import (
     CustomerFacts,
     PaymentMethod,
     ReviewDecision,
-    credit_exposure,
     review_order,
 )
-from domain.risks import new_ship_to, postal_mismatch, quantity_outlier
+from domain.risks import OrderToAssess, assess_risks
 from domain.roles import NEXT_LEVEL_UP
 from domain.status import OrderStatus
 
 PENDING = "pending"
-# How far back a customer's own orders count as their usual: recent habits, bounded reads.
-HISTORY_LINES = 200
 
 
 class ReviewActivities:
@@ -95,63 +92,21 @@ class ReviewActivities:
         rows = await session.execute(
             select(Product.sku, Product.category).where(Product.sku.in_([x.sku for x in lines]))
         )
-        categories = {sku: category for sku, category in rows}
-        earlier = (Order.customer_id == customer.id, Order.id != order.id)
-        past = (
-            await session.execute(
-                select(OrderLine.quantity, OrderLine.net)
-                .join(Order, Order.id == OrderLine.order_id)
-                .where(*earlier)
-                .order_by(Order.created_at.desc())
-                .limit(HISTORY_LINES)
-            )
-        ).all()
-        past_orders = await session.scalar(select(func.count()).select_from(Order).where(*earlier))
-        past_credit = await session.scalar(
-            select(func.count())
-            .select_from(Order)
-            .where(*earlier, Order.payment_method == PaymentMethod.CREDIT)
-        )
-        past_ship_tos = list(
-            await session.scalars(
-                select(Order.ship_to).where(*earlier).order_by(Order.created_at.desc()).limit(100)
-            )
-        )
-        overdue = await session.scalar(
-            select(func.count())
-            .select_from(Invoice)
-            .join(Order, Order.id == Invoice.order_id)
-            .where(Order.customer_id == customer.id, Invoice.status == "overdue")
-        )
+        history = await customer_history(session, customer.id, order.id)
         payment = PaymentMethod(order.payment_method)
-        checks = policy.checks
-        risks: dict[Risk, str | None] = {
-            Risk.NEW_CUSTOMER: ("new customer: no earlier orders" if not past_orders else None),
-            Risk.CREDIT_OVER_LIMIT: credit_exposure(facts, order.total),
-            Risk.OVERDUE_BALANCE: f"customer has {overdue} overdue invoice(s)" if overdue else None,
-            Risk.FIRST_CREDIT_ORDER: (
-                "first order of this customer on credit terms"
-                if payment == PaymentMethod.CREDIT and not past_credit
-                else None
-            ),
-            Risk.QUANTITY_OUTLIER: quantity_outlier(
-                priced,
-                [q for q, _ in past],
-                [n for _, n in past],
-                checks.outlier_factor,
-                checks.outlier_min_history,
-            ),
-            Risk.NEW_SHIP_TO: new_ship_to(order.ship_to, _address(customer), past_ship_tos),
-            Risk.POSTAL_MISMATCH: postal_mismatch(order.ship_to),
-        }
         return OrderFacts(
             total=order.total,
             channel=order.channel,
             payment=payment,
             customer_tier=customer.tier,
             lines=priced,
-            categories=categories,
-            risks={k: v for k, v in risks.items() if v is not None},
+            categories={sku: category for sku, category in rows},
+            risks=assess_risks(
+                OrderToAssess(priced, payment, order.total, order.ship_to, _address(customer)),
+                facts,
+                history,
+                policy.checks,
+            ),
         )
 
 

@@ -5,8 +5,9 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Order, Payment
+from db.models import Invoice, Order, OrderLine, Payment
 from domain.payment import PaymentMethod
+from domain.risks import PastOrders
 from domain.status import FINAL_STATUSES, OrderStatus
 
 
@@ -39,3 +40,51 @@ async def order_history(session: AsyncSession, customer_id: str) -> tuple[int, D
         )
     ).one()
     return int(count), Decimal(value)
+
+
+# Recent habits, and bounded reads however long the customer's history.
+HISTORY_LINES = 200
+HISTORY_ADDRESSES = 100
+
+
+async def customer_history(
+    session: AsyncSession, customer_id: str, except_order: str
+) -> PastOrders:
+    earlier = (Order.customer_id == customer_id, Order.id != except_order)
+    lines = (
+        await session.execute(
+            select(OrderLine.quantity, OrderLine.net)
+            .join(Order, Order.id == OrderLine.order_id)
+            .where(*earlier)
+            .order_by(Order.created_at.desc())
+            .limit(HISTORY_LINES)
+        )
+    ).all()
+    orders, credit_orders = (
+        await session.execute(
+            select(
+                func.count(),
+                func.count().filter(Order.payment_method == PaymentMethod.CREDIT),
+            ).where(*earlier)
+        )
+    ).one()
+    ship_tos = await session.scalars(
+        select(Order.ship_to)
+        .where(*earlier)
+        .order_by(Order.created_at.desc())
+        .limit(HISTORY_ADDRESSES)
+    )
+    overdue = await session.scalar(
+        select(func.count())
+        .select_from(Invoice)
+        .join(Order, Order.id == Invoice.order_id)
+        .where(Order.customer_id == customer_id, Invoice.status == "overdue")
+    )
+    return PastOrders(
+        line_quantities=[q for q, _ in lines],
+        line_nets=[n for _, n in lines],
+        orders=int(orders),
+        credit_orders=int(credit_orders),
+        ship_tos=list(ship_tos),
+        overdue_invoices=int(overdue or 0),
+    )

@@ -4,13 +4,72 @@ Each check returns the words an approver reads, or None when nothing is wrong.
 """
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from statistics import median
 from typing import Any
 
 import zipcodes
 
+from domain.payment import PaymentMethod
+from domain.policy import Checks, Risk
 from domain.pricing import PricedLine
+from domain.review import CustomerFacts, credit_exposure
+
+
+@dataclass(frozen=True)
+class PastOrders:
+    """What a customer's earlier orders say about their habits."""
+
+    line_quantities: list[int]
+    line_nets: list[Decimal]
+    orders: int
+    credit_orders: int
+    ship_tos: list[dict[str, Any]]
+    overdue_invoices: int
+
+
+@dataclass(frozen=True)
+class OrderToAssess:
+    lines: Sequence[PricedLine]
+    payment: PaymentMethod
+    total: Decimal
+    ship_to: Mapping[str, object]
+    customer_address: Mapping[str, object]
+
+
+def assess_risks(
+    order: OrderToAssess, customer: CustomerFacts, past: PastOrders, checks: Checks
+) -> dict[Risk, str]:
+    """Every risk that holds, with the words an approver reads."""
+    found: dict[Risk, str | None] = {
+        Risk.NEW_CUSTOMER: None if past.orders else "new customer: no earlier orders",
+        Risk.CREDIT_OVER_LIMIT: (
+            credit_exposure(customer, order.total)
+            if order.payment == PaymentMethod.CREDIT
+            else None
+        ),
+        Risk.OVERDUE_BALANCE: (
+            f"customer has {past.overdue_invoices} overdue invoice(s)"
+            if past.overdue_invoices
+            else None
+        ),
+        Risk.FIRST_CREDIT_ORDER: (
+            "first order of this customer on credit terms"
+            if order.payment == PaymentMethod.CREDIT and not past.credit_orders
+            else None
+        ),
+        Risk.QUANTITY_OUTLIER: quantity_outlier(
+            order.lines,
+            past.line_quantities,
+            past.line_nets,
+            checks.outlier_factor,
+            checks.outlier_min_history,
+        ),
+        Risk.NEW_SHIP_TO: new_ship_to(order.ship_to, order.customer_address, past.ship_tos),
+        Risk.POSTAL_MISMATCH: postal_mismatch(order.ship_to),
+    }
+    return {risk: words for risk, words in found.items() if words is not None}
 
 
 def quantity_outlier(

@@ -21,7 +21,15 @@ from domain.policy import (
     open_levels,
 )
 from domain.pricing import LineRequest, price_line
-from domain.risks import new_ship_to, postal_mismatch, quantity_outlier
+from domain.review import CustomerFacts
+from domain.risks import (
+    OrderToAssess,
+    PastOrders,
+    assess_risks,
+    new_ship_to,
+    postal_mismatch,
+    quantity_outlier,
+)
 from domain.roles import ApprovalLevel, Role
 from workflows.approval_desk import ApprovalDesk
 
@@ -315,3 +323,38 @@ def test_dual_control_needs_two_different_people() -> None:
     second = decision("manager2", Role.MANAGER, M)
     d.apply(d.check(second, final=False, now=NOW), second)
     assert d.settled() and d.rejection is None
+
+
+def past(**kw: Any) -> PastOrders:
+    base: dict[str, Any] = {
+        "line_quantities": [1, 1, 1],
+        "line_nets": [D("10")] * 3,
+        "orders": 3,
+        "credit_orders": 1,
+        "ship_tos": [],
+        "overdue_invoices": 0,
+    }
+    return PastOrders(**{**base, **kw})
+
+
+@pytest.mark.parametrize(
+    ("payment", "history", "limit", "qty", "expected"),
+    [
+        (PaymentMethod.COD, past(), "0", 1, set()),
+        (PaymentMethod.COD, past(orders=0, credit_orders=0, line_quantities=[]), "0", 1,
+         {Risk.NEW_CUSTOMER}),
+        (PaymentMethod.CREDIT, past(credit_orders=0), "1000", 1, {Risk.FIRST_CREDIT_ORDER}),
+        (PaymentMethod.CREDIT, past(), "5", 1, {Risk.CREDIT_OVER_LIMIT}),
+        (PaymentMethod.COD, past(), "5", 1, set()),  # no credit asked, no credit risk
+        (PaymentMethod.COD, past(overdue_invoices=2), "0", 1, {Risk.OVERDUE_BALANCE}),
+        (PaymentMethod.COD, past(), "0", 10, {Risk.QUANTITY_OUTLIER}),
+    ],
+)  # fmt: skip
+def test_risks_of_an_order(
+    payment: PaymentMethod, history: PastOrders, limit: str, qty: int, expected: set[Risk]
+) -> None:
+    order = OrderToAssess([priced("A", qty)], payment, D("11.90") * qty, HOME, HOME)
+    customer = CustomerFacts(True, False, D(limit), D("0"))
+    found = assess_risks(order, customer, history, DEFAULT_POLICY.checks)
+    assert set(found) == expected
+    assert all(words for words in found.values())
