@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_v
 
 from api.schemas import In
 from domain.policy import PolicyDocument
+from domain.roles import Role
 
 Username = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
@@ -81,6 +82,23 @@ class DelegationOut(BaseModel):
     starts_at: datetime
     ends_at: datetime
     revoked_at: datetime | None
+
+
+class UserIn(In):
+    """Create or change a person: their role, whether they may sign in, their approval limit."""
+
+    role: Role
+    display_name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    active: bool = True
+    approval_limit: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)] | None = None
+
+
+class UserOut(BaseModel):
+    username: str
+    role: str
+    display_name: str
+    active: bool
+    approval_limit: Decimal | None
 
 
 class ApiKeyIn(In):

@@ -34,6 +34,7 @@ class Action(StrEnum):
     MANAGE_POLICY = "manage_policy"
     DELEGATE_APPROVAL = "delegate_approval"
     MANAGE_API_KEYS = "manage_api_keys"
+    MANAGE_USERS = "manage_users"
     READ_AUDIT = "read_audit"
     READ_KPIS = "read_kpis"
     READ_NOTIFICATIONS = "read_notifications"
@@ -80,6 +81,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_POLICY: frozenset({R.ADMIN}),
     Action.DELEGATE_APPROVAL: _APPROVERS,
     Action.MANAGE_API_KEYS: frozenset({R.ADMIN}),
+    Action.MANAGE_USERS: frozenset({R.ADMIN}),
     Action.READ_AUDIT: frozenset({R.ADMIN}),
     Action.READ_KPIS: frozenset({R.ADMIN, R.MANAGER, R.FINANCE, R.SALES_SUPERVISOR}),
     Action.READ_NOTIFICATIONS: frozenset({R.ADMIN, R.CUSTOMER_SERVICE}),

@@ -14,6 +14,8 @@ from api.desk_schemas import (
     DelegationIn,
     DelegationOut,
     OwnerIn,
+    UserIn,
+    UserOut,
 )
 from api.errors import InvalidFields, NotFound
 from api.routers.catalogue import customer_out
@@ -83,6 +85,51 @@ def _key_out(k: ApiKey) -> ApiKeyOut:
         created_at=k.created_at,
         revoked_at=k.revoked_at,
     )
+
+
+@router.get("/users")
+async def list_users(
+    session: SessionDep, user: Annotated[Principal, Depends(allowed(Action.MANAGE_USERS))]
+) -> list[UserOut]:
+    """Everyone who may sign in (or could, if active)."""
+    rows = await session.scalars(select(User).order_by(User.username))
+    return [UserOut.model_validate(u, from_attributes=True) for u in rows]
+
+
+@router.put("/users/{username}")
+async def put_user(
+    username: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_.\-]{0,63}$")],
+    body: UserIn,
+    request: Request,
+    session: SessionDep,
+    user: Annotated[Principal, Depends(allowed(Action.MANAGE_USERS))],
+) -> UserOut:
+    """Create or change a person; inactive users are refused at once, tokens or not."""
+    if username == user.username and (not body.active or body.role != user.role):
+        raise InvalidFields([(("active",), "admins cannot lock themselves out")])
+    async with session.begin():
+        if await session.scalar(select(ApiKey.id).where(ApiKey.name == username)):
+            raise InvalidFields([(("username",), f"{username} names an API key")])
+        row = await session.get(User, username, with_for_update=True)
+        before = _describe(row) if row else "new"
+        if row is None:
+            row = User(username=username)
+            session.add(row)
+        row.role, row.display_name = body.role, body.display_name
+        row.active, row.approval_limit = body.active, body.approval_limit
+        audit(
+            session,
+            who(request, user),
+            "user.update",
+            "saved",
+            detail=f"{username}: {before} -> {_describe(row)}",
+        )
+    return UserOut.model_validate(row, from_attributes=True)
+
+
+def _describe(u: User) -> str:
+    state = "active" if u.active else "inactive"
+    return f"{u.role}, {state}, limit {u.approval_limit}"
 
 
 @router.post("/delegations", status_code=201)

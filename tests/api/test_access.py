@@ -16,9 +16,10 @@ from sqlalchemy.exc import DBAPIError
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
+from api.auth import issue_token
 from api.matrix import PUBLIC, endpoints, markdown
 from db.engine import SessionFactory
-from db.models import AuditEntry, Order, User
+from db.models import AuditEntry, Order
 from domain.roles import Role
 from stack.seed import SEED_USERS
 from tests import conftest
@@ -157,23 +158,31 @@ async def test_rs256_tokens_are_checked_against_the_identity_providers_keys(
         desk.settings.auth.jwks_url = None
 
 
-async def test_a_deactivated_user_is_refused_at_once(desk: Desk) -> None:
-    async with desk.sessions.begin() as session:
-        session.add(User(username="temp-finance", role="finance", display_name="Temp"))
-    from api.auth import issue_token
-
-    headers = {
-        "Authorization": f"Bearer {issue_token(desk.settings.auth, 'temp-finance', Role.FINANCE)}"
-    }
+async def test_an_admin_manages_people_and_a_deactivated_one_is_refused_at_once(
+    desk: Desk,
+) -> None:
+    person = {"role": "finance", "display_name": "Temp Finance", "approval_limit": "5000.00"}
+    await desk.ok("admin", "PUT", "/users/temp-finance", json=person)
+    token = issue_token(desk.settings.auth, "temp-finance", Role.FINANCE)
+    headers = {"Authorization": f"Bearer {token}"}
     assert (await desk.http.get("/products", headers=headers)).status_code == 200
-    async with desk.sessions.begin() as session:
-        await session.execute(
-            text("UPDATE users SET active = false WHERE username = 'temp-finance'")
-        )
+    listed = {u["username"]: u for u in await desk.ok("admin", "GET", "/users")}
+    assert listed["temp-finance"]["approval_limit"] == "5000.00"
+    await desk.ok("admin", "PUT", "/users/temp-finance", json={**person, "active": False})
     assert (await desk.http.get("/products", headers=headers)).status_code == 401
+    (change,) = [a.detail for a in await audit_rows(desk, action="user.update")][-1:]
+    assert (
+        change == "temp-finance: finance, active, limit 5000.00 -> finance, inactive, limit 5000.00"
+    )
     wrong_role = issue_token(desk.settings.auth, "finance", Role.ADMIN)
     response = await desk.http.get("/products", headers={"Authorization": f"Bearer {wrong_role}"})
     assert response.status_code == 401
+    self_lockout = await desk.call(
+        "admin", "PUT", "/users/admin", json={"role": "admin", "display_name": "A", "active": False}
+    )
+    assert self_lockout.status_code == 422 and "active" in self_lockout.text
+    bad = await desk.call("admin", "PUT", "/users/x", json={"role": "emperor", "display_name": "X"})
+    assert bad.status_code == 422 and "role" in bad.text
 
 
 async def audit_rows(desk: Desk, **where: str) -> list[AuditEntry]:
