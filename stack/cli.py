@@ -5,20 +5,26 @@ import sys
 
 from api.auth import issue_token
 from config import get_settings
+from domain.roles import Role
 from stack.seed import SEED_USERS
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="orderflow")
     commands = parser.add_subparsers(dest="command", required=True)
-    token = commands.add_parser("token", help="print a bearer token for a seeded user")
-    token.add_argument("username", choices=sorted(SEED_USERS))
+    token = commands.add_parser("token", help="print a development bearer token for a user")
+    token.add_argument("username", help=f"a seeded user ({', '.join(SEED_USERS)}) or another")
+    token.add_argument("--role", choices=[r.value for r in Role], help="for users not seeded")
     commands.add_parser("run", help="start the whole local stack (what `make run` does)")
     commands.add_parser("worker", help="run a worker against DATABASE_URL and TEMPORAL_ADDRESS")
     commands.add_parser("migrate", help="apply migrations and reference data to DATABASE_URL")
     args = parser.parse_args(argv)
     if args.command == "token":
-        print(issue_token(get_settings().auth, args.username, SEED_USERS[args.username]))
+        role = Role(args.role) if args.role else SEED_USERS.get(args.username)
+        if role is None:
+            parser.error(f"{args.username} is not a seeded user: give --role")
+        # The API also checks the users table: the user must exist, be active, have this role.
+        print(issue_token(get_settings().auth, args.username, role))
     elif args.command == "run":
         from stack.run import main as run
 
