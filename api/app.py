@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from temporalio.client import Client
 
-from api.errors import install_error_handlers
+from api.errors import StorableUrl, install_error_handlers
 from api.routers import (
     access,
     approvals,
@@ -66,6 +66,7 @@ def create_app(
     app.state.sessions = sessions
     app.state.temporal = temporal
     install_error_handlers(app)
+    app.add_middleware(StorableUrl)
 
     @app.middleware("http")
     async def request_id(request: Request, call_next: Any) -> Response:

@@ -5,9 +5,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from api.schemas import In
+from api.schemas import In, Instant
 from domain.policy import PolicyDocument
 from domain.roles import Role
 
@@ -65,8 +65,8 @@ class InboxPage(BaseModel):
 
 class DelegationIn(In):
     stand_in: Username
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: Instant
+    ends_at: Instant
 
     @model_validator(mode="after")
     def _period(self) -> Self:

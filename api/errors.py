@@ -1,13 +1,21 @@
 """Domain errors the routes raise, and the one table that maps them to HTTP."""
 
 import logging
+import math
+from decimal import Decimal
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from db.audit import audit
+from domain.text import UnstorableText, unstorable_char
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +53,12 @@ class InvalidFields(ApiError):
 
     status_code = 422
 
-    def __init__(self, errors: list[tuple[tuple[str | int, ...], str]]) -> None:
+    def __init__(
+        self, errors: list[tuple[tuple[str | int, ...], str]], where: str = "body"
+    ) -> None:
         super().__init__("; ".join(f"{'.'.join(map(str, loc))}: {msg}" for loc, msg in errors))
         self.errors = errors
+        self.where = where  # body, query or path: as FastAPI's own errors say it
 
 
 def _body(exc: ApiError) -> dict[str, Any]:
@@ -55,7 +66,7 @@ def _body(exc: ApiError) -> dict[str, Any]:
         # Same shape as FastAPI's own validation errors, so clients parse one format.
         return {
             "detail": [
-                {"loc": ["body", *loc], "msg": msg, "type": "value_error"}
+                {"loc": [exc.where, *loc], "msg": msg, "type": "value_error"}
                 for loc, msg in exc.errors
             ]
         }
@@ -92,11 +103,83 @@ async def _audit_refusal(request: Request, exc: ApiError) -> None:
 
 
 async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+    # The error names the statement only: the engine hides its parameters (personal data).
+    log.warning("database unavailable: %s", type(exc).__name__)
     return JSONResponse({"detail": "the database is unavailable"}, status_code=503)
+
+
+def _json_safe(value: Any) -> Any:
+    """What a validation error echoes of the input, as JSON can carry it (no NaN, no 1e400)."""
+    if isinstance(value, float | Decimal) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")  # lone surrogates
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [{k: _json_safe(v) for k, v in e.items()} for e in exc.errors()]
+    return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+
+
+async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=422)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _handle)
-    # A lost or refused database connection is the service's problem, not the client's.
-    for error in (OperationalError, InterfaceError, OSError):
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(UnstorableText, _unstorable)
+    # A lost, hung or refused database is the service's problem, not the client's.
+    for error in (OperationalError, InterfaceError, OSError, PoolTimeout, TimeoutError):
         app.add_exception_handler(error, _database_down)
+    app.add_exception_handler(DBAPIError, _database_error)
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    if exc.connection_invalidated:
+        return await _database_down(request, exc)
+    log.error("database error in %s %s: %s", request.method, request.url.path, exc)
+    return JSONResponse({"detail": "internal error"}, status_code=500)
+
+
+class StorableUrl:
+    """Refuses (422) a path or query string holding text the database cannot store, before any
+    route parses it: `/orders/%00` must not reach a query."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            problem = _unstorable_in_url(scope)
+            if problem is not None:
+                loc, char = problem
+                detail = [
+                    {
+                        "loc": loc,
+                        "msg": f"the character {char} is not allowed",
+                        "type": "value_error",
+                    }
+                ]
+                await JSONResponse({"detail": detail}, status_code=422)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _unstorable_in_url(scope: Scope) -> tuple[list[str], str] | None:
+    char = unstorable_char(scope.get("path", ""))
+    if char is not None:
+        return ["path"], char
+    query = scope.get("query_string", b"").decode("latin-1")
+    for name, value in parse_qsl(query, keep_blank_values=True, errors="surrogateescape"):
+        char = unstorable_char(name) or unstorable_char(value)
+        if char is not None:
+            return ["query", name.replace("\x00", "")], char
+    return None

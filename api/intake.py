@@ -14,6 +14,7 @@ from db.models import Customer, Order, OrderHistory, OrderLine, Product
 from domain.pricing import LineRequest, order_totals, price_line
 from domain.roles import Role
 from domain.status import OrderStatus
+from domain.text import MAX_MONEY
 
 
 def new_customer(data: CustomerIn, owner: Principal) -> Customer:
@@ -105,6 +106,14 @@ async def record_order(
         for line in data.lines
     ]
     totals = order_totals(priced, tax_rate_pct)
+    # Checked before the write: NUMERIC(14, 2) would refuse these inside the transaction.
+    for i, p in enumerate(priced):
+        if p.gross > MAX_MONEY:
+            errors.append((("lines", i, "quantity"), f"line amount exceeds {MAX_MONEY}"))
+    if not errors and max(totals.subtotal, totals.total) > MAX_MONEY:
+        errors.append((("lines",), f"order total exceeds {MAX_MONEY}"))
+    if errors:
+        raise InvalidFields(errors)
     ship_to = data.ship_to or customer_address(customer)
     order = Order(
         id=str(uuid.uuid4()),

@@ -84,6 +84,7 @@ async def order_detail(
             **warehouse_summary(o).model_dump(),
             workflow_id=workflow_id(o.id),
             shipping_method=o.shipping_method,
+            notes=o.notes,
             ship_to=o.ship_to,
             lines=[
                 PickLineOut.model_validate(x, from_attributes=True)
@@ -105,6 +106,7 @@ async def order_detail(
         workflow_id=workflow_id(o.id),
         payment_method=o.payment_method,
         shipping_method=o.shipping_method,
+        notes=o.notes,
         created_by=o.created_by,
         review_reasons=o.review_reasons,
         policy_version=o.policy_version,
@@ -144,7 +146,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         created, order_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
         return datetime.fromisoformat(created), order_id
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise InvalidFields([(("cursor",), "malformed cursor")]) from exc
+        raise InvalidFields([(("cursor",), "malformed cursor")], where="query") from exc
 
 
 async def order_page(

@@ -1,16 +1,29 @@
 """Request and response models. Requests forbid unknown fields (no mass assignment)."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    EmailStr,
+    Field,
+    StringConstraints,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from domain.carrier import ShippingMethod
 from domain.contact import is_valid_country, is_valid_phone, is_valid_postal_code
 from domain.messages import Decision, ShipmentEventKind
 from domain.review import PaymentMethod
+from domain.text import STORABLE_PATTERN, unstorable_char
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Sku = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")]
@@ -26,8 +39,51 @@ class Channel(StrEnum):
     API = "api"
 
 
+def _state_storable(schema: dict[str, Any]) -> None:
+    """Give every free-text property of a request model the storable-text pattern."""
+    for prop in schema.get("properties", {}).values():
+        for variant in [prop, *prop.get("anyOf", []), prop.get("items", {})]:
+            free = variant.get("type") == "string" and not variant.keys() & {
+                "pattern",
+                "format",
+                "enum",
+                "const",
+            }
+            if free:
+                variant["pattern"] = STORABLE_PATTERN
+
+
 class In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A request body: unknown fields refused, text the database can store."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_state_storable)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        # Nested request models check their own fields (and so name them); here strings and
+        # lists of strings.
+        for text in value if isinstance(value, list) else [value]:
+            char = unstorable_char(text) if isinstance(text, str) else None
+            if char is not None:
+                raise ValueError(f"the character {char} is not allowed in text")
+        return value
+
+
+def _representable(value: datetime) -> datetime:
+    try:
+        in_range = MIN_INSTANT <= value.astimezone(UTC) <= MAX_INSTANT
+    except OverflowError:  # before year 1 or after 9999 once in UTC
+        in_range = False
+    if not in_range:
+        raise ValueError(f"must lie between the years {MIN_INSTANT:%Y} and {MAX_INSTANT:%Y}")
+    return value
+
+
+MIN_INSTANT = datetime(2000, 1, 1, tzinfo=UTC)
+MAX_INSTANT = datetime(9999, 1, 1, tzinfo=UTC)
+# A moment with its time zone, within years the database and every client can hold.
+Instant = Annotated[AwareDatetime, AfterValidator(_representable)]
 
 
 class ProductIn(In):
@@ -106,6 +162,20 @@ class CustomerRef(In):
     id: Annotated[str, StringConstraints(min_length=1, max_length=36)]
 
 
+def _customer_kind(value: Any) -> str:
+    # A reference carries only the id; anything else is a new customer given inline. Chosen
+    # up front, so errors name the fields of the one meant (customer.new.address.city).
+    if isinstance(value, CustomerRef) or (isinstance(value, dict) and set(value) == {"id"}):
+        return "ref"
+    return "new"
+
+
+CustomerChoice = Annotated[
+    Annotated[CustomerRef, Tag("ref")] | Annotated[CustomerIn, Tag("new")],
+    Discriminator(_customer_kind),
+]
+
+
 class ReceiptIn(In):
     sku: Sku
     warehouse: Annotated[str, StringConstraints(min_length=1, max_length=16)]
@@ -145,7 +215,7 @@ class PaymentTermsIn(In):
 class OrderIn(In):
     external_ref: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
     channel: Channel
-    customer: CustomerRef | CustomerIn
+    customer: CustomerChoice
     ship_to: AddressIn | None = None
     lines: Annotated[list[OrderLineIn], Field(min_length=1, max_length=200)]
     shipping: ShippingIn
@@ -248,6 +318,7 @@ class PickLineOut(BaseModel):
 class WarehouseOrderDetail(WarehouseOrderSummary):
     workflow_id: str
     shipping_method: str
+    notes: str | None
     ship_to: dict[str, Any]
     lines: list[PickLineOut]
     reservations: list["ReservationOut"]
@@ -263,6 +334,7 @@ class OrderDetail(OrderSummary):
     workflow_id: str
     payment_method: str
     shipping_method: str
+    notes: str | None
     created_by: str
     review_reasons: list[str]
     policy_version: int | None

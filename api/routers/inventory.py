@@ -16,6 +16,7 @@ from api.workflow_calls import nudge_orders
 from db import stock
 from db.models import Product, Stock, StockReceipt, Warehouse
 from domain.roles import Action
+from domain.text import MAX_QUANTITY
 
 router = APIRouter(tags=["inventory"])
 DEADLOCK_RETRIES = 3
@@ -54,6 +55,13 @@ async def _book_receipt(session: AsyncSession, body: ReceiptIn, user: Principal)
             errors.append((("warehouse",), f"unknown warehouse {body.warehouse}"))
         if errors:
             raise InvalidFields(errors)
+        on_hand = await session.scalar(
+            select(Stock.on_hand)
+            .where(Stock.sku == body.sku, Stock.warehouse == body.warehouse)
+            .with_for_update()
+        )
+        if (on_hand or 0) + body.quantity > MAX_QUANTITY:
+            raise InvalidFields([(("quantity",), f"stock on hand would exceed {MAX_QUANTITY}")])
         await session.execute(
             insert(Stock)
             .values(sku=body.sku, warehouse=body.warehouse, on_hand=body.quantity, reserved=0)

@@ -42,7 +42,10 @@ from domain.status import OrderStatus
 from workflows.order import workflow_id
 
 router = APIRouter(tags=["orders"])
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+# Printable ASCII, as HTTP headers carry it; stored with the order.
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", pattern=r"^[\x21-\x7E]{1,200}$")
+]
 
 
 @router.post("/orders", status_code=201)

@@ -1,6 +1,5 @@
 """Oversight: the audit trail, approval KPIs and the notification outbox."""
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -10,6 +9,7 @@ from sqlalchemy import func, select
 from api.auth import Principal
 from api.deps import SessionDep, allowed
 from api.desk_schemas import ApprovalKpis, AuditOut, AuditPage, NotificationOut
+from api.schemas import Instant
 from db.models import Approval, AuditEntry, Notification, Order
 from domain.review import ReviewDecision
 from domain.roles import Action
@@ -26,8 +26,8 @@ async def search_audit(
     order_id: Text64 = None,
     actor: Text64 = None,
     action: Text64 = None,
-    from_: Annotated[datetime | None, Query(alias="from")] = None,
-    to: datetime | None = None,
+    from_: Annotated[Instant | None, Query(alias="from")] = None,
+    to: Instant | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Annotated[int | None, Query(ge=0, le=2**62)] = None,
 ) -> AuditPage:
