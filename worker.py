@@ -18,6 +18,7 @@ from activities.adapters import (
 )
 from activities.approvals import ApprovalActivities
 from activities.confirmation_links import LinkSigner
+from activities.failures import FailFastOnBadData
 from activities.inventory import InventoryActivities
 from activities.orders import OrderActivities
 from activities.review import ReviewActivities
@@ -76,6 +77,7 @@ def build_worker(
         workflows=[OrderWorkflow],
         activities=activity_functions(sessions, settings),
         max_cached_workflows=MAX_CACHED_WORKFLOWS,
+        interceptors=[FailFastOnBadData()],
         activity_executor=ThreadPoolExecutor(4),
     )
 

@@ -44,6 +44,12 @@ class Unauthenticated(ApiError):
     status_code = 401
 
 
+class Unprocessable(ApiError):
+    """A message the order cannot take as given (text the database cannot store)."""
+
+    status_code = 422
+
+
 class DependencyDown(ApiError):
     status_code = 503
 

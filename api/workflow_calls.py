@@ -9,16 +9,17 @@ from temporalio.common import (
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.errors import DependencyDown, Forbidden, NotAllowedNow
+from activities.failures import INVALID_DATA
+from api.errors import DependencyDown, Forbidden, NotAllowedNow, Unprocessable
 from config import Settings
 from db.models import Order
 from domain.messages import OrderWorkflowInput
 from domain.review import PaymentMethod
 from workflows import search_attributes as sa
-from workflows.approval_desk import FORBIDDEN
+from workflows.approval_desk import FORBIDDEN, INVALID_INPUT
 from workflows.order import OrderWorkflow, workflow_id
 
 T = TypeVar("T")
@@ -69,9 +70,13 @@ async def update_order(
         return result
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
+        if isinstance(cause, ActivityError) and isinstance(cause.cause, ApplicationError):
+            cause = cause.cause  # the activity's own refusal (data the database would not take)
         if isinstance(cause, ApplicationError):
             if cause.type == FORBIDDEN:
                 raise Forbidden(cause.message) from exc
+            if cause.type in (INVALID_INPUT, INVALID_DATA):
+                raise Unprocessable(cause.message) from exc
             raise NotAllowedNow(cause.message) from exc
         raise NotAllowedNow(str(cause or exc)) from exc
     except RPCError as exc:

@@ -9,6 +9,8 @@ import re
 from collections.abc import Iterable
 from decimal import Decimal
 
+from pydantic import BaseModel
+
 # NUL, and the surrogate range that only a broken UTF-16 decoder (or a JSON \\ud800) yields.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # The same rule as a JSON-schema pattern, so clients and fuzzers know it.
@@ -35,3 +37,20 @@ def check_storable(fields: Iterable[tuple[str, str | None]]) -> None:
         char = unstorable_char(text or "")
         if char is not None:
             raise UnstorableText(f"{name}: the character {char} is not allowed in text")
+
+
+def _texts(value: object, name: str) -> Iterable[tuple[str, str]]:
+    if isinstance(value, str):
+        yield name, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _texts(item, f"{name}.{key}" if name else str(key))
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            yield from _texts(item, f"{name}.{i}")
+
+
+def check_storable_message(message: BaseModel) -> None:
+    """Raise UnstorableText naming the first text field of a workflow message the database
+    cannot store: the workflow refuses such a message before it reaches an activity."""
+    check_storable(_texts(message.model_dump(mode="python"), ""))

@@ -24,6 +24,8 @@ from domain.roles import DECIDERS, ApprovalLevel
 # Error types that callers map to HTTP: Forbidden -> 403, NotAllowedNow -> 409.
 FORBIDDEN = "Forbidden"
 NOT_ALLOWED_NOW = "NotAllowedNow"
+# A message the order cannot record (text the database cannot store): 422.
+INVALID_INPUT = "InvalidInput"
 
 
 class StepStatus(StrEnum):

@@ -42,8 +42,10 @@ with workflow.unsafe.imports_passed_through():
     from domain.review import PaymentMethod, ReviewDecision
     from domain.roles import DECIDERS, ApprovalLevel
     from domain.status import CANCELLABLE_STATUSES, FINAL_STATUSES, OrderStatus, status_after_stock
+    from domain.text import UnstorableText, check_storable_message
     from workflows.approval_desk import (
         FORBIDDEN,
+        INVALID_INPUT,
         NOT_ALLOWED_NOW,
         ApprovalDesk,
         Step,
@@ -71,6 +73,15 @@ def workflow_id(order_id: str) -> str:
 
 def _changed_since(desk: ApprovalDesk, seen: int) -> Callable[[], bool]:
     return lambda: desk.changes != seen
+
+
+def _refuse_unstorable(message: Any) -> None:
+    """Text the database cannot store would fail the activity that writes it: refused here,
+    before the update is accepted, so the order never holds a message it cannot record."""
+    try:
+        check_storable_message(message)
+    except UnstorableText as exc:
+        raise ApplicationError(str(exc), type=INVALID_INPUT) from None
 
 
 class _Cancelled(Exception):
@@ -350,6 +361,7 @@ class OrderWorkflow:
 
     @decide.validator
     def _validate_decide(self, d: ApprovalDecisionInput) -> None:
+        _refuse_unstorable(d)
         if self._desk is None:
             self._check_decision(d)
         elif d.decision_id not in self._decisions:
@@ -361,6 +373,7 @@ class OrderWorkflow:
 
     @customer_confirmation.validator
     def _validate_confirmation(self, c: ConfirmationInput) -> None:
+        _refuse_unstorable(c)
         if self._desk is None:
             raise ApplicationError("this order asks for no confirmation", type=NOT_ALLOWED_NOW)
         if c.decision_id not in self._decisions:
@@ -437,6 +450,7 @@ class OrderWorkflow:
 
     @record_payment.validator
     def _validate_payment(self, payment: PaymentInput) -> None:
+        _refuse_unstorable(payment)
         if self._status in FINAL_STATUSES:
             raise ApplicationError(f"order is {self._status}", type=NOT_ALLOWED_NOW)
 
@@ -451,6 +465,7 @@ class OrderWorkflow:
 
     @shipment_event.validator
     def _validate_shipment_event(self, event: ShipmentEventInput) -> None:
+        _refuse_unstorable(event)
         if not self._shipping_started:
             raise ApplicationError("order has not shipped", type=NOT_ALLOWED_NOW)
         if self._tracking is not None and event.tracking_number != self._tracking:
@@ -478,6 +493,7 @@ class OrderWorkflow:
 
     @cancel.validator
     def _validate_cancel(self, request: CancelInput) -> None:
+        _refuse_unstorable(request)
         if self._status not in CANCELLABLE_STATUSES or self._shipping_started:
             raise ApplicationError(
                 f"an order in status {self._status} can no longer be cancelled",
