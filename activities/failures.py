@@ -16,9 +16,9 @@ from temporalio.worker import (
     Interceptor,
 )
 
+from domain.refusals import INVALID_DATA
 from domain.text import UnstorableText
 
-INVALID_DATA = "InvalidData"
 # SQLSTATE classes: 22 data exception, 23 integrity constraint violation, 42 syntax or access.
 # Inserts that may race use ON CONFLICT, so an integrity error is never a lost race here;
 # deadlocks (40) and lost connections (08) still retry.

@@ -39,15 +39,17 @@ class OrderActivities:
             refunded = Decimal("0.00")
             for payment in payments:
                 # The gateway call is idempotent by reference, so a retried activity is safe.
-                refund_ref = await self.gateway.refund(order.id, payment.reference, payment.amount)
+                gateway_ref = await self.gateway.refund(order.id, payment.reference, payment.amount)
+                # Keyed by this order and the payment it refunds: never another order's key.
                 result = await session.execute(
                     insert(Payment)
                     .values(
-                        reference=refund_ref,
+                        reference=payment.reference,
                         order_id=order.id,
                         amount=-payment.amount,
                         method=payment.method,
                         kind="refund",
+                        gateway_ref=gateway_ref,
                     )
                     .on_conflict_do_nothing()
                     .returning(Payment.reference)

@@ -2,12 +2,14 @@
 
 from sqlalchemy import update
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from db.engine import SessionFactory
 from db.models import Invoice
-from db.payments import add_payment
+from db.payments import ReferenceInUse, add_payment
 from db.status import lock_order, record_event
 from domain.messages import PaymentRecord, PaymentState
+from domain.refusals import NOT_ALLOWED_NOW
 from domain.status import OrderStatus
 
 
@@ -20,7 +22,10 @@ class SettlementActivities:
         """Record a payment once per reference; paying in full settles what waited for it."""
         async with self.sessions.begin() as session:
             order = await lock_order(session, record.order_id)
-            paid = await add_payment(session, order, record.payment)
+            try:
+                paid = await add_payment(session, order, record.payment)
+            except ReferenceInUse as exc:
+                raise ApplicationError(str(exc), type=NOT_ALLOWED_NOW, non_retryable=True) from None
             return PaymentState(
                 status=OrderStatus(order.status), paid_total=paid, order_total=order.total
             )

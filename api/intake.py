@@ -1,23 +1,31 @@
 """Order intake: validate against the catalogue, price, and record in one transaction."""
 
+import hashlib
+import json
 import uuid
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal
-from api.errors import InvalidFields
+from api.errors import Forbidden, InvalidFields, NotAllowedNow
 from api.schemas import AddressIn, CustomerIn, CustomerRef, OrderIn
-from api.scope import customers_visible_to
+from api.scope import customers_orderable_by
 from db.models import Customer, Order, OrderHistory, OrderLine, Product
+from db.policies import current_policy
+from domain.money import to_money
 from domain.pricing import LineRequest, order_totals, price_line
-from domain.roles import Role
+from domain.roles import Action, Role, is_allowed
 from domain.status import OrderStatus
 from domain.text import MAX_MONEY
 
 
-def new_customer(data: CustomerIn, owner: Principal) -> Customer:
+def new_customer(data: CustomerIn, owner: Principal, default_limit: Decimal) -> Customer:
+    """A customer as this user may create one: a credit limit only from finance or admin."""
+    if data.credit_limit is not None and not is_allowed(owner.role, Action.SET_CREDIT):
+        raise Forbidden(f"role {owner.role} may not set a credit limit")
     a = data.address
     return Customer(
         id=str(uuid.uuid4()),
@@ -30,11 +38,16 @@ def new_customer(data: CustomerIn, owner: Principal) -> Customer:
         region=a.region,
         postal_code=a.postal_code,
         country=a.country,
-        credit_limit=data.credit_limit,
+        credit_limit=to_money(default_limit if data.credit_limit is None else data.credit_limit),
         tier=data.tier,
         on_credit_hold=False,
         owner=owner.username if owner.role == Role.SALES else None,
+        created_by=owner.username,
     )
+
+
+async def default_credit_limit(session: AsyncSession) -> Decimal:
+    return (await current_policy(session))[1].credit.default_limit
 
 
 def customer_address(customer: Customer) -> AddressIn:
@@ -48,20 +61,40 @@ def customer_address(customer: Customer) -> AddressIn:
     )
 
 
+def request_hash(data: OrderIn) -> str:
+    """A fingerprint of the request as validated: a retry carries the same one."""
+    canonical = json.dumps(data.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 async def find_existing(
-    session: AsyncSession, idempotency_key: str | None, data: OrderIn
+    session: AsyncSession, user: Principal, idempotency_key: str | None, data: OrderIn
 ) -> Order | None:
-    """The order an earlier attempt of this same request created, if any."""
+    """The order an earlier attempt of this same request by this same caller created, if any.
+
+    Keys and external references are the caller's own: another caller's are not a retry. The
+    same key or reference with a different body is a mistake the caller must hear of (409).
+    """
+    mine = Order.created_by == user.username
+    matches: list[tuple[str, Any]] = []
     if idempotency_key:
-        found = await session.scalar(select(Order).where(Order.idempotency_key == idempotency_key))
-        if found is not None:
-            return found
+        matches.append(("Idempotency-Key", Order.idempotency_key == idempotency_key))
     if data.external_ref:
-        return await session.scalar(
-            select(Order).where(
-                Order.channel == data.channel, Order.external_ref == data.external_ref
+        matches.append(
+            (
+                "external_ref",
+                and_(Order.channel == data.channel, Order.external_ref == data.external_ref),
             )
         )
+    for name, match in matches:
+        found = await session.scalar(select(Order).where(mine, match))
+        if found is not None:
+            if found.request_hash is not None and found.request_hash != request_hash(data):
+                raise NotAllowedNow(
+                    f"{name} was already used by this caller for a different order "
+                    f"({found.id}); send a new {name} for a new order"
+                )
+            return found
     return None
 
 
@@ -78,12 +111,12 @@ async def record_order(
     if isinstance(data.customer, CustomerRef):
         # Out of the user's scope (another rep's customer) reads as unknown, as on GET.
         customer = await session.scalar(
-            select(Customer).where(Customer.id == data.customer.id, customers_visible_to(user))
+            select(Customer).where(Customer.id == data.customer.id, customers_orderable_by(user))
         )
         if customer is None:
             errors.append((("customer", "id"), f"unknown customer {data.customer.id}"))
     else:
-        customer = new_customer(data.customer, user)
+        customer = new_customer(data.customer, user, await default_credit_limit(session))
     skus = {line.sku for line in data.lines}
     products = {
         p.sku: p for p in await session.scalars(select(Product).where(Product.sku.in_(skus)))
@@ -120,6 +153,7 @@ async def record_order(
         external_ref=data.external_ref,
         channel=data.channel,
         idempotency_key=idempotency_key,
+        request_hash=request_hash(data),
         customer_id=customer.id,
         status=OrderStatus.RECEIVED,
         payment_method=data.payment.method,

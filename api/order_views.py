@@ -40,6 +40,7 @@ from db.models import (
     ShipmentEvent,
 )
 from db.payments import paid_total
+from domain.money import ZERO
 from workflows.order import workflow_id
 
 
@@ -101,6 +102,11 @@ async def order_detail(
         )
 
     invoice = await session.get(Invoice, order_id)
+    payments = [
+        PaymentOut.model_validate(x, from_attributes=True)
+        for x in await rows(Payment, Payment.created_at)
+    ]
+    paid = sum((x.amount for x in payments), ZERO)
     return OrderDetail(
         **summary(o).model_dump(),
         workflow_id=workflow_id(o.id),
@@ -130,10 +136,10 @@ async def order_detail(
             for x in await rows(Shipment, Shipment.created_at)
         ],
         invoice=InvoiceOut.model_validate(invoice, from_attributes=True) if invoice else None,
-        payments=[
-            PaymentOut.model_validate(x, from_attributes=True)
-            for x in await rows(Payment, Payment.created_at)
-        ],
+        payments=payments,
+        paid_total=paid,
+        # Never absorbed silently: what was paid beyond the total, until settled back.
+        overpaid=max(paid - o.total, ZERO),
     )
 
 

@@ -127,7 +127,8 @@ class CustomerIn(In):
     email: EmailStr
     phone: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=40)]
     address: AddressIn
-    credit_limit: MoneyIn = Decimal("0")
+    # Finance and admin only; others leave it out and the policy's default limit applies.
+    credit_limit: MoneyIn | None = None
     tier: Literal["standard", "vip"] = "standard"
 
     @model_validator(mode="after")
@@ -156,6 +157,13 @@ class CustomerOut(CustomerContactOut):
     tier: str
     on_credit_hold: bool
     owner: str | None
+
+
+class CreditIn(In):
+    """A customer's credit terms, as finance sets them."""
+
+    credit_limit: MoneyIn
+    on_credit_hold: bool = False
 
 
 class CustomerRef(In):
@@ -345,6 +353,8 @@ class OrderDetail(OrderSummary):
     shipments: list[ShipmentOut]
     invoice: InvoiceOut | None
     payments: list[PaymentOut]
+    paid_total: Decimal
+    overpaid: Decimal = Field(description="paid beyond the total, to refund or credit")
 
 
 class OrderPage(BaseModel):

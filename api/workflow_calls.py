@@ -12,14 +12,13 @@ from temporalio.common import (
 from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.failures import INVALID_DATA
 from api.errors import DependencyDown, Forbidden, NotAllowedNow, Unprocessable
 from config import Settings
 from db.models import Order
 from domain.messages import OrderWorkflowInput
+from domain.refusals import FORBIDDEN, INVALID_DATA, INVALID_INPUT
 from domain.review import PaymentMethod
 from workflows import search_attributes as sa
-from workflows.approval_desk import FORBIDDEN, INVALID_INPUT
 from workflows.order import OrderWorkflow, workflow_id
 
 T = TypeVar("T")

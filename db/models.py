@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -64,6 +65,8 @@ class Customer(Base):
     tier: Mapped[str] = mapped_column(String(16))
     on_credit_hold: Mapped[bool] = mapped_column(default=False)
     owner: Mapped[str | None] = mapped_column(String(64))
+    # Who recorded the customer: an upstream system sees the customers it sent.
+    created_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
@@ -100,7 +103,10 @@ class Order(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     external_ref: Mapped[str | None] = mapped_column(String(100))
     channel: Mapped[str] = mapped_column(String(32))
-    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # Scoped to the caller (created_by): another caller's key or reference is not a retry.
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    # SHA-256 of the request body: the same key with another body is a mistake (409).
+    request_hash: Mapped[str | None] = mapped_column(String(64))
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
     status: Mapped[str] = mapped_column(String(32))
     payment_method: Mapped[str] = mapped_column(String(16))
@@ -120,8 +126,18 @@ class Order(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # Set once the order's workflow is known to exist; the sweeper starts those left unset.
+    workflow_started_at: Mapped[datetime | None]
     __table_args__ = (
-        UniqueConstraint("channel", "external_ref", name="orders_channel_external_ref"),
+        UniqueConstraint(
+            "created_by", "channel", "external_ref", name="orders_caller_channel_external_ref"
+        ),
+        UniqueConstraint("created_by", "idempotency_key", name="orders_caller_idempotency_key"),
+        Index(
+            "orders_without_workflow",
+            "created_at",
+            postgresql_where=text("workflow_started_at IS NULL"),
+        ),
         Index("orders_status_created", "status", "created_at"),
         Index("orders_customer", "customer_id"),
     )
@@ -319,13 +335,29 @@ class Invoice(Base):
 
 
 class Payment(Base):
+    """A payment, or the refund of one: keyed by the order, the kind and the payment's
+    reference, so a refund is booked once per payment and never meets another order's key."""
+
     __tablename__ = "payments"
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # payment | refund
+    # The payment's reference with its provider (for a refund: the payment it refunds).
     reference: Mapped[str] = mapped_column(String(100), primary_key=True)
-    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
     amount: Mapped[Decimal] = mapped_column(Money)  # refunds are negative
     method: Mapped[str] = mapped_column(String(32))
-    kind: Mapped[str] = mapped_column(String(16))  # payment | refund
+    # The refund's own reference at the payment gateway.
+    gateway_ref: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    __table_args__ = (
+        # One provider's reference pays one order: on another order it is refused (409).
+        Index(
+            "payments_provider_reference",
+            "method",
+            "reference",
+            unique=True,
+            postgresql_where=text("kind = 'payment'"),
+        ),
+    )
 
 
 class OrderHistory(Base):

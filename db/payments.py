@@ -19,11 +19,26 @@ async def paid_total(session: AsyncSession, order_id: str) -> Decimal:
     return Decimal(total or 0)
 
 
+class ReferenceInUse(Exception):
+    """The provider's payment reference already paid another order."""
+
+
+async def order_paid_with(session: AsyncSession, method: str, reference: str) -> str | None:
+    """The order this provider's reference paid, if any."""
+    return await session.scalar(
+        select(Payment.order_id).where(
+            Payment.kind == "payment", Payment.method == method, Payment.reference == reference
+        )
+    )
+
+
 async def add_payment(session: AsyncSession, order: Order, p: PaymentInput) -> Decimal:
     """Record a payment once per reference on a locked order; settle what it pays for.
 
     Returns what the order has been paid. Paying in full marks the invoice paid and moves an
-    order that waited for the money on (AWAITING_PAYMENT or AWAITING_SETTLEMENT).
+    order that waited for the money on (AWAITING_PAYMENT or AWAITING_SETTLEMENT). A reference
+    that already paid another order raises ReferenceInUse; more than is owed is recorded and
+    the excess named in the order's history (settlement decides refund or credit).
     """
     result = await session.execute(
         insert(Payment)
@@ -34,14 +49,25 @@ async def add_payment(session: AsyncSession, order: Order, p: PaymentInput) -> D
             method=p.method,
             kind="payment",
         )
+        # Either key: this order's retry, or the provider's reference on another order.
         .on_conflict_do_nothing()
         .returning(Payment.reference)
     )
-    if result.first() is not None:
+    added = result.first() is not None
+    if not added:
+        other = await order_paid_with(session, p.method, p.reference)
+        if other is not None and other != order.id:
+            raise ReferenceInUse(f"payment reference {p.reference} already paid another order")
+    paid = await paid_total(session, order.id)
+    if added:
         await record_event(
             session, order, p.actor, f"payment {p.reference}: {p.amount} by {p.method}"
         )
-    paid = await paid_total(session, order.id)
+        excess = paid - order.total
+        if excess > 0:
+            await record_event(
+                session, order, "system", f"overpaid by {excess}: to refund or credit"
+            )
     if paid >= order.total:
         await session.execute(
             update(Invoice)

@@ -82,10 +82,17 @@ class Checks(_Strict):
     outlier_min_history: Annotated[int, Field(ge=1, le=1000)] = 3
 
 
+class Credit(_Strict):
+    """Credit terms of customers nobody in finance has looked at yet."""
+
+    default_limit: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)] = Decimal("0")
+
+
 class PolicyDocument(_Strict):
     rules: Annotated[list[Rule], Field(max_length=200)]
     timing: dict[ApprovalLevel, Timing]
     checks: Checks = Checks()
+    credit: Credit = Credit()
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

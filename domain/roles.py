@@ -29,6 +29,7 @@ class Action(StrEnum):
     RECORD_SHIPMENT_EVENT = "record_shipment_event"
     CANCEL_ORDER = "cancel_order"
     SET_PRICES = "set_prices"
+    SET_CREDIT = "set_credit"
     ASSIGN_CUSTOMER_OWNER = "assign_customer_owner"
     READ_POLICY = "read_policy"
     MANAGE_POLICY = "manage_policy"
@@ -76,6 +77,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.CANCEL_ORDER: frozenset({R.ADMIN, R.CUSTOMER_SERVICE, R.SALES}),
     # Customer service takes orders but may not give prices or discounts of its own.
     Action.SET_PRICES: frozenset({R.ADMIN, R.SALES, R.SALES_SUPERVISOR, R.UPSTREAM}),
+    # A customer's credit limit and hold are finance's call; others get the policy's default.
+    Action.SET_CREDIT: frozenset({R.ADMIN, R.FINANCE}),
     Action.ASSIGN_CUSTOMER_OWNER: frozenset({R.ADMIN, R.SALES_SUPERVISOR}),
     Action.READ_POLICY: frozenset({R.ADMIN, R.SALES_SUPERVISOR, R.MANAGER, R.FINANCE}),
     Action.MANAGE_POLICY: frozenset({R.ADMIN}),

@@ -89,7 +89,14 @@ class Desk:
         )
 
     async def customer(self, credit_limit: str = "50000", tier: str = "standard") -> str:
-        body = await self.ok("sales1", "POST", "/customers", json=new_customer(credit_limit, tier))
+        """A customer of sales1 (who owns it), with credit terms set by finance."""
+        body = await self.ok("sales1", "POST", "/customers", json=new_customer(tier=tier))
+        await self.ok(
+            "finance",
+            "PUT",
+            f"/customers/{body['id']}/credit",
+            json={"credit_limit": credit_limit},
+        )
         return str(body["id"])
 
     async def order(
@@ -128,7 +135,9 @@ class Desk:
         return int((await self.ok("admin", "GET", f"/inventory/{sku}"))["available"])
 
 
-def new_customer(credit_limit: str = "50000", tier: str = "standard") -> dict[str, Any]:
+def new_customer(credit_limit: str | None = None, tier: str = "standard") -> dict[str, Any]:
+    """A new customer's body; a credit limit only when given (finance and admin set one)."""
+    limit = {} if credit_limit is None else {"credit_limit": credit_limit}
     return {
         "name": "Test Kunde GmbH",
         "email": "buyer@kunde.example",
@@ -139,8 +148,8 @@ def new_customer(credit_limit: str = "50000", tier: str = "standard") -> dict[st
             "postal_code": "10178",
             "country": "DE",
         },
-        "credit_limit": credit_limit,
         "tier": tier,
+        **limit,
     }
 
 

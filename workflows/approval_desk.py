@@ -19,13 +19,10 @@ from domain.messages import (
     StepEventKind,
 )
 from domain.policy import open_levels
+from domain.refusals import FORBIDDEN, INVALID_INPUT, NOT_ALLOWED_NOW
 from domain.roles import DECIDERS, ApprovalLevel
 
-# Error types that callers map to HTTP: Forbidden -> 403, NotAllowedNow -> 409.
-FORBIDDEN = "Forbidden"
-NOT_ALLOWED_NOW = "NotAllowedNow"
-# A message the order cannot record (text the database cannot store): 422.
-INVALID_INPUT = "InvalidInput"
+__all__ = ["FORBIDDEN", "INVALID_INPUT", "NOT_ALLOWED_NOW", "ApprovalDesk", "Step", "StepStatus"]
 
 
 class StepStatus(StrEnum):

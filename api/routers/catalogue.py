@@ -2,17 +2,26 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from api.auth import Principal
-from api.deps import SessionDep, allowed
+from api.deps import SessionDep, allowed, who
 from api.errors import NotFound
-from api.intake import customer_address, new_customer
-from api.schemas import CustomerContactOut, CustomerIn, CustomerOut, ProductIn, ProductOut
+from api.intake import customer_address, default_credit_limit, new_customer
+from api.schemas import (
+    CreditIn,
+    CustomerContactOut,
+    CustomerIn,
+    CustomerOut,
+    ProductIn,
+    ProductOut,
+)
 from api.scope import customers_visible_to, sees_prices
+from db.audit import audit
 from db.models import Customer, Product
+from domain.money import to_money
 from domain.roles import Action
 
 router = APIRouter(tags=["catalogue"])
@@ -65,9 +74,38 @@ async def create_customer(
     user: Annotated[Principal, Depends(allowed(Action.MANAGE_CUSTOMERS))],
 ) -> CustomerOut:
     """Create a customer; a sales rep who creates one owns it."""
-    customer = new_customer(body, user)
     async with session.begin():
+        customer = new_customer(body, user, await default_credit_limit(session))
         session.add(customer)
+    return customer_out(customer)
+
+
+@router.put("/customers/{customer_id}/credit")
+async def set_credit(
+    customer_id: str,
+    body: CreditIn,
+    request: Request,
+    session: SessionDep,
+    user: Annotated[Principal, Depends(allowed(Action.SET_CREDIT))],
+) -> CustomerOut:
+    """Set a customer's credit limit and credit hold (finance)."""
+    async with session.begin():
+        customer = await session.scalar(
+            select(Customer).where(Customer.id == customer_id).with_for_update()
+        )
+        if customer is None:
+            raise NotFound(f"customer {customer_id} not found")
+        before = f"{customer.credit_limit} hold={customer.on_credit_hold}"
+        customer.credit_limit = to_money(body.credit_limit)
+        customer.on_credit_hold = body.on_credit_hold
+        audit(
+            session,
+            who(request, user),
+            "customer.credit",
+            "changed",
+            detail=f"customer {customer_id}: {before} -> {body.credit_limit} "
+            f"hold={body.on_credit_hold}",
+        )
     return customer_out(customer)
 
 

@@ -36,6 +36,7 @@ from api.scope import sees_prices
 from api.workflow_calls import start_order_workflow, update_order
 from db.audit import audit
 from db.models import AuditEntry, Customer, OrderHistory
+from db.payments import order_paid_with
 from domain.messages import CancelInput, OrderState, PaymentInput, PaymentState, ShipmentEventInput
 from domain.roles import Action, is_allowed, may_cancel
 from domain.status import OrderStatus
@@ -66,7 +67,7 @@ async def create_order(
         raise Forbidden(f"role {user.role} may not set prices or discounts")
     try:
         async with session.begin():
-            order = await find_existing(session, idempotency_key, body)
+            order = await find_existing(session, user, idempotency_key, body)
             if order is None:
                 order = await record_order(
                     session,
@@ -88,7 +89,7 @@ async def create_order(
                 response.status_code = 200
     except IntegrityError:
         # A concurrent retry of the same request won the unique key: answer with its order.
-        order = await find_existing(session, idempotency_key, body)
+        order = await find_existing(session, user, idempotency_key, body)
         if order is None:
             raise
         response.status_code = 200
@@ -168,6 +169,10 @@ async def record_payment(
 ) -> PaymentResult:
     """Record a payment; the same reference twice counts once."""
     await load_order(session, order_id, user)
+    paid_order = await order_paid_with(session, body.method, body.reference)
+    await session.rollback()  # no transaction held across the Temporal call
+    if paid_order is not None and paid_order != order_id:
+        raise NotAllowedNow(f"payment reference {body.reference} already paid another order")
     payment = PaymentInput(**body.model_dump(), actor=user.username)
     try:
         state = await update_order(temporal, order_id, "record_payment", payment, PaymentState)
