@@ -34,7 +34,15 @@ class ReviewActivities:
     async def review_order(self, order_id: str) -> ReviewOutcome:
         async with self.sessions.begin() as session:
             order = await lock_order(session, order_id)
-            customer = await session.get_one(Customer, order.customer_id)
+            # The customer's account row serializes the reviews of one customer, so orders
+            # sent at the same moment each see the others in the exposure and first-order
+            # checks. NO KEY UPDATE leaves intake's foreign-key checks on the row unblocked.
+            customer = await session.scalar(
+                select(Customer)
+                .where(Customer.id == order.customer_id)
+                .with_for_update(key_share=True)
+            )
+            assert customer is not None  # the foreign key guarantees it
             lines = list(
                 await session.scalars(select(OrderLine).where(OrderLine.order_id == order_id))
             )

@@ -8,13 +8,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Invoice, Order, OrderLine, Payment
 from domain.payment import PaymentMethod
 from domain.risks import PastOrders
-from domain.status import FINAL_STATUSES, OrderStatus
+from domain.status import APPROVED_STATUSES, FINAL_STATUSES
 
 
 async def open_balance(
     session: AsyncSession, customer_id: str, except_order: str | None = None
 ) -> Decimal:
-    """Unpaid value of the customer's live credit-terms orders (other than except_order)."""
+    """Unpaid value of the customer's live credit-terms orders (other than except_order),
+    including those placed but not yet reviewed: orders sent at the same moment see each
+    other (the review holds the customer's row, so reviews of one customer run in turn)."""
     paid = (
         select(func.coalesce(func.sum(Payment.amount), 0))
         .where(Payment.order_id == Order.id)
@@ -23,7 +25,7 @@ async def open_balance(
     stmt = select(func.coalesce(func.sum(Order.total - paid), 0)).where(
         Order.customer_id == customer_id,
         Order.payment_method == PaymentMethod.CREDIT,
-        Order.status.not_in([*FINAL_STATUSES, OrderStatus.RECEIVED]),
+        Order.status.not_in(FINAL_STATUSES),
     )
     if except_order is not None:
         stmt = stmt.where(Order.id != except_order)
@@ -64,7 +66,13 @@ async def customer_history(
         await session.execute(
             select(
                 func.count(),
-                func.count().filter(Order.payment_method == PaymentMethod.CREDIT),
+                # A credit track record: credit orders that passed review and approval. Ones
+                # still in review or waiting for approval (say, sent at the same moment) are
+                # no track record yet, so each of them is still a "first" credit order.
+                func.count().filter(
+                    Order.payment_method == PaymentMethod.CREDIT,
+                    Order.status.in_(APPROVED_STATUSES),
+                ),
             ).where(*earlier)
         )
     ).one()

@@ -42,6 +42,17 @@ ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 
 FINAL_STATUSES = frozenset({S.COMPLETED, S.REJECTED, S.CANCELLED})
+# Past review and every approval: an order that counts as the customer's track record.
+APPROVED_STATUSES = frozenset(
+    {
+        S.AWAITING_PAYMENT,
+        S.READY_TO_SHIP,
+        S.SHIPPED,
+        S.DELIVERED,
+        S.AWAITING_SETTLEMENT,
+        S.COMPLETED,
+    }
+)
 
 # Cancellation is allowed until the goods leave the warehouse.
 CANCELLABLE_STATUSES = frozenset(
