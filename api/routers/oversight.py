@@ -1,5 +1,6 @@
 """Oversight: the audit trail, approval KPIs and the notification outbox."""
 
+import re
 from decimal import Decimal
 from typing import Annotated
 
@@ -99,4 +100,18 @@ async def notifications(
     if recipient is not None:
         stmt = stmt.where(Notification.recipient == recipient)
     rows = await session.scalars(stmt.order_by(Notification.id.desc()).limit(limit))
-    return [NotificationOut.model_validate(r, from_attributes=True) for r in rows]
+    return [
+        NotificationOut.model_validate(r, from_attributes=True).model_copy(
+            update={"body": masked_links(r.body)}
+        )
+        for r in rows
+    ]
+
+
+# A customer's signed link is their credential: staff who read the outbox must not be able to
+# answer for the customer with it.
+_LINK = re.compile(r"/confirmations/[\w.\-]+")
+
+
+def masked_links(body: str) -> str:
+    return _LINK.sub("/confirmations/[link withheld]", body)

@@ -7,9 +7,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 
 from db.engine import SessionFactory
+from db.models import Notification
 from tests.harness import Desk, eventually, open_desk
 from tests.workflows.test_approval_desk import opened, reasons
 
@@ -20,13 +22,13 @@ async def desk(time_env: WorkflowEnvironment, sessions: SessionFactory) -> Async
         yield desk
 
 
-async def typo_order(desk: Desk) -> tuple[str, str]:
+async def typo_order(desk: Desk, user: str = "shop") -> tuple[str, str]:
     """A customer who always buys one, then an order for ten: the classic 1 typed as 10."""
     sku = await desk.product(price="20.00", stock=20)
     customer = await desk.customer()
     for _ in range(3):
         await desk.order(sku, quantity=1, payment="cod", customer_id=customer)
-    order_id = await desk.order(sku, quantity=10, payment="cod", customer_id=customer)
+    order_id = await desk.order(sku, quantity=10, payment="cod", customer_id=customer, user=user)
     order = await opened(desk, order_id)
     assert [a["level"] for a in order["approvals"]] == ["customer"]
     assert "10 is more than 5 times this customer's median line of 1" in str(
@@ -36,14 +38,50 @@ async def typo_order(desk: Desk) -> tuple[str, str]:
 
 
 async def link_of(desk: Desk, order_id: str) -> str:
-    async def sent() -> Any:
-        found = await desk.ok("admin", "GET", "/notifications", params={"order_id": order_id})
-        return [n for n in found if n["recipient"] == "buyer@kunde.example"]
+    """The link as the customer receives it: from the outbox table, which the mail sender
+    reads (the outbox API masks it)."""
 
-    (message, *_) = await eventually(sent)
-    match = re.search(r"/confirmations/([\w.\-]+)", message["body"])
-    assert match, message["body"]
+    async def sent() -> Any:
+        async with desk.sessions() as session:
+            return list(
+                await session.scalars(
+                    select(Notification.body).where(
+                        Notification.order_id == order_id,
+                        Notification.recipient == "buyer@kunde.example",
+                    )
+                )
+            )
+
+    (body, *_) = await eventually(sent)
+    match = re.search(r"/confirmations/([\w.\-]+)", body)
+    assert match, body
     return match.group(1)
+
+
+async def test_staff_never_see_a_live_link_and_the_creator_relays_nothing(desk: Desk) -> None:
+    order_id, _ = await typo_order(desk, user="service")
+    token = await link_of(desk, order_id)
+    shown = await desk.ok("service", "GET", "/notifications", params={"order_id": order_id})
+    to_customer = [n for n in shown if n["recipient"] == "buyer@kunde.example"]
+    assert to_customer
+    assert all(token not in n["body"] for n in shown)
+    assert "/confirmations/[link withheld]" in to_customer[0]["body"]
+    await desk.env.sleep(timedelta(days=2, hours=1))
+
+    async def held() -> Any:
+        return (await desk.get(order_id))["approvals"][0]["current_level"] == "customer_service"
+
+    await eventually(held)
+    # The order's creator works in customer service: relaying "the customer's" answer on their
+    # own order is a self-approval.
+    own = await desk.call(
+        "service",
+        "POST",
+        f"/orders/{order_id}/customer-confirmation",
+        json={"decision": "confirm", "comment": "by phone"},
+    )
+    assert own.status_code == 403, own.text
+    assert (await desk.get(order_id))["status"] == "AWAITING_APPROVAL"
 
 
 async def test_the_customer_confirms_through_the_link(desk: Desk) -> None:
