@@ -18,6 +18,10 @@ class DatabaseSettings(BaseSettings):
     # An asyncpg URL; unset means the embedded PostgreSQL under .data/.
     url: str | None = None
     pool_size: int = 10
+    # Seconds: a statement (the server hung or gone), a new connection, a free pooled one.
+    command_timeout: float = 10.0
+    connect_timeout: float = 5.0
+    pool_timeout: float = 5.0
 
 
 class TemporalSettings(BaseSettings):
@@ -55,6 +59,8 @@ class ProcessSettings(BaseSettings):
     carrier_step_seconds: float = 0
     carrier_poll_seconds: float = 0
     max_body_bytes: int = 256 * 1024
+    # An order recorded this long without a workflow (Temporal was down) has it started.
+    sweep_after_seconds: float = 30
 
     def timeouts(self) -> OrderTimeouts:
         poll = timedelta(seconds=self.carrier_poll_seconds) if self.carrier_poll_seconds else None

@@ -7,7 +7,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from activities.adapters import (
@@ -25,7 +24,8 @@ from activities.review import ReviewActivities
 from activities.settlement import SettlementActivities
 from activities.shipping import ShippingActivities
 from config import Settings, get_settings
-from db.engine import SessionFactory, make_engine, make_sessions
+from db.engine import SessionFactory, engine_from_settings, make_sessions
+from temporal_client import connect_temporal, sweep_forever
 from workflows.order import OrderWorkflow
 
 MAX_CACHED_WORKFLOWS = 10_000  # above the orders in flight, or throughput halves
@@ -82,19 +82,23 @@ def build_worker(
     )
 
 
-async def connect_temporal(settings: Settings, address: str) -> Client:
-    return await Client.connect(
-        address, namespace=settings.temporal.namespace, data_converter=pydantic_data_converter
-    )
+def start_sweeper(
+    client: Client, sessions: SessionFactory, settings: Settings
+) -> "asyncio.Task[None]":
+    """Starts, beside the worker, the sweeper for orders recorded without a workflow."""
+    return asyncio.create_task(sweep_forever(client, sessions, settings))
 
 
 async def run_worker(settings: Settings, database_url: str, temporal_address: str) -> None:
-    engine = make_engine(database_url, settings.database.pool_size)
+    engine = engine_from_settings(database_url, settings.database)
     client = await connect_temporal(settings, temporal_address)
+    sessions = make_sessions(engine)
+    sweeper = start_sweeper(client, sessions, settings)
     try:
-        worker = build_worker(client, make_sessions(engine), settings, settings.temporal.task_queue)
+        worker = build_worker(client, sessions, settings, settings.temporal.task_queue)
         await worker.run()
     finally:
+        sweeper.cancel()
         await engine.dispose()
 
 

@@ -9,7 +9,7 @@ from db.customers import customer_history, open_balance
 from db.engine import SessionFactory
 from db.models import Approval, Customer, Order, OrderLine, Product
 from db.policies import current_policy
-from db.status import change_status, lock_order
+from db.status import change_status, lock_order, mark_workflow_started
 from domain.messages import ApprovalStep, ReviewOutcome
 from domain.policy import OrderFacts, PolicyDocument, Requirement
 from domain.pricing import PricedLine
@@ -34,6 +34,8 @@ class ReviewActivities:
     async def review_order(self, order_id: str) -> ReviewOutcome:
         async with self.sessions.begin() as session:
             order = await lock_order(session, order_id)
+            if order.workflow_started_at is None:
+                await mark_workflow_started(session, order_id)
             # The customer's account row serializes the reviews of one customer, so orders
             # sent at the same moment each see the others in the exposure and first-order
             # checks. NO KEY UPDATE leaves intake's foreign-key checks on the row unblocked.

@@ -21,8 +21,8 @@ from api.routers import (
     policies,
 )
 from config import Settings, get_settings
-from db.engine import SessionFactory, make_engine, make_sessions
-from worker import connect_temporal
+from db.engine import SessionFactory, engine_from_settings, make_sessions
+from temporal_client import connect_temporal
 
 
 def create_app(
@@ -42,7 +42,7 @@ def create_app(
         if sessions is None:
             if not settings.database.url:
                 raise RuntimeError("DATABASE_URL is not set")
-            engine = make_engine(settings.database.url, settings.database.pool_size)
+            engine = engine_from_settings(settings.database.url, settings.database)
             app.state.sessions = make_sessions(engine)
         if temporal is None:
             if not settings.temporal.address:

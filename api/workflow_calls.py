@@ -3,23 +3,15 @@
 from typing import Any, TypeVar
 
 from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
-from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import DependencyDown, Forbidden, NotAllowedNow, Unprocessable
 from config import Settings
 from db.models import Order
-from domain.messages import OrderWorkflowInput
 from domain.refusals import FORBIDDEN, INVALID_DATA, INVALID_INPUT
-from domain.review import PaymentMethod
-from workflows import search_attributes as sa
-from workflows.order import OrderWorkflow, workflow_id
+from temporal_client import start_order_workflow as start_workflow_of
+from workflows.order import workflow_id
 
 T = TypeVar("T")
 
@@ -27,37 +19,13 @@ T = TypeVar("T")
 async def start_order_workflow(
     client: Client, settings: Settings, order: Order, customer_owner: str | None
 ) -> None:
-    """Idempotent: a retried intake finds the running (or finished) workflow and starts none."""
+    """Start the order's workflow; Temporal unreachable is 503 (the sweeper starts it later)."""
     try:
-        await client.start_workflow(
-            OrderWorkflow.run,
-            OrderWorkflowInput(
-                order_id=order.id,
-                customer_id=order.customer_id,
-                channel=order.channel,
-                total=order.total,
-                payment_method=PaymentMethod(order.payment_method),
-                created_by=order.created_by,
-                timeouts=settings.process.timeouts(),
-                customer_owner=customer_owner,
-            ),
-            id=workflow_id(order.id),
-            task_queue=settings.temporal.task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(sa.ORDER_STATUS, order.status),
-                    SearchAttributePair(sa.CUSTOMER_ID, order.customer_id),
-                    SearchAttributePair(sa.CHANNEL, order.channel),
-                    SearchAttributePair(sa.ORDER_TOTAL, float(order.total)),
-                ]
-            ),
-        )
-    except WorkflowAlreadyStartedError:
-        return  # it ran to its end earlier: a retry starts nothing
+        await start_workflow_of(client, settings, order, customer_owner)
     except RPCError as exc:
         raise DependencyDown(f"workflow service unavailable: {exc.message}") from exc
+    except RuntimeError as exc:  # a client whose first connection never succeeded
+        raise DependencyDown("workflow service unavailable") from exc
 
 
 async def update_order(

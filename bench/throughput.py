@@ -135,7 +135,7 @@ async def main(orders: int, runs: int) -> None:
         )
         await engine.dispose()
     finally:
-        temporal_dev.stop_process(temporal)
+        temporal.stop()
         postgres.stop_embedded(pg)
 
 

@@ -1,11 +1,16 @@
 """Engine and session factory, built by the composition roots, never at import."""
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+if TYPE_CHECKING:
+    from config import DatabaseSettings
 
 SessionFactory = async_sessionmaker[AsyncSession]
 
@@ -18,8 +23,43 @@ def asyncpg_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(asyncpg_url(url), pool_size=pool_size, pool_pre_ping=True)
+def make_engine(
+    url: str,
+    pool_size: int = 10,
+    command_timeout: float = 10.0,
+    connect_timeout: float = 5.0,
+    pool_timeout: float = 5.0,
+) -> AsyncEngine:
+    """An engine that gives up instead of hanging, and never logs statement parameters.
+
+    A hung server (SIGSTOP, a network partition) enforces no statement_timeout of its own, so
+    the client-side command_timeout bounds every statement, pings included; pool_timeout
+    bounds the wait for a connection. Both end as errors the API answers with 503 and an
+    activity retries. Parameters carry customers' names and addresses: hidden from errors.
+    """
+    return create_async_engine(
+        asyncpg_url(url),
+        pool_size=pool_size,
+        pool_pre_ping=True,
+        pool_timeout=pool_timeout,
+        hide_parameters=True,
+        connect_args={
+            "timeout": connect_timeout,
+            "command_timeout": command_timeout,
+            # The server's own limit too, for statements that run long on a healthy server.
+            "server_settings": {"statement_timeout": str(int(command_timeout * 1000))},
+        },
+    )
+
+
+def engine_from_settings(url: str, database: "DatabaseSettings") -> AsyncEngine:
+    return make_engine(
+        url,
+        database.pool_size,
+        command_timeout=database.command_timeout,
+        connect_timeout=database.connect_timeout,
+        pool_timeout=database.pool_timeout,
+    )
 
 
 def make_sessions(engine: AsyncEngine) -> SessionFactory:

@@ -45,6 +45,15 @@ async def change_status(
     return True
 
 
+async def mark_workflow_started(session: AsyncSession, order_id: str) -> None:
+    """The order's workflow exists (its first activity ran, or the sweeper started it)."""
+    await session.execute(
+        update(Order)
+        .where(Order.id == order_id, Order.workflow_started_at.is_(None))
+        .values(workflow_started_at=func.now())
+    )
+
+
 async def record_event(session: AsyncSession, order: Order, actor: str, reason: str) -> None:
     """A history row that is not a status change (a decision, a payment, a carrier event)."""
     session.add(

@@ -1,7 +1,11 @@
 """`make run`: PostgreSQL, Temporal (with UI), migrations, seed, worker and API in one command.
 
 External services are used instead of the embedded ones when DATABASE_URL or TEMPORAL_ADDRESS
-are set. Ctrl-C (or SIGTERM) stops everything this process started.
+are set. Ctrl-C (or SIGTERM) stops everything this process started; children die with it even
+on `kill -9`, and leftovers of an earlier run on the same data folder are stopped at start.
+
+The API runs in its own process with its own connection pool: intake must not queue behind
+the worker's activities for the CPU or for connections.
 """
 
 import asyncio
@@ -9,21 +13,19 @@ import contextlib
 import logging
 import os
 import signal
-import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from api.app import create_app
 from api.auth import issue_token
 from config import Settings, get_settings
-from db.engine import make_engine, make_sessions
+from db.engine import engine_from_settings, make_sessions
 from db.migrate import upgrade_head_async
 from stack import postgres, temporal_dev
+from stack.processes import Child, port_in_use, start_child, stop_leftovers
 from stack.seed import SEED_USERS, seed_all
-from worker import build_worker, connect_temporal
+from temporal_client import connect_temporal
+from worker import build_worker, start_sweeper
 
 log = logging.getLogger("orderflow")
 
@@ -31,13 +33,35 @@ log = logging.getLogger("orderflow")
 DEMO_DEFAULTS = {"ORDERFLOW_CARRIER_STEP_SECONDS": "5", "ORDERFLOW_CARRIER_POLL_SECONDS": "2"}
 
 
+class PortTaken(SystemExit):
+    pass
+
+
 class LocalStack:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.data = Path(settings.data_dir).resolve()
         self.pg: Any = None
-        self.temporal: subprocess.Popen[bytes] | None = None
-        self.engine: AsyncEngine | None = None
+        self.temporal: Child | None = None
+        self.api: Child | None = None
+
+    def clear_the_way(self) -> None:
+        """Stop what an earlier run left on our data folder; refuse ports someone else holds."""
+        s = self.settings
+        if not s.temporal.address:
+            stop_leftovers(str(self.data / "temporal.db"), log.warning)
+        wanted = [("ORDERFLOW_API_PORT", s.api_port)]
+        if not s.temporal.address:
+            wanted += [
+                ("ORDERFLOW_DEV_TEMPORAL_PORT", s.dev_temporal_port),
+                ("ORDERFLOW_DEV_UI_PORT", s.dev_ui_port),
+            ]
+        for variable, port in wanted:
+            if port_in_use(port):
+                raise PortTaken(
+                    f"port {port} is in use by another program: stop it, or choose another "
+                    f"port with {variable}=..."
+                )
 
     async def database_url(self) -> str:
         if self.settings.database.url:
@@ -59,46 +83,73 @@ class LocalStack:
         await temporal_dev.wait_for_port(s.dev_temporal_port, self.temporal)
         return f"127.0.0.1:{s.dev_temporal_port}"
 
+    async def start_api(self, db_url: str, temporal_address: str) -> None:
+        s = self.settings
+        env = {**os.environ, "DATABASE_URL": db_url, "TEMPORAL_ADDRESS": temporal_address}
+        self.api = start_child(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "api.app:create_app",
+                "--host",
+                s.api_host,
+                "--port",
+                str(s.api_port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            self.data / "api.log",
+            env=env,
+        )
+        await temporal_dev.wait_for_port(s.api_port, self.api, name="API")
+
     def stop(self) -> None:
-        if self.temporal is not None:
-            temporal_dev.stop_process(self.temporal)
+        for child in (self.api, self.temporal):
+            if child is not None:
+                child.stop()
         if self.pg is not None:
             postgres.stop_embedded(self.pg)
 
     async def serve(self) -> None:
         s = self.settings
         self.data.mkdir(parents=True, exist_ok=True)
+        self.clear_the_way()
         db_url = await self.database_url()
         await upgrade_head_async(db_url)
-        self.engine = make_engine(db_url, s.database.pool_size)
-        sessions = make_sessions(self.engine)
+        engine = engine_from_settings(db_url, s.database)
+        sessions = make_sessions(engine)
         await seed_all(sessions)
-        client = await connect_temporal(s, await self.temporal_address())
+        temporal_address = await self.temporal_address()
+        client = await connect_temporal(s, temporal_address)
         worker = build_worker(client, sessions, s, s.temporal.task_queue)
-        app = create_app(s, sessions=sessions, temporal=client)
-        server = uvicorn.Server(
-            uvicorn.Config(app, host=s.api_host, port=s.api_port, log_level="warning")
-        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         worker_task = asyncio.create_task(worker.run())
-        api_task = asyncio.create_task(server.serve())
-        while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
-            await asyncio.sleep(0.05)
+        sweeper = start_sweeper(client, sessions, s)
+        await self.start_api(db_url, temporal_address)
         self.announce()
-        # uvicorn catches Ctrl-C itself while it serves; either way the API stops first.
+        api_exit = asyncio.create_task(asyncio.to_thread(self._wait_api))
         stop_task = asyncio.create_task(stop.wait())
-        await asyncio.wait([api_task, stop_task], return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait([api_exit, stop_task], return_when=asyncio.FIRST_COMPLETED)
         log.info("stopping")
-        server.should_exit = True
-        await api_task
+        if self.api is not None:
+            await asyncio.to_thread(self.api.stop)
         stop_task.cancel()
+        sweeper.cancel()
         await worker.shutdown()
         with contextlib.suppress(asyncio.CancelledError):
             await worker_task
-        await self.engine.dispose()
+            await sweeper
+        await engine.dispose()
+
+    def _wait_api(self) -> None:
+        assert self.api is not None
+        self.api.process.wait()
 
     def announce(self) -> None:
         s = self.settings

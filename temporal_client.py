@@ -1,0 +1,117 @@
+"""The one way into Temporal for the API, the worker and the sweeper: connecting, and starting
+an order's workflow (idempotently, by its deterministic id).
+
+Also the sweeper: an order recorded while Temporal was unreachable has a row but no workflow;
+the sweeper starts the workflow of every such order, so none waits in RECEIVED for good.
+"""
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from temporalio.client import Client
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from config import Settings
+from db.engine import SessionFactory
+from db.models import Customer, Order
+from db.status import mark_workflow_started
+from domain.messages import OrderWorkflowInput
+from domain.review import PaymentMethod
+from workflows import search_attributes as sa
+from workflows.order import OrderWorkflow, workflow_id
+
+log = logging.getLogger(__name__)
+
+SWEEP_EVERY = timedelta(seconds=15)
+SWEEP_BATCH = 500
+
+
+async def connect_temporal(settings: Settings, address: str) -> Client:
+    return await Client.connect(
+        address, namespace=settings.temporal.namespace, data_converter=pydantic_data_converter
+    )
+
+
+async def start_order_workflow(
+    client: Client, settings: Settings, order: Order, customer_owner: str | None
+) -> None:
+    """Idempotent: a retried intake finds the running (or finished) workflow and starts none.
+
+    Raises the client's error (RPCError, or RuntimeError for a connection never made) when
+    Temporal cannot be reached.
+    """
+    try:
+        await client.start_workflow(
+            OrderWorkflow.run,
+            OrderWorkflowInput(
+                order_id=order.id,
+                customer_id=order.customer_id,
+                channel=order.channel,
+                total=order.total,
+                payment_method=PaymentMethod(order.payment_method),
+                created_by=order.created_by,
+                timeouts=settings.process.timeouts(),
+                customer_owner=customer_owner,
+            ),
+            id=workflow_id(order.id),
+            task_queue=settings.temporal.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(sa.ORDER_STATUS, order.status),
+                    SearchAttributePair(sa.CUSTOMER_ID, order.customer_id),
+                    SearchAttributePair(sa.CHANNEL, order.channel),
+                    SearchAttributePair(sa.ORDER_TOTAL, float(order.total)),
+                ]
+            ),
+        )
+    except WorkflowAlreadyStartedError:
+        return  # it ran to its end earlier: a retry starts nothing
+
+
+async def sweep_unstarted(
+    client: Client, sessions: SessionFactory, settings: Settings, older_than: timedelta
+) -> list[str]:
+    """Start the workflows of orders recorded more than older_than ago without one."""
+    async with sessions() as session:
+        rows = (
+            await session.execute(
+                select(Order, Customer.owner)
+                .join(Customer, Customer.id == Order.customer_id)
+                .where(
+                    Order.workflow_started_at.is_(None),
+                    Order.created_at < func.now() - older_than,
+                )
+                .order_by(Order.created_at)
+                .limit(SWEEP_BATCH)
+            )
+        ).all()
+    started = []
+    for order, owner in rows:
+        await start_order_workflow(client, settings, order, owner)
+        async with sessions.begin() as session:
+            await mark_workflow_started(session, order.id)
+        started.append(order.id)
+    if started:
+        log.warning("started the workflows of %d order(s) recorded without one", len(started))
+    return started
+
+
+async def sweep_forever(client: Client, sessions: SessionFactory, settings: Settings) -> None:
+    older_than = timedelta(seconds=settings.process.sweep_after_seconds)
+    while True:
+        try:
+            await sweep_unstarted(client, sessions, settings, older_than)
+        except Exception:  # Temporal or the database still down: try again next round
+            log.warning("sweep for orders without a workflow failed; retrying", exc_info=True)
+        await asyncio.sleep(SWEEP_EVERY.total_seconds())
