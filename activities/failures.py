@@ -34,10 +34,11 @@ def is_final(exc: BaseException) -> bool:
 
 
 def _describe(exc: BaseException) -> str:
-    # The driver's first line names the rule broken; the statement's parameters (personal
-    # data) are hidden by the engine and never reach the failure.
+    """The kind of error and its SQLSTATE, never its text: a driver's message may quote the
+    value it refused (a customer's name), and this one goes to logs and workflow histories."""
     orig = getattr(exc, "orig", None) or exc
-    return f"{type(exc).__name__}: {str(orig).splitlines()[0] if str(orig) else ''}"
+    sqlstate = getattr(orig, "sqlstate", None)
+    return f"{type(orig).__name__}" + (f" (SQLSTATE {sqlstate})" if sqlstate else "")
 
 
 class _FailFast(ActivityInboundInterceptor):

@@ -151,7 +151,15 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DBAPIError)
     if exc.connection_invalidated:
         return await _database_down(request, exc)
-    log.error("database error in %s %s: %s", request.method, request.url.path, exc)
+    # The class and SQLSTATE only: a driver's message can quote the value it refused.
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    log.error(
+        "database error in %s %s: %s (SQLSTATE %s)",
+        request.method,
+        request.url.path,
+        type(exc.orig).__name__,
+        sqlstate,
+    )
     return JSONResponse({"detail": "internal error"}, status_code=500)
 
 

@@ -1,6 +1,8 @@
 """The order desk's common mistakes and customer risks, as pure checks.
 
-Each check returns the words an approver reads, or None when nothing is wrong.
+Each check returns the words an approver reads, or None when nothing is wrong. The words name
+the rule and codes (sku, country, ZIP code), never a person's street or city: they go into the
+order's history and the workflow's history, which outlive any request to erase personal data.
 """
 
 from collections.abc import Mapping, Sequence
@@ -114,7 +116,7 @@ def new_ship_to(
     known = {_norm(own_address), *(_norm(a) for a in past_ship_tos)}
     if _norm(ship_to) in known:
         return None
-    return f"ship-to {ship_to.get('line1')}, {ship_to.get('city')} was never used by this customer"
+    return f"ship-to address (country {ship_to.get('country')}) was never used by this customer"
 
 
 def postal_mismatch(address: Mapping[str, object]) -> str | None:
@@ -138,5 +140,4 @@ def postal_mismatch(address: Mapping[str, object]) -> str | None:
         cities = {place["city"].lower(), *(c.lower() for c in place["acceptable_cities"])}
         if city in cities and (not region or region == place["state"]):
             return None
-    where = f"{places[0]['city']}, {places[0]['state']}"
-    return f"ZIP code {code} belongs to {where}, not {address.get('city')} {region}".rstrip()
+    return f"ZIP code {code} belongs to state {places[0]['state']}, not the city and state given"

@@ -358,3 +358,14 @@ def test_risks_of_an_order(
     found = assess_risks(order, customer, history, DEFAULT_POLICY.checks)
     assert set(found) == expected
     assert all(words for words in found.values())
+
+
+def test_risk_words_name_codes_not_addresses() -> None:
+    street, city = "Kanarienvogelgasse 7", "Wien"
+    ship_to = {"line1": street, "city": city, "postal_code": "1010", "country": "AT"}
+    words = new_ship_to(ship_to, HOME, [])
+    assert words is not None and street not in words and city not in words
+    mismatch = postal_mismatch(
+        {"line1": street, "city": "Springfield", "postal_code": "10001", "country": "US"}
+    )
+    assert mismatch is not None and "Springfield" not in mismatch and street not in mismatch
