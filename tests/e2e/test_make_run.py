@@ -145,3 +145,108 @@ def test_run_serves_orders_to_completion_and_survives_a_restart(stack: Stack) ->
     )
     done = stack.wait_status(prepaid["order_id"], "COMPLETED")
     assert done["shipments"][0]["status"] == "delivered"
+
+
+def temporal_processes_on(data_dir: Path) -> list[int]:
+    """PIDs of dev servers whose command line names this data folder's Temporal database."""
+    marker = str((data_dir / "temporal.db").resolve())
+    pids = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if marker in command:
+            pids.append(int(entry.name))
+    return pids
+
+
+def gone(pids: list[int], within: float) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        alive = [p for p in pids if Path(f"/proc/{p}").exists() and _not_zombie(p)]
+        if not alive:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _not_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.timeout(300)
+def test_kill_9_leaves_nothing_behind_and_an_orphan_is_stopped(
+    stack: Stack, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    stack.start()
+    servers = temporal_processes_on(data)
+    assert len(servers) == 1
+    assert stack.process is not None
+    stack.process.kill()  # kill -9: no cleanup runs in the launcher
+    stack.process.wait()
+    stack.process = None
+    assert gone(servers, within=20), "the Temporal dev server outlived kill -9 of make run"
+
+    # An orphan of an older run (started outside any launcher) on our ports and data folder.
+    env = stack.env
+    orphan = subprocess.Popen(
+        [
+            str(BIN / "temporal"),
+            "server",
+            "start-dev",
+            "--db-filename",
+            str((data / "temporal.db").resolve()),
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            env["ORDERFLOW_DEV_TEMPORAL_PORT"],
+            "--ui-port",
+            env["ORDERFLOW_DEV_UI_PORT"],
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not _listening(int(env["ORDERFLOW_DEV_TEMPORAL_PORT"])):
+            assert time.monotonic() < deadline and orphan.poll() is None
+            time.sleep(0.2)
+        stack.start()  # finds the orphan, stops it, and starts its own
+        assert orphan.wait(timeout=30) is not None
+        assert "leftover of an earlier run" in stack.log.read_text()
+        assert stack.call("admin", "GET", "/products")
+    finally:
+        if orphan.poll() is None:
+            orphan.kill()
+            orphan.wait()
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.mark.timeout(120)
+def test_a_port_held_by_another_program_is_named(stack: Stack) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", int(stack.env["ORDERFLOW_API_PORT"])))
+        holder.listen()
+        assert stack.log is not None
+        with stack.log.open("ab") as log:
+            result = subprocess.run(
+                [str(BIN / "orderflow"), "run"],
+                env=stack.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=90,
+            )
+    assert result.returncode != 0
+    text = stack.log.read_text()
+    assert f"port {stack.env['ORDERFLOW_API_PORT']} is in use" in text
+    assert "ORDERFLOW_API_PORT" in text
