@@ -71,14 +71,18 @@ def link_signer(settings: Settings) -> LinkSigner:
 def build_worker(
     client: Client, sessions: SessionFactory, settings: Settings, task_queue: str
 ) -> Worker:
+    # No more activities at once than pooled connections (pool plus overflow): an activity
+    # must not time out waiting for a connection another activity holds.
+    concurrent_activities = 2 * settings.database.pool_size
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[OrderWorkflow],
         activities=activity_functions(sessions, settings),
         max_cached_workflows=MAX_CACHED_WORKFLOWS,
+        max_concurrent_activities=concurrent_activities,
         interceptors=[FailFastOnBadData()],
-        activity_executor=ThreadPoolExecutor(4),
+        activity_executor=ThreadPoolExecutor(concurrent_activities),
     )
 
 

@@ -3,9 +3,10 @@
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
 from api.errors import StorableUrl, install_error_handlers
@@ -20,9 +21,35 @@ from api.routers import (
     oversight,
     policies,
 )
+from api.starter import WorkflowStarter
 from config import Settings, get_settings
 from db.engine import SessionFactory, engine_from_settings, make_sessions
 from temporal_client import connect_temporal
+
+
+class RequestId:
+    """Carried into audit rows and echoed; a caller's own X-Request-ID is kept for correlation.
+
+    Plain ASGI: the decorator-style middleware costs a task and a stream per request.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = Headers(scope=scope).get("X-Request-ID", "")
+        rid = given[:64] if given.isprintable() and given else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = rid
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["X-Request-ID"] = rid
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
 
 
 def create_app(
@@ -42,7 +69,7 @@ def create_app(
         if sessions is None:
             if not settings.database.url:
                 raise RuntimeError("DATABASE_URL is not set")
-            engine = engine_from_settings(settings.database.url, settings.database)
+            engine = engine_from_settings(settings.database.url, settings.database, pre_ping=False)
             app.state.sessions = make_sessions(engine)
         if temporal is None:
             if not settings.temporal.address:
@@ -65,18 +92,11 @@ def create_app(
     app.state.settings = settings
     app.state.sessions = sessions
     app.state.temporal = temporal
+    app.state.starter = WorkflowStarter()
     install_error_handlers(app)
     app.add_middleware(StorableUrl)
 
-    @app.middleware("http")
-    async def request_id(request: Request, call_next: Any) -> Response:
-        # Carried into audit rows; a caller's own X-Request-ID is kept for correlation.
-        given = request.headers.get("X-Request-ID", "")
-        rid = given[:64] if given.isprintable() and given else uuid.uuid4().hex
-        request.state.request_id = rid
-        response: Response = await call_next(request)
-        response.headers["X-Request-ID"] = rid
-        return response
+    app.add_middleware(RequestId)
 
     for module in (
         health,

@@ -1,7 +1,7 @@
 """Dependencies shared by the routers: settings, sessions, Temporal, the current user."""
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 import jwt
@@ -13,6 +13,7 @@ from temporalio.client import Client
 
 from api.auth import API_KEY_PREFIX, Principal, hash_api_key, verify_token
 from api.errors import Forbidden, Unauthenticated
+from api.starter import WorkflowStarter
 from config import Settings
 from db.audit import Who
 from db.engine import SessionFactory
@@ -22,27 +23,33 @@ from domain.roles import Action, Role, is_allowed
 log = logging.getLogger(__name__)
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_session_factory(request: Request) -> SessionFactory:
+async def get_session_factory(request: Request) -> SessionFactory:
     sessions: SessionFactory = request.app.state.sessions
     return sessions
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with get_session_factory(request)() as session:
+    async with (await get_session_factory(request))() as session:
         yield session
 
 
-def get_temporal(request: Request) -> Client:
+async def get_temporal(request: Request) -> Client:
     client: Client = request.app.state.temporal
     return client
 
 
+async def get_starter(request: Request) -> WorkflowStarter:
+    starter: WorkflowStarter = request.app.state.starter
+    return starter
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+StarterDep = Annotated[WorkflowStarter, Depends(get_starter)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 SessionFactoryDep = Annotated[SessionFactory, Depends(get_session_factory)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
@@ -90,10 +97,11 @@ async def _from_api_key(session: AsyncSession, key: str) -> Principal:
 CurrentUser = Annotated[Principal, Depends(get_current_user)]
 
 
-def allowed(action: Action) -> Callable[[Principal], Principal]:
+def allowed(action: Action) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that lets through only the roles the permission table allows."""
 
-    def check(user: CurrentUser) -> Principal:
+    # async: FastAPI runs a plain def dependency in a thread, a cost on every request.
+    async def check(user: CurrentUser) -> Principal:
         if not is_allowed(user.role, action):
             raise Forbidden(f"role {user.role} may not {action.value.replace('_', ' ')}")
         return user

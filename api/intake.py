@@ -98,6 +98,13 @@ async def find_existing(
     return None
 
 
+async def customer_owner(session: AsyncSession, customer_id: str) -> str | None:
+    owner: str | None = await session.scalar(
+        select(Customer.owner).where(Customer.id == customer_id)
+    )
+    return owner
+
+
 async def record_order(
     session: AsyncSession,
     data: OrderIn,
@@ -105,8 +112,10 @@ async def record_order(
     idempotency_key: str | None,
     currency: str,
     tax_rate_pct: Decimal,
-) -> Order:
-    """Adds the order, its lines, a new customer if any and the first history row to session."""
+) -> tuple[Order, str | None]:
+    """Adds the order, its lines, a new customer if any and the first history row to session.
+
+    Returns the order and its customer's owner (the workflow's four-eyes check needs it)."""
     errors: list[tuple[tuple[str | int, ...], str]] = []
     if isinstance(data.customer, CustomerRef):
         # Out of the user's scope (another rep's customer) reads as unknown, as on GET.
@@ -198,4 +207,4 @@ async def record_order(
             reason=f"received via {data.channel}",
         )
     )
-    return order
+    return order, customer.owner

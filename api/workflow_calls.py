@@ -7,6 +7,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import DependencyDown, Forbidden, NotAllowedNow, Unprocessable
+from api.starter import WorkflowStarter
 from config import Settings
 from db.models import Order
 from domain.refusals import FORBIDDEN, INVALID_DATA, INVALID_INPUT
@@ -29,8 +30,31 @@ async def start_order_workflow(
 
 
 async def update_order(
-    client: Client, order_id: str, update: str, arg: Any, result_type: type[T]
+    client: Client,
+    order_id: str,
+    update: str,
+    arg: Any,
+    result_type: type[T],
+    starter: WorkflowStarter | None = None,
 ) -> T:
+    """Send an update; an order whose start still waits in this API's starter is started
+    first (a payment sent right after intake must not find no process)."""
+    try:
+        return await _update(client, order_id, update, arg, result_type)
+    except _NotRunning:
+        if starter is None or not await starter.start_now(order_id):
+            raise NotAllowedNow("the order's process is not running") from None
+    try:
+        return await _update(client, order_id, update, arg, result_type)
+    except _NotRunning:
+        raise NotAllowedNow("the order's process is not running") from None
+
+
+class _NotRunning(Exception):
+    pass
+
+
+async def _update(client: Client, order_id: str, update: str, arg: Any, result_type: type[T]) -> T:
     handle = client.get_workflow_handle(workflow_id(order_id))
     try:
         result: T = await handle.execute_update(update, arg, result_type=result_type)
@@ -47,7 +71,9 @@ async def update_order(
             raise NotAllowedNow(cause.message) from exc
         raise NotAllowedNow(str(cause or exc)) from exc
     except RPCError as exc:
-        if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise _NotRunning() from exc
+        if exc.status == RPCStatusCode.FAILED_PRECONDITION:
             raise NotAllowedNow("the order's process has ended") from exc
         raise DependencyDown(f"workflow service unavailable: {exc.message}") from exc
 

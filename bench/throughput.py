@@ -50,7 +50,7 @@ async def place(sessions: SessionFactory, client: Client, settings: Settings, sk
         }
     )
     async with sessions.begin() as session:
-        order = await record_order(session, body, SHOP, None, "EUR", Decimal(19))
+        order, _ = await record_order(session, body, SHOP, None, "EUR", Decimal(19))
     await start_order_workflow(client, settings, order, None)
     return order.id
 

@@ -29,6 +29,7 @@ def make_engine(
     command_timeout: float = 10.0,
     connect_timeout: float = 5.0,
     pool_timeout: float = 5.0,
+    pre_ping: bool = True,
 ) -> AsyncEngine:
     """An engine that gives up instead of hanging, and never logs statement parameters.
 
@@ -40,7 +41,7 @@ def make_engine(
     return create_async_engine(
         asyncpg_url(url),
         pool_size=pool_size,
-        pool_pre_ping=True,
+        pool_pre_ping=pre_ping,
         pool_timeout=pool_timeout,
         hide_parameters=True,
         connect_args={
@@ -52,13 +53,19 @@ def make_engine(
     )
 
 
-def engine_from_settings(url: str, database: "DatabaseSettings") -> AsyncEngine:
+def engine_from_settings(
+    url: str, database: "DatabaseSettings", pre_ping: bool = True
+) -> AsyncEngine:
+    """pre_ping=False (the API): no round trip before each use of a pooled connection. After a
+    database restart the first request meets the dead connection and answers 503, and the
+    pool drops every connection of that generation; the ping cost ~9 % of intake's CPU."""
     return make_engine(
         url,
         database.pool_size,
         command_timeout=database.command_timeout,
         connect_timeout=database.connect_timeout,
         pool_timeout=database.pool_timeout,
+        pre_ping=pre_ping,
     )
 
 

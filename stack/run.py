@@ -33,6 +33,9 @@ log = logging.getLogger("orderflow")
 DEMO_DEFAULTS = {"ORDERFLOW_CARRIER_STEP_SECONDS": "5", "ORDERFLOW_CARRIER_POLL_SECONDS": "2"}
 
 
+WORKER_NICENESS = 10
+
+
 class PortTaken(SystemExit):
     pass
 
@@ -132,6 +135,9 @@ class LocalStack:
         worker_task = asyncio.create_task(worker.run())
         sweeper = start_sweeper(client, sessions, s)
         await self.start_api(db_url, temporal_address)
+        # The worker's work waits well; a person or a shop waiting on intake does not. Lower
+        # this process's CPU priority (the API, Temporal and PostgreSQL keep theirs).
+        os.nice(WORKER_NICENESS)
         self.announce()
         api_exit = asyncio.create_task(asyncio.to_thread(self._wait_api))
         stop_task = asyncio.create_task(stop.wait())

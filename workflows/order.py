@@ -65,6 +65,9 @@ ACTIVITY_RETRY = RetryPolicy(
 )
 # Orders started before the approval desk keep their one-wait approval on replay.
 APPROVAL_DESK_PATCH = "approval-desk-v1"
+# A prepayment that arrived while the stock was being reserved moves the order on (before it,
+# the order stopped in AWAITING_PAYMENT, paid).
+PAID_EARLY_PATCH = "paid-before-awaiting-payment-v1"
 
 
 def workflow_id(order_id: str) -> str:
@@ -260,7 +263,10 @@ class OrderWorkflow:
         if not paid:
             await self._close(OrderStatus.CANCELLED, "timeout: prepayment not received in time")
             return False
-        # The payment that covered the total moved the order on in its own transaction.
+        # The payment that covered the total moved the order on in its own transaction, unless
+        # it landed before the order reached AWAITING_PAYMENT (paid while stock was reserved).
+        if self._status == OrderStatus.AWAITING_PAYMENT and workflow.patched(PAID_EARLY_PATCH):
+            await self._change_status(OrderStatus.READY_TO_SHIP, "paid in full")
         return self._status == OrderStatus.READY_TO_SHIP
 
     async def _await_delivery(self) -> None:

@@ -1,15 +1,17 @@
 """Orders: intake, reading, and the messages people send to a running order."""
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal
-from api.deps import SessionDep, SettingsDep, TemporalDep, allowed, who
+from api.deps import SessionDep, SettingsDep, StarterDep, TemporalDep, allowed, who
 from api.errors import Forbidden, NotAllowedNow
-from api.intake import find_existing, record_order
+from api.intake import customer_owner, find_existing, record_order
 from api.order_views import (
     load_order,
     order_detail,
@@ -34,8 +36,9 @@ from api.schemas import (
 )
 from api.scope import sees_prices
 from api.workflow_calls import start_order_workflow, update_order
+from config import Settings
 from db.audit import audit
-from db.models import AuditEntry, Customer, OrderHistory
+from db.models import AuditEntry, Order, OrderHistory
 from db.payments import order_paid_with
 from domain.messages import CancelInput, OrderState, PaymentInput, PaymentState, ShipmentEventInput
 from domain.roles import Action, is_allowed, may_cancel
@@ -57,19 +60,40 @@ async def create_order(
     session: SessionDep,
     temporal: TemporalDep,
     settings: SettingsDep,
+    starter: StarterDep,
     user: Annotated[Principal, Depends(allowed(Action.CREATE_ORDER))],
     idempotency_key: IdempotencyKey = None,
 ) -> OrderCreated:
     """Take an order; a retry with the same key or external_ref returns the same order (200)."""
-    settings_p = settings.process
     sets_prices = any(x.unit_price is not None or x.discount_pct for x in body.lines)
     if sets_prices and not is_allowed(user.role, Action.SET_PRICES):
         raise Forbidden(f"role {user.role} may not set prices or discounts")
+    async with starter.intake():
+        order, owner = await _record(
+            session, request, response, body, user, idempotency_key, settings
+        )
+    if order.workflow_started_at is None:
+        # Started right after this answer (a retry after a lost start gets it started too).
+        starter.submit(order.id, partial(start_order_workflow, temporal, settings, order, owner))
+    return OrderCreated(order_id=order.id, workflow_id=workflow_id(order.id), status=order.status)
+
+
+async def _record(
+    session: AsyncSession,
+    request: Request,
+    response: Response,
+    body: OrderIn,
+    user: Principal,
+    idempotency_key: str | None,
+    settings: Settings,
+) -> tuple[Order, str | None]:
+    """The order of this request: recorded now, or found from an earlier attempt (200)."""
+    settings_p = settings.process
     try:
         async with session.begin():
             order = await find_existing(session, user, idempotency_key, body)
             if order is None:
-                order = await record_order(
+                order, owner = await record_order(
                     session,
                     body,
                     user,
@@ -87,16 +111,16 @@ async def create_order(
                 )
             else:
                 response.status_code = 200
+                owner = await customer_owner(session, order.customer_id)
     except IntegrityError:
         # A concurrent retry of the same request won the unique key: answer with its order.
-        order = await find_existing(session, user, idempotency_key, body)
-        if order is None:
-            raise
+        async with session.begin():
+            order = await find_existing(session, user, idempotency_key, body)
+            if order is None:
+                raise
+            owner = await customer_owner(session, order.customer_id)
         response.status_code = 200
-    # Also on a retry: if the first attempt died before starting it, this starts it now.
-    owner = await session.scalar(select(Customer.owner).where(Customer.id == order.customer_id))
-    await start_order_workflow(temporal, settings, order, owner)
-    return OrderCreated(order_id=order.id, workflow_id=workflow_id(order.id), status=order.status)
+    return order, owner
 
 
 @router.get("/orders")
@@ -165,6 +189,7 @@ async def record_payment(
     body: PaymentIn,
     session: SessionDep,
     temporal: TemporalDep,
+    starter: StarterDep,
     user: Annotated[Principal, Depends(allowed(Action.RECORD_PAYMENT))],
 ) -> PaymentResult:
     """Record a payment; the same reference twice counts once."""
@@ -175,7 +200,9 @@ async def record_payment(
         raise NotAllowedNow(f"payment reference {body.reference} already paid another order")
     payment = PaymentInput(**body.model_dump(), actor=user.username)
     try:
-        state = await update_order(temporal, order_id, "record_payment", payment, PaymentState)
+        state = await update_order(
+            temporal, order_id, "record_payment", payment, PaymentState, starter
+        )
     except NotAllowedNow:
         replayed = await recorded_payment(session, order_id, body.reference)
         if replayed is None:
@@ -219,6 +246,7 @@ async def cancel_order(
     request: Request,
     session: SessionDep,
     temporal: TemporalDep,
+    starter: StarterDep,
     user: Annotated[Principal, Depends(allowed(Action.CANCEL_ORDER))],
 ) -> OrderStateOut:
     """Cancel until shipped: stock is released and payments refunded."""
@@ -234,5 +262,5 @@ async def cancel_order(
         client_addr=w.client_addr or "",
     )
     await session.rollback()
-    state = await update_order(temporal, order_id, "cancel", cancel, OrderState)
+    state = await update_order(temporal, order_id, "cancel", cancel, OrderState, starter)
     return OrderStateOut(order_id=order_id, **state.model_dump(exclude={"pending_levels"}))

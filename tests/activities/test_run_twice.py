@@ -80,7 +80,7 @@ async def new_order(
                 "payment": {"method": "prepaid"},
             }
         )
-        order = await record_order(
+        order, _ = await record_order(
             session, body, Principal("shop", Role.UPSTREAM), None, "EUR", Decimal(19)
         )
     return order.id, sku

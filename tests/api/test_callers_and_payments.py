@@ -173,3 +173,17 @@ async def test_only_finance_and_admin_set_a_credit_limit(desk: Desk) -> None:
         "sales1", "PUT", f"/customers/{default['id']}/credit", json={"credit_limit": "5"}
     )
     assert denied.status_code == 403
+
+
+async def test_a_payment_right_after_intake_starts_the_waiting_workflow(desk: Desk) -> None:
+    sku = await desk.product(price="10.00", stock=5)
+    customer = await desk.customer()
+    starter = desk.app.state.starter
+    # Another intake request still in flight (a burst): starts wait behind intake.
+    async with starter.intake():
+        created = await desk.ok("shop", "POST", "/orders", json=order_body(customer, sku))
+        order_id = created["order_id"]
+        assert (await desk.get(order_id))["status"] == "RECEIVED"
+        paid = await pay(desk, order_id, f"early-{order_id}", "11.90")
+        assert paid.status_code == 200, paid.text
+    await desk.status_is(order_id, "SHIPPED")
