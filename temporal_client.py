@@ -107,11 +107,14 @@ async def sweep_unstarted(
     return started
 
 
-async def sweep_forever(client: Client, sessions: SessionFactory, settings: Settings) -> None:
+async def sweep_forever(
+    client: Client, sessions: SessionFactory, settings: Settings, every: timedelta = SWEEP_EVERY
+) -> None:
+    """Every order without a workflow has one within sweep_after_seconds plus `every`."""
     older_than = timedelta(seconds=settings.process.sweep_after_seconds)
     while True:
         try:
             await sweep_unstarted(client, sessions, settings, older_than)
         except Exception:  # Temporal or the database still down: try again next round
             log.warning("sweep for orders without a workflow failed; retrying", exc_info=True)
-        await asyncio.sleep(SWEEP_EVERY.total_seconds())
+        await asyncio.sleep(every.total_seconds())

@@ -16,7 +16,7 @@ from api.app import create_app
 from db.engine import SessionFactory
 from db.models import Order
 from stack.binaries import temporal_cli
-from temporal_client import sweep_unstarted
+from temporal_client import sweep_forever, sweep_unstarted
 from tests.harness import Desk, eventually, open_desk, order_body
 from workflows import search_attributes
 
@@ -54,13 +54,16 @@ async def test_an_order_taken_while_temporal_is_down_gets_its_workflow(desk: Des
 
     (order,) = await recorded()
     assert (order.status, order.workflow_started_at) == ("RECEIVED", None)
-    # Temporal answers again (the live dev server): the sweeper starts the workflow, and the
-    # order moves on without anyone retrying.
-    started = await sweep_unstarted(
-        desk.env.client, desk.sessions, desk.settings, older_than=timedelta(0)
+    # Temporal answers again (the live dev server): the worker's sweeper loop starts the
+    # workflow, and the order moves on without anyone retrying.
+    desk.settings.process.sweep_after_seconds = 0.5
+    sweeper = asyncio.create_task(
+        sweep_forever(desk.env.client, desk.sessions, desk.settings, every=timedelta(seconds=0.2))
     )
-    assert order.id in started
-    await desk.status_is(order.id, "SHIPPED", timeout=60)
+    try:
+        await desk.status_is(order.id, "SHIPPED", timeout=60)
+    finally:
+        sweeper.cancel()
     # The caller's retry with the same key: the same order, no second one.
     retry = await desk.call("shop", "POST", "/orders", json=body, headers=key)
     assert (retry.status_code, retry.json()["order_id"]) == (200, order.id)
