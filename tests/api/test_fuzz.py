@@ -23,12 +23,12 @@ async def desk(time_env: WorkflowEnvironment, sessions: SessionFactory) -> Async
         yield desk
 
 
-def generated(strategy: Any) -> list[Any]:
+def generated(strategy: Any, examples: int = EXAMPLES_PER_OPERATION) -> list[Any]:
     cases: list[Any] = []
 
     # Fixed seed and no example database: the same requests on every run and machine.
     @settings(
-        max_examples=EXAMPLES_PER_OPERATION,
+        max_examples=examples,
         database=None,
         derandomize=True,
         phases=[Phase.generate],

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
 from sqlalchemy import func, select, update
 from temporalio.testing import WorkflowEnvironment
 
 from db.engine import SessionFactory
 from db.models import AuditEntry, Customer, Order, Product, Stock
+from tests.api.test_fuzz import generated
 from tests.harness import Desk, new_customer, open_desk, order_body
 
 NUL_TEXT = "ab\u0000cd"
@@ -28,22 +28,7 @@ async def desk(time_env: WorkflowEnvironment, sessions: SessionFactory) -> Async
 
 
 def one_valid_case(strategy: Any) -> Any:
-    found: list[Any] = []
-
-    @settings(
-        max_examples=1,
-        database=None,
-        derandomize=True,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-        deadline=None,
-    )
-    @given(strategy)
-    def collect(case: Any) -> None:
-        found.append(case)
-
-    collect()
-    return found[0]
+    return generated(strategy, examples=1)[0]
 
 
 def leaves(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
