@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.confirmation_links import LinkSigner
 from domain.messages import OrderTimeouts
 
 DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"
@@ -45,16 +46,20 @@ class AuthSettings(BaseSettings):
     role_claim: str = "role"
 
 
+# The process's waits are defined once, on the workflow's input; settings only override them.
+_WAITS = OrderTimeouts()
+
+
 class ProcessSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ORDERFLOW_")
     currency: str = "EUR"
     tax_rate_pct: Decimal = Decimal("19")
     home_country: str = "DE"
-    backorder_wait: timedelta = timedelta(days=14)
-    stock_recheck: timedelta = timedelta(hours=1)
-    approval_wait: timedelta = timedelta(days=3)
-    payment_wait: timedelta = timedelta(days=7)
-    credit_days: int = 30
+    backorder_wait: timedelta = _WAITS.backorder_wait
+    stock_recheck: timedelta = _WAITS.stock_recheck
+    approval_wait: timedelta = _WAITS.approval_wait
+    payment_wait: timedelta = _WAITS.payment_wait
+    credit_days: int = _WAITS.credit_days
     # The simulated carrier moves a parcel one step this often; 0 leaves it to webhooks.
     carrier_step_seconds: float = 0
     carrier_poll_seconds: float = 0
@@ -89,6 +94,11 @@ class Settings(BaseSettings):
     temporal: TemporalSettings = Field(default_factory=TemporalSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     process: ProcessSettings = Field(default_factory=ProcessSettings)
+
+    def link_signer(self) -> LinkSigner:
+        """Signs and verifies customers' confirmation links (the worker writes them, the API
+        checks them)."""
+        return LinkSigner(self.auth.jwt_secret, self.auth.issuer, self.public_url)
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> "Settings":

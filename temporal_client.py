@@ -29,6 +29,15 @@ from domain.review import PaymentMethod
 from workflows import search_attributes as sa
 from workflows.order import OrderWorkflow, workflow_id
 
+__all__ = [
+    "OrderWorkflow",
+    "connect_temporal",
+    "start_order_workflow",
+    "sweep_forever",
+    "sweep_unstarted",
+    "workflow_id",
+]
+
 log = logging.getLogger(__name__)
 
 SWEEP_EVERY = timedelta(seconds=15)

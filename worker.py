@@ -16,7 +16,6 @@ from activities.adapters import (
     SimulatedPaymentGateway,
 )
 from activities.approvals import ApprovalActivities
-from activities.confirmation_links import LinkSigner
 from activities.failures import FailFastOnBadData
 from activities.inventory import InventoryActivities
 from activities.orders import OrderActivities
@@ -42,7 +41,7 @@ def activity_functions(
     review = ReviewActivities(sessions)
     inventory = InventoryActivities(sessions)
     orders = OrderActivities(sessions, gateway)
-    approvals = ApprovalActivities(sessions, link_signer(settings))
+    approvals = ApprovalActivities(sessions, settings.link_signer())
     settlement = SettlementActivities(sessions)
     shipping = ShippingActivities(
         sessions, carrier, settings.process.home_country, settings.process.credit_days
@@ -62,10 +61,6 @@ def activity_functions(
         shipping.record_shipment_event,
         shipping.poll_carrier,
     ]
-
-
-def link_signer(settings: Settings) -> LinkSigner:
-    return LinkSigner(settings.auth.jwt_secret, settings.auth.issuer, settings.public_url)
 
 
 def build_worker(

@@ -11,12 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.confirmation_links import LinkSigner
 from db.audit import SYSTEM, Who, audit
 from db.engine import SessionFactory
 from db.models import Approval, ApprovalDecision, Customer, Delegation, Order, User
 from db.notify import approvers_of, notify
 from db.status import lock_order, record_event
+from domain.confirmation_links import LinkSigner
 from domain.messages import Decision, DecisionRecord, StepEvent, StepEventKind, StepOpening
 from domain.roles import ApprovalLevel
 

@@ -41,7 +41,7 @@ from db.models import (
 )
 from db.payments import paid_total
 from domain.money import ZERO
-from workflows.order import workflow_id
+from temporal_client import workflow_id
 
 
 async def load_order(session: AsyncSession, order_id: str, user: Principal | None) -> Order:

@@ -1,20 +1,27 @@
 """Starting order workflows and sending them messages, with Temporal errors mapped to ours."""
 
-from typing import Any, TypeVar
+from collections.abc import Awaitable
+from typing import TypeVar, cast
 
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
+from temporalio.workflow import UpdateMethodMultiParam
 
 from api.errors import DependencyDown, Forbidden, NotAllowedNow, Unprocessable
 from api.starter import WorkflowStarter
 from config import Settings
 from db.models import Order
 from domain.refusals import FORBIDDEN, INVALID_DATA, INVALID_INPUT
+from temporal_client import OrderWorkflow, workflow_id
 from temporal_client import start_order_workflow as start_workflow_of
-from workflows.order import workflow_id
 
+A = TypeVar("A")
 T = TypeVar("T")
+# A typed reference to one of the order workflow's updates (OrderWorkflow.cancel...): the wire
+# name comes from the handler's name=, never from a string here.
+# (The SDK types an async handler's result as its coroutine; the call answers the value.)
+OrderUpdate = UpdateMethodMultiParam[[OrderWorkflow, A], Awaitable[T]]
 
 
 async def start_order_workflow(
@@ -32,20 +39,20 @@ async def start_order_workflow(
 async def update_order(
     client: Client,
     order_id: str,
-    update: str,
-    arg: Any,
-    result_type: type[T],
+    update: OrderUpdate[A, T],
+    arg: A,
     starter: WorkflowStarter | None = None,
 ) -> T:
-    """Send an update; an order whose start still waits in this API's starter is started
-    first (a payment sent right after intake must not find no process)."""
+    """Send an update (a typed reference: OrderWorkflow.record_payment...); an order whose
+    start still waits in this API's starter is started first (a payment sent right after
+    intake must not find no process)."""
     try:
-        return await _update(client, order_id, update, arg, result_type)
+        return await _update(client, order_id, update, arg)
     except _NotRunning:
         if starter is None or not await starter.start_now(order_id):
             raise NotAllowedNow("the order's process is not running") from None
     try:
-        return await _update(client, order_id, update, arg, result_type)
+        return await _update(client, order_id, update, arg)
     except _NotRunning:
         raise NotAllowedNow("the order's process is not running") from None
 
@@ -54,11 +61,10 @@ class _NotRunning(Exception):
     pass
 
 
-async def _update(client: Client, order_id: str, update: str, arg: Any, result_type: type[T]) -> T:
-    handle = client.get_workflow_handle(workflow_id(order_id))
+async def _update(client: Client, order_id: str, update: OrderUpdate[A, T], arg: A) -> T:
+    handle = client.get_workflow_handle_for(OrderWorkflow.run, workflow_id(order_id))
     try:
-        result: T = await handle.execute_update(update, arg, result_type=result_type)
-        return result
+        return cast(T, await handle.execute_update(update, arg))
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         if isinstance(cause, ActivityError) and isinstance(cause.cause, ApplicationError):
@@ -82,6 +88,7 @@ async def nudge_orders(client: Client, order_ids: list[str]) -> None:
     """Tell orders that were served from a receipt; each also rechecks on its own timer."""
     for order_id in order_ids:
         try:
-            await client.get_workflow_handle(workflow_id(order_id)).signal("stock_available")
+            handle = client.get_workflow_handle_for(OrderWorkflow.run, workflow_id(order_id))
+            await handle.signal(OrderWorkflow.stock_available)
         except RPCError:
             continue

@@ -30,10 +30,11 @@ from config import Settings
 from db.engine import SessionFactory, make_engine, make_sessions
 from db.migrate import upgrade_head_async
 from db.models import Order, OrderLine, Product, Shipment, Stock
-from domain.messages import OrderState, ShipmentEventInput, ShipmentEventKind
+from domain.messages import ShipmentEventInput, ShipmentEventKind
 from domain.roles import Role
 from stack import postgres, temporal_dev
 from stack.seed import DEMO_CUSTOMERS, seed_all
+from temporal_client import OrderWorkflow
 from worker import build_worker
 
 SHOP = Principal("shop", Role.UPSTREAM)
@@ -69,7 +70,7 @@ async def deliver_shipped(
 
     async def deliver(order_id: str, tracking: str) -> None:
         event = ShipmentEventInput(event=ShipmentEventKind.DELIVERED, tracking_number=tracking)
-        await update_order(client, order_id, "shipment_event", event, OrderState)
+        await update_order(client, order_id, OrderWorkflow.shipment_event, event)
         pending.discard(order_id)
 
     # The carrier's webhooks arrive concurrently, as they would in production.

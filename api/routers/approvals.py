@@ -22,10 +22,10 @@ from api.schemas import DecisionIn, DecisionOut
 from api.workflow_calls import update_order
 from db.audit import audit
 from db.models import Approval, ApprovalDecision, Customer, Order
-from domain.messages import ApprovalDecisionInput, ApprovalState, ConfirmationInput, Decision
+from domain.messages import ApprovalDecisionInput, ConfirmationInput, Decision
 from domain.policy import Mode, open_levels
 from domain.roles import Action, ApprovalLevel
-from worker import link_signer
+from temporal_client import OrderWorkflow
 
 router = APIRouter(tags=["approvals"])
 Decider = Annotated[Principal, Depends(allowed(Action.DECIDE_APPROVAL))]
@@ -144,7 +144,7 @@ async def _send(
     )
     await session.rollback()  # no transaction held open across the workflow's answer
     try:
-        state = await update_order(temporal, order_id, "decide", decision, ApprovalState)
+        state = await update_order(temporal, order_id, OrderWorkflow.decide, decision)
     except NotAllowedNow as exc:
         async with session.begin():
             audit(
@@ -213,7 +213,7 @@ async def confirm(
 ) -> ConfirmationOut:
     """The customer confirms or declines through their signed link; no login."""
     try:
-        order_id, link_id = link_signer(settings).verify(token)
+        order_id, link_id = settings.link_signer().verify(token)
     except jwt.InvalidTokenError as exc:
         raise Forbidden(f"this confirmation link is invalid or has expired: {exc}") from exc
     order = await session.get(Order, order_id)
@@ -236,5 +236,5 @@ async def confirm(
         client_addr=w.client_addr or "",
     )
     await session.rollback()
-    state = await update_order(temporal, order_id, "customer_confirmation", answer, ApprovalState)
+    state = await update_order(temporal, order_id, OrderWorkflow.customer_confirmation, answer)
     return ConfirmationOut(order_id=order_id, decision=body.decision, status=state.status)

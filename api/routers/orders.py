@@ -40,10 +40,10 @@ from config import Settings
 from db.audit import audit
 from db.models import AuditEntry, Order, OrderHistory
 from db.payments import order_paid_with
-from domain.messages import CancelInput, OrderState, PaymentInput, PaymentState, ShipmentEventInput
+from domain.messages import CancelInput, PaymentInput, ShipmentEventInput
 from domain.roles import Action, is_allowed, may_cancel
 from domain.status import OrderStatus
-from workflows.order import workflow_id
+from temporal_client import OrderWorkflow, workflow_id
 
 router = APIRouter(tags=["orders"])
 # Printable ASCII, as HTTP headers carry it; stored with the order.
@@ -201,7 +201,7 @@ async def record_payment(
     payment = PaymentInput(**body.model_dump(), actor=user.username)
     try:
         state = await update_order(
-            temporal, order_id, "record_payment", payment, PaymentState, starter
+            temporal, order_id, OrderWorkflow.record_payment, payment, starter
         )
     except NotAllowedNow:
         replayed = await recorded_payment(session, order_id, body.reference)
@@ -228,7 +228,7 @@ async def record_shipment_event(
     await load_order(session, order_id, user)
     event = ShipmentEventInput(**body.model_dump(), actor=user.username)
     try:
-        state = await update_order(temporal, order_id, "shipment_event", event, OrderState)
+        state = await update_order(temporal, order_id, OrderWorkflow.shipment_event, event)
     except NotAllowedNow:
         replayed = await recorded_shipment_event(
             session, order_id, body.tracking_number, body.event
@@ -262,5 +262,5 @@ async def cancel_order(
         client_addr=w.client_addr or "",
     )
     await session.rollback()
-    state = await update_order(temporal, order_id, "cancel", cancel, OrderState, starter)
+    state = await update_order(temporal, order_id, OrderWorkflow.cancel, cancel, starter)
     return OrderStateOut(order_id=order_id, **state.model_dump(exclude={"pending_levels"}))

@@ -34,7 +34,6 @@ from domain.messages import (
 from domain.roles import Role
 from domain.status import OrderStatus
 from stack.seed import seed_all
-from worker import link_signer
 
 twice = ActivityEnvironment()
 
@@ -170,7 +169,7 @@ async def test_decision_and_close_twice(sessions: SessionFactory) -> None:
             decision_id="d1",
         ),
     )
-    approvals = ApprovalActivities(sessions, link_signer(Settings()))
+    approvals = ApprovalActivities(sessions, Settings().link_signer())
     before = await count(sessions, OrderHistory, order_id=order_id)
     audited = await count(sessions, AuditEntry, order_id=order_id)
     for _ in range(2):
