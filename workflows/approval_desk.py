@@ -19,10 +19,8 @@ from domain.messages import (
     StepEventKind,
 )
 from domain.policy import open_levels
-from domain.refusals import FORBIDDEN, INVALID_INPUT, NOT_ALLOWED_NOW
+from domain.refusals import FORBIDDEN, NOT_ALLOWED_NOW
 from domain.roles import DECIDERS, ApprovalLevel
-
-__all__ = ["FORBIDDEN", "INVALID_INPUT", "NOT_ALLOWED_NOW", "ApprovalDesk", "Step", "StepStatus"]
 
 
 class StepStatus(StrEnum):

@@ -8,10 +8,9 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.approvals import ApprovalActivities
     from activities.inventory import InventoryActivities
     from activities.orders import OrderActivities
     from activities.review import ReviewActivities
@@ -23,8 +22,6 @@ with workflow.unsafe.imports_passed_through():
         CancelInput,
         CloseRequest,
         ConfirmationInput,
-        Decision,
-        DecisionRecord,
         OrderState,
         OrderWorkflowInput,
         PaymentInput,
@@ -35,22 +32,14 @@ with workflow.unsafe.imports_passed_through():
         ShipmentEventKind,
         ShipmentEventRecord,
         StatusChange,
-        StepEvent,
-        StepEventKind,
-        StepOpening,
     )
+    from domain.refusals import INVALID_INPUT, NOT_ALLOWED_NOW
     from domain.review import PaymentMethod, ReviewDecision
-    from domain.roles import DECIDERS, ApprovalLevel
     from domain.status import CANCELLABLE_STATUSES, FINAL_STATUSES, OrderStatus, status_after_stock
     from domain.text import UnstorableText, check_storable_message
-    from workflows.approval_desk import (
-        FORBIDDEN,
-        INVALID_INPUT,
-        NOT_ALLOWED_NOW,
-        ApprovalDesk,
-        Step,
-        StepStatus,
-    )
+    from workflows.approval_path import ApprovalPath, no_approval_pending
+    from workflows.desk_approvals import DeskApprovals
+    from workflows.legacy_approvals import LegacyApprovals
     from workflows.search_attributes import ORDER_STATUS
 
 ArgT = TypeVar("ArgT")
@@ -74,10 +63,6 @@ def workflow_id(order_id: str) -> str:
     return f"order-{order_id}"
 
 
-def _changed_since(desk: ApprovalDesk, seen: int) -> Callable[[], bool]:
-    return lambda: desk.changes != seen
-
-
 def _refuse_unstorable(message: Any) -> None:
     """Text the database cannot store would fail the activity that writes it: refused here,
     before the update is accepted, so the order never holds a message it cannot record."""
@@ -95,11 +80,8 @@ class _Cancelled(Exception):
 class OrderWorkflow:
     @workflow.init
     def __init__(self, order: OrderWorkflowInput) -> None:
-        self._order = order
+        self.order = order
         self._status = OrderStatus.RECEIVED
-        self._pending: list[ApprovalLevel] = []
-        self._approved: list[ApprovalLevel] = []
-        self._rejection: ApprovalDecisionInput | None = None
         self._paid = Decimal("0")
         self._stock_nudged = False
         self._cancel: CancelInput | None = None
@@ -107,11 +89,9 @@ class OrderWorkflow:
         self._tracking: str | None = None
         self._delivered = False
         # Decisions and events run one at a time, so a racing approve and reject see each other.
-        self._lock = asyncio.Lock()
-        # The approval desk (policy steps, deadlines); None for orders from before it.
-        self._desk: ApprovalDesk | None = None
-        # Results by decision id: the same decision sent twice is applied once.
-        self._decisions: dict[str, ApprovalState] = {}
+        self.lock = asyncio.Lock()
+        # Chosen by the review: the approval desk, or the one-wait path of earlier orders.
+        self._approvals: ApprovalPath | None = None
 
     @workflow.run
     async def run(self, order: OrderWorkflowInput) -> OrderState:
@@ -119,31 +99,31 @@ class OrderWorkflow:
             await self._process()
         except _Cancelled:
             assert self._cancel is not None
-            await self._close(OrderStatus.CANCELLED, self._cancel.reason, self._cancel.actor)
+            await self.close(OrderStatus.CANCELLED, self._cancel.reason, self._cancel.actor)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.state()
 
     async def _process(self) -> None:
         with_desk = workflow.patched(APPROVAL_DESK_PATCH)
-        outcome = await self._run(ReviewActivities.review_order, self._order.order_id)
+        outcome = await self.run_activity(ReviewActivities.review_order, self.order.order_id)
         if outcome.decision == ReviewDecision.REJECT:
             self._set_status(OrderStatus.REJECTED)
             return
         self._set_status(OrderStatus.UNDER_REVIEW)
-        self._pending = list(outcome.levels)
-        if with_desk:
-            self._desk = ApprovalDesk(self._order, outcome.steps)
+        self._approvals = (
+            DeskApprovals(self, outcome.steps)
+            if with_desk
+            else LegacyApprovals(self, list(outcome.levels))
+        )
         if not await self._reserve():
             return
-        if self._status == OrderStatus.AWAITING_APPROVAL:
-            approved = await (self._run_desk() if self._desk else self._await_approvals())
-            if not approved:
-                return
+        if self._status == OrderStatus.AWAITING_APPROVAL and not await self._approvals.run():
+            return
         if self._status == OrderStatus.AWAITING_PAYMENT and not await self._await_payment():
             return
         self._check_cancel()
         self._shipping_started = True
-        shipment = await self._run(ShippingActivities.ship_order, self._order.order_id)
+        shipment = await self.run_activity(ShippingActivities.ship_order, self.order.order_id)
         self._tracking = shipment.tracking_number
         self._set_status(OrderStatus.SHIPPED)
         shipped_at = workflow.now()
@@ -153,16 +133,17 @@ class OrderWorkflow:
     # --- stages -------------------------------------------------------------------------
 
     def _next_after_stock(self) -> OrderStatus:
-        return status_after_stock(bool(self._pending), self._payment_due())
+        pending = self._approvals.pending_levels() if self._approvals else []
+        return status_after_stock(bool(pending), self.payment_due())
 
     async def _reserve(self) -> bool:
-        timeouts = self._order.timeouts
+        timeouts = self.order.timeouts
         deadline = workflow.now() + timeouts.backorder_wait
         while True:
             target = self._next_after_stock()
-            result = await self._run(
+            result = await self.run_activity(
                 InventoryActivities.reserve_stock,
-                ReserveRequest(order_id=self._order.order_id, on_success=target),
+                ReserveRequest(order_id=self.order.order_id, on_success=target),
             )
             if result.reserved:
                 self._set_status(target)
@@ -170,107 +151,25 @@ class OrderWorkflow:
             self._set_status(OrderStatus.AWAITING_STOCK)
             remaining = deadline - workflow.now()
             if remaining <= timedelta(0):
-                await self._close(OrderStatus.CANCELLED, "backorder: no stock within the wait")
+                await self.close(OrderStatus.CANCELLED, "backorder: no stock within the wait")
                 return False
             # A receipt nudges us; the periodic recheck covers a nudge lost in a crash.
             self._stock_nudged = False
-            await self._wait(lambda: self._stock_nudged, min(remaining, timeouts.stock_recheck))
-
-    async def _await_approvals(self) -> bool:
-        decided = await self._wait(
-            lambda: not self._pending or self._rejection is not None,
-            self._order.timeouts.approval_wait,
-        )
-        if self._rejection is not None:
-            r = self._rejection
-            note = f": {r.comment}" if r.comment else ""
-            await self._close(OrderStatus.REJECTED, f"{r.level} rejected{note}", r.decided_by)
-            return False
-        if not decided:
-            await self._close(OrderStatus.REJECTED, "timeout: no approval decision in time")
-            return False
-        await self._change_status(
-            status_after_stock(False, self._payment_due()), "all approvals given"
-        )
-        return True
-
-    async def _run_desk(self) -> bool:
-        """Open each level in its turn; remind, escalate and time out on the policy's clock."""
-        desk = self._desk
-        assert desk is not None
-        while not desk.settled():
-            now = workflow.now()
-            for step in desk.open_steps():
-                if step.opened_at is None:
-                    step.opened_at = now
-                    await self._run(ApprovalActivities.open_step, self._opening(step))
-            expired = desk.expired(workflow.now())
-            if expired is not None:
-                reason = f"timeout: {expired.current} approval not given in time"
-                await self._close(OrderStatus.REJECTED, reason)
-                return False
-            for step, kind in desk.due_events(workflow.now()):
-                await self._step_event(step, kind)
-            due = desk.next_due()
-            assert due is not None  # every open step has at least its deadline ahead
-            wait = max(due - workflow.now(), timedelta(seconds=1))
-            await self._wait(_changed_since(desk, desk.changes), wait)
-        if desk.rejection is not None:
-            r = desk.rejection
-            note = f": {r.comment}" if r.comment else ""
-            await self._close(OrderStatus.REJECTED, f"{r.level} rejected{note}", r.decided_by)
-            return False
-        await self._change_status(
-            status_after_stock(False, self._payment_due()), "all approvals given"
-        )
-        return True
-
-    def _opening(self, step: Step) -> StepOpening:
-        assert step.opened_at is not None
-        return StepOpening(
-            order_id=self._order.order_id,
-            level=step.spec.level,
-            current_level=step.current,
-            opened_at=step.opened_at,
-            remind_at=step.opened_at + step.spec.remind_after,
-            escalate_at=step.due(StepEventKind.ESCALATE),
-            deadline=step.opened_at + step.spec.expire_after,
-        )
-
-    async def _step_event(self, step: Step, kind: StepEventKind) -> None:
-        if kind == StepEventKind.ESCALATE:
-            assert step.spec.escalate_to is not None
-            step.escalated = True
-            step.current = step.spec.escalate_to
-        else:
-            step.reminded = True
-        deadline = step.due(None)
-        assert deadline is not None
-        await self._run(
-            ApprovalActivities.step_event,
-            StepEvent(
-                order_id=self._order.order_id,
-                level=step.spec.level,
-                kind=kind,
-                at=workflow.now(),
-                current_level=step.current,
-                deadline=deadline,
-            ),
-        )
+            await self.wait(lambda: self._stock_nudged, min(remaining, timeouts.stock_recheck))
 
     async def _await_payment(self) -> bool:
-        paid = await self._wait(lambda: not self._payment_due(), self._order.timeouts.payment_wait)
+        paid = await self.wait(lambda: not self.payment_due(), self.order.timeouts.payment_wait)
         if not paid:
-            await self._close(OrderStatus.CANCELLED, "timeout: prepayment not received in time")
+            await self.close(OrderStatus.CANCELLED, "timeout: prepayment not received in time")
             return False
         # The payment that covered the total moved the order on in its own transaction, unless
         # it landed before the order reached AWAITING_PAYMENT (paid while stock was reserved).
         if self._status == OrderStatus.AWAITING_PAYMENT and workflow.patched(PAID_EARLY_PATCH):
-            await self._change_status(OrderStatus.READY_TO_SHIP, "paid in full")
+            await self.change_status(OrderStatus.READY_TO_SHIP, "paid in full")
         return self._status == OrderStatus.READY_TO_SHIP
 
     async def _await_delivery(self) -> None:
-        poll = self._order.timeouts.carrier_poll
+        poll = self.order.timeouts.carrier_poll
         while not self._delivered:
             if poll is None:
                 await workflow.wait_condition(lambda: self._delivered)
@@ -278,7 +177,9 @@ class OrderWorkflow:
             try:
                 await workflow.wait_condition(lambda: self._delivered, timeout=poll)
             except TimeoutError:
-                for kind in await self._run(ShippingActivities.poll_carrier, self._order.order_id):
+                for kind in await self.run_activity(
+                    ShippingActivities.poll_carrier, self.order.order_id
+                ):
                     assert self._tracking is not None
                     await self._apply_shipment_event(
                         ShipmentEventInput(
@@ -290,21 +191,21 @@ class OrderWorkflow:
         """The delivery settled cash on delivery and prepaid orders; credit terms wait here."""
         if self._status != OrderStatus.AWAITING_SETTLEMENT:
             return
-        due_in = shipped_at + timedelta(days=self._order.timeouts.credit_days) - workflow.now()
+        due_in = shipped_at + timedelta(days=self.order.timeouts.credit_days) - workflow.now()
         try:
             await workflow.wait_condition(
                 self._completed, timeout=max(due_in, timedelta(seconds=1))
             )
         except TimeoutError:
-            await self._run(SettlementActivities.mark_overdue, self._order.order_id)
+            await self.run_activity(SettlementActivities.mark_overdue, self.order.order_id)
             await workflow.wait_condition(self._completed)
 
     def _completed(self) -> bool:
         """Set by the payment that pays the invoice in full."""
         return self._status == OrderStatus.COMPLETED
 
-    async def _close(self, to: OrderStatus, reason: str, actor: str = "system") -> None:
-        request = CloseRequest(order_id=self._order.order_id, to=to, reason=reason, actor=actor)
+    async def close(self, to: OrderStatus, reason: str, actor: str = "system") -> None:
+        request = CloseRequest(order_id=self.order.order_id, to=to, reason=reason, actor=actor)
         if self._cancel is not None and actor == self._cancel.actor:
             # A person's cancellation: audited in the same transaction as the close.
             c = self._cancel
@@ -313,7 +214,7 @@ class OrderWorkflow:
                 c.request_id,
                 c.client_addr,
             )
-        result = await self._run(OrderActivities.close_order, request)
+        result = await self.run_activity(OrderActivities.close_order, request)
         self._set_status(to)
         for other in result.allocated_orders:
             await self._nudge(other)
@@ -332,10 +233,10 @@ class OrderWorkflow:
     def state(self) -> OrderState:
         return OrderState(
             status=self._status,
-            pending_levels=list(self._pending),
+            pending_levels=self._approvals.pending_levels() if self._approvals else [],
             paid_total=self._paid,
             tracking_number=self._tracking,
-            open_levels=[s.current for s in self._desk.open_steps()] if self._desk else [],
+            open_levels=self._approvals.open_levels() if self._approvals else [],
         )
 
     @workflow.signal(name="stock_available")
@@ -344,111 +245,36 @@ class OrderWorkflow:
 
     @workflow.update(name="decide")
     async def decide(self, d: ApprovalDecisionInput) -> ApprovalState:
-        if self._desk is not None:
-            return await self._desk_decide(d, via_link=False)
-        async with self._lock:
-            # Checked again under the lock: a decision that arrived first may have settled it.
-            self._check_decision(d)
-            await self._run(
-                ApprovalActivities.record_decision,
-                DecisionRecord(order_id=self._order.order_id, decision=d),
-            )
-            self._pending.remove(d.level)
-            if d.decision == Decision.APPROVE:
-                self._approved.append(d.level)
-            else:
-                self._rejection = d
-        return ApprovalState(
-            status=self._status,
-            pending_levels=list(self._pending),
-            approved_levels=list(self._approved),
-            rejected=self._rejection is not None,
-        )
+        if self._approvals is None:
+            raise no_approval_pending()
+        return await self._approvals.decide(d)
 
     @decide.validator
     def _validate_decide(self, d: ApprovalDecisionInput) -> None:
         _refuse_unstorable(d)
-        if self._desk is None:
-            self._check_decision(d)
-        elif d.decision_id not in self._decisions:
-            self._desk.check(d, self._status in FINAL_STATUSES, workflow.now())
+        if self._approvals is None:
+            raise no_approval_pending()
+        self._approvals.validate(d)
 
     @workflow.update(name="customer_confirmation")
     async def customer_confirmation(self, c: ConfirmationInput) -> ApprovalState:
-        return await self._desk_decide(self._as_decision(c), via_link=True)
+        if self._approvals is None:
+            raise no_approval_pending()
+        return await self._approvals.confirm(c)
 
     @customer_confirmation.validator
     def _validate_confirmation(self, c: ConfirmationInput) -> None:
         _refuse_unstorable(c)
-        if self._desk is None:
+        if self._approvals is None:
             raise ApplicationError("this order asks for no confirmation", type=NOT_ALLOWED_NOW)
-        if c.decision_id not in self._decisions:
-            self._desk.check(
-                self._as_decision(c), self._status in FINAL_STATUSES, workflow.now(), via_link=True
-            )
-
-    def _as_decision(self, c: ConfirmationInput) -> ApprovalDecisionInput:
-        return ApprovalDecisionInput(
-            level=ApprovalLevel.CUSTOMER,
-            decision=Decision.APPROVE if c.confirm else Decision.REJECT,
-            decided_by=f"customer:{self._order.customer_id}",
-            role=None,
-            comment=c.comment,
-            decision_id=c.decision_id,
-            request_id=c.request_id,
-            client_addr=c.client_addr,
-        )
-
-    async def _desk_decide(self, d: ApprovalDecisionInput, via_link: bool) -> ApprovalState:
-        desk = self._desk
-        assert desk is not None
-        async with self._lock:
-            if d.decision_id in self._decisions:
-                return self._decisions[d.decision_id]
-            # Checked again under the lock: a decision that arrived first may have settled it.
-            step = desk.check(d, self._status in FINAL_STATUSES, workflow.now(), via_link)
-            record = DecisionRecord(
-                order_id=self._order.order_id, decision=d, current_level=step.current
-            )
-            try:
-                await self._run(ApprovalActivities.record_approval_decision, record)
-            except ActivityError as err:
-                # The database knows the approver's authority and delegations; a refusal
-                # there fails this update only.
-                cause = err.cause
-                if isinstance(cause, ApplicationError) and cause.type == FORBIDDEN:
-                    raise ApplicationError(cause.message, type=FORBIDDEN) from None
-                raise
-            desk.apply(step, d)
-            self._pending = [s.spec.level for s in desk.pending()]
-            state = ApprovalState(
-                status=self._status,
-                pending_levels=list(self._pending),
-                approved_levels=desk.levels(StepStatus.APPROVED),
-                rejected=desk.rejection is not None,
-                decision_id=d.decision_id,
-                open_levels=[s.current for s in desk.open_steps()],
-            )
-            if d.decision_id:
-                self._decisions[d.decision_id] = state
-        return state
-
-    def _check_decision(self, d: ApprovalDecisionInput) -> None:
-        if d.decided_by == self._order.created_by:
-            raise ApplicationError("nobody approves an order they created", type=FORBIDDEN)
-        if d.role not in DECIDERS[d.level]:
-            raise ApplicationError(f"role {d.role} may not decide {d.level}", type=FORBIDDEN)
-        if self._status in FINAL_STATUSES or self._rejection is not None:
-            raise ApplicationError(f"order is {self._status}", type=NOT_ALLOWED_NOW)
-        if d.level not in self._pending:
-            raise ApplicationError(f"no pending {d.level} approval", type=NOT_ALLOWED_NOW)
+        self._approvals.validate_confirmation(c)
 
     @workflow.update(name="record_payment")
     async def record_payment(self, payment: PaymentInput) -> PaymentState:
-        async with self._lock:
-            state = await self._run(
+        async with self.lock:
+            state = await self.run_activity(
                 SettlementActivities.record_payment,
-                PaymentRecord(order_id=self._order.order_id, payment=payment),
+                PaymentRecord(order_id=self.order.order_id, payment=payment),
             )
             self._paid = state.paid_total
             self._set_status(state.status)
@@ -478,10 +304,10 @@ class OrderWorkflow:
             raise ApplicationError("tracking number is not this order's", type=NOT_ALLOWED_NOW)
 
     async def _apply_shipment_event(self, event: ShipmentEventInput) -> None:
-        async with self._lock:
-            result = await self._run(
+        async with self.lock:
+            result = await self.run_activity(
                 ShippingActivities.record_shipment_event,
-                ShipmentEventRecord(order_id=self._order.order_id, event=event),
+                ShipmentEventRecord(order_id=self.order.order_id, event=event),
             )
             # Delivery also settles in the same transaction: DELIVERED, then COMPLETED or
             # AWAITING_SETTLEMENT, both in the order's history.
@@ -508,16 +334,14 @@ class OrderWorkflow:
 
     # --- helpers ------------------------------------------------------------------------
 
-    def _payment_due(self) -> bool:
-        return (
-            self._order.payment_method == PaymentMethod.PREPAID and self._paid < self._order.total
-        )
+    def payment_due(self) -> bool:
+        return self.order.payment_method == PaymentMethod.PREPAID and self._paid < self.order.total
 
     def _check_cancel(self) -> None:
         if self._cancel is not None:
             raise _Cancelled()
 
-    async def _wait(self, condition: Callable[[], bool], timeout: timedelta) -> bool:
+    async def wait(self, condition: Callable[[], bool], timeout: timedelta) -> bool:
         """Wait for condition; False on timeout; an accepted cancel interrupts the wait."""
         try:
             await workflow.wait_condition(
@@ -529,10 +353,10 @@ class OrderWorkflow:
         self._check_cancel()
         return True
 
-    async def _change_status(self, to: OrderStatus, reason: str) -> None:
-        await self._run(
+    async def change_status(self, to: OrderStatus, reason: str) -> None:
+        await self.run_activity(
             OrderActivities.change_status,
-            StatusChange(order_id=self._order.order_id, to=to, reason=reason),
+            StatusChange(order_id=self.order.order_id, to=to, reason=reason),
         )
         self._set_status(to)
 
@@ -541,7 +365,13 @@ class OrderWorkflow:
             self._status = status
             workflow.upsert_search_attributes([ORDER_STATUS.value_set(status.value)])
 
-    async def _run(self, method: Callable[[Any, ArgT], Awaitable[ResultT]], arg: ArgT) -> ResultT:
+    @property
+    def status(self) -> OrderStatus:
+        return self._status
+
+    async def run_activity(
+        self, method: Callable[[Any, ArgT], Awaitable[ResultT]], arg: ArgT
+    ) -> ResultT:
         return await workflow.execute_activity_method(
             method, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
         )

@@ -1,0 +1,77 @@
+"""What the order workflow offers an approval path, and what an approval path offers it.
+
+The `approval-desk-v1` patch chooses between two objects with this interface: the approval
+desk (`workflows/desk_approvals.py`) and the one-wait path of orders started before it
+(`workflows/legacy_approvals.py`). Both run in the workflow sandbox.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, Protocol, TypeVar
+
+from temporalio.exceptions import ApplicationError
+
+from domain.messages import (
+    ApprovalDecisionInput,
+    ApprovalState,
+    ConfirmationInput,
+    OrderWorkflowInput,
+)
+from domain.refusals import NOT_ALLOWED_NOW
+from domain.roles import ApprovalLevel
+from domain.status import OrderStatus
+
+ArgT = TypeVar("ArgT")
+ResultT = TypeVar("ResultT")
+
+
+class OrderHost(Protocol):
+    """The order workflow, as its approval path sees it."""
+
+    order: OrderWorkflowInput
+    lock: asyncio.Lock
+
+    @property
+    def status(self) -> OrderStatus: ...
+
+    def payment_due(self) -> bool: ...
+
+    async def run_activity(
+        self, method: Callable[[Any, ArgT], Awaitable[ResultT]], arg: ArgT
+    ) -> ResultT: ...
+
+    async def wait(self, condition: Callable[[], bool], timeout: timedelta) -> bool: ...
+
+    async def change_status(self, to: OrderStatus, reason: str) -> None: ...
+
+    async def close(self, to: OrderStatus, reason: str, actor: str = "system") -> None: ...
+
+
+class ApprovalPath(Protocol):
+    """Waits for the order's approvals and takes the decisions that arrive meanwhile."""
+
+    def pending_levels(self) -> list[ApprovalLevel]: ...
+
+    def open_levels(self) -> list[ApprovalLevel]: ...
+
+    async def run(self) -> bool:
+        """True once approved (the order moved on); False when it was closed instead."""
+        ...
+
+    def validate(self, d: ApprovalDecisionInput) -> None: ...
+
+    async def decide(self, d: ApprovalDecisionInput) -> ApprovalState: ...
+
+    def validate_confirmation(self, c: ConfirmationInput) -> None: ...
+
+    async def confirm(self, c: ConfirmationInput) -> ApprovalState: ...
+
+
+def rejection_reason(r: ApprovalDecisionInput) -> str:
+    note = f": {r.comment}" if r.comment else ""
+    return f"{r.level} rejected{note}"
+
+
+def no_approval_pending() -> ApplicationError:
+    return ApplicationError("no approval is pending for this order", type=NOT_ALLOWED_NOW)
