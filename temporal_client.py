@@ -30,6 +30,7 @@ from workflows import search_attributes as sa
 from workflows.order import OrderWorkflow, workflow_id
 
 __all__ = [
+    "LEGACY_APPROVAL_QUERY",
     "OrderWorkflow",
     "connect_temporal",
     "start_order_workflow",
@@ -41,6 +42,12 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 SWEEP_EVERY = timedelta(seconds=15)
+# Running orders still on the approval path from before the approval desk: they never took the
+# `approval-desk-v1` patch, so its marker is missing from TemporalChangeVersion.
+LEGACY_APPROVAL_QUERY = (
+    "WorkflowType = 'OrderWorkflow' AND ExecutionStatus = 'Running' AND "
+    "(TemporalChangeVersion IS NULL OR TemporalChangeVersion NOT IN ('approval-desk-v1'))"
+)
 SWEEP_BATCH = 500
 
 
