@@ -3,8 +3,6 @@
 Each method is one transaction with its history, audit and outbox rows, and safe to repeat.
 """
 
-from decimal import Decimal
-
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,9 +14,10 @@ from db.engine import SessionFactory
 from db.models import Approval, ApprovalDecision, Customer, Delegation, Order, User
 from db.notify import approvers_of, notify
 from db.status import lock_order, record_event
+from domain.authority import Authority, NotPermitted, check_limit
 from domain.confirmation_links import LinkSigner
 from domain.messages import Decision, DecisionRecord, StepEvent, StepEventKind, StepOpening
-from domain.roles import ApprovalLevel
+from domain.roles import ApprovalLevel, Role
 
 FORBIDDEN = "Forbidden"
 
@@ -225,7 +224,10 @@ async def _authority_refusal(
         authority = delegator
     if authority.role != d.role:
         return f"{authority.username} does not have the role {d.role}"
-    limit = authority.approval_limit
-    if d.decision == Decision.APPROVE and limit is not None and order.total > Decimal(limit):
-        return f"{authority.username} may approve orders up to {limit}, this one is {order.total}"
+    try:
+        check_limit(
+            Authority(Role(authority.role), authority.approval_limit), order.total, d.decision
+        )
+    except NotPermitted as refusal:
+        return f"{authority.username}: {refusal}"
     return None

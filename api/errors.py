@@ -15,6 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from db.audit import audit
+from domain.authority import NotPermitted
 from domain.text import UnstorableText, unstorable_char
 
 log = logging.getLogger(__name__)
@@ -137,8 +138,14 @@ async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=422)
 
 
+async def _not_permitted(request: Request, exc: Exception) -> JSONResponse:
+    # The domain's authority rule refused: the same answer (and audit) as any 403.
+    return await _handle(request, Forbidden(str(exc)))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _handle)
+    app.add_exception_handler(NotPermitted, _not_permitted)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(UnstorableText, _unstorable)
     # A lost, hung or refused database is the service's problem, not the client's.

@@ -11,6 +11,13 @@ from enum import StrEnum
 
 from temporalio.exceptions import ApplicationError
 
+from domain.authority import (
+    Parties,
+    check_four_eyes,
+    check_level,
+    check_second_person,
+    people,
+)
 from domain.messages import (
     ApprovalDecisionInput,
     ApprovalStep,
@@ -20,7 +27,8 @@ from domain.messages import (
 )
 from domain.policy import open_levels
 from domain.refusals import FORBIDDEN, NOT_ALLOWED_NOW
-from domain.roles import DECIDERS, ApprovalLevel
+from domain.roles import ApprovalLevel
+from workflows.approval_path import permitted
 
 
 class StepStatus(StrEnum):
@@ -82,14 +90,9 @@ class ApprovalDesk:
 
         via_link: the customer's answer through their signed confirmation link.
         """
-        people = [d.decided_by, *([d.on_behalf_of] if d.on_behalf_of else [])]
-        for person in people:
-            if person == self.order.created_by:
-                raise ApplicationError("nobody approves an order they created", type=FORBIDDEN)
-            if person == self.order.customer_owner:
-                raise ApplicationError(
-                    "nobody approves an order of a customer they own", type=FORBIDDEN
-                )
+        who = people(d.decided_by, d.on_behalf_of)
+        parties = Parties(self.order.created_by, self.order.customer_owner)
+        permitted(lambda: check_four_eyes(who, parties))
         if final or self.rejection is not None:
             raise ApplicationError("the order is no longer awaiting approval", type=NOT_ALLOWED_NOW)
         step = self.step(d.level)
@@ -114,12 +117,9 @@ class ApprovalDesk:
             )
         if customer_turn and not via_link:
             raise ApplicationError("only the customer confirms, through their link", type=FORBIDDEN)
-        if not via_link and d.role not in DECIDERS[step.current]:
-            raise ApplicationError(f"role {d.role} may not decide {step.current}", type=FORBIDDEN)
-        if any(p in step.approved_by for p in people):
-            raise ApplicationError(
-                "dual control: this approval needs a different person", type=FORBIDDEN
-            )
+        if not via_link:
+            permitted(lambda: check_level(d.role, step.current))
+        permitted(lambda: check_second_person(who, step.approved_by))
         return step
 
     def apply(self, step: Step, d: ApprovalDecisionInput) -> None:

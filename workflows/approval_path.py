@@ -12,13 +12,14 @@ from typing import Any, Protocol, TypeVar
 
 from temporalio.exceptions import ApplicationError
 
+from domain.authority import NotPermitted
 from domain.messages import (
     ApprovalDecisionInput,
     ApprovalState,
     ConfirmationInput,
     OrderWorkflowInput,
 )
-from domain.refusals import NOT_ALLOWED_NOW
+from domain.refusals import FORBIDDEN, NOT_ALLOWED_NOW
 from domain.roles import ApprovalLevel
 from domain.status import OrderStatus
 
@@ -66,6 +67,15 @@ class ApprovalPath(Protocol):
     def validate_confirmation(self, c: ConfirmationInput) -> None: ...
 
     async def confirm(self, c: ConfirmationInput) -> ApprovalState: ...
+
+
+def permitted(check: Callable[[], None]) -> None:
+    """Runs a domain authority check; its refusal becomes what the workflow's callers receive
+    (a Forbidden ApplicationError: 403 at the API)."""
+    try:
+        check()
+    except NotPermitted as refusal:
+        raise ApplicationError(str(refusal), type=FORBIDDEN) from None
 
 
 def rejection_reason(r: ApprovalDecisionInput) -> str:

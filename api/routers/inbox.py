@@ -6,12 +6,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import exists, func, or_, select
 
-from api.approval_authority import Authority, authorities
 from api.auth import Principal
 from api.deps import SessionDep, allowed
 from api.desk_schemas import CustomerAccount, InboxItem, InboxPage
+from db.authorities import authorities
 from db.customers import open_balance, order_history
 from db.models import Approval, ApprovalDecision, Customer, Order
+from domain.authority import Authority, Parties, may_decide, people
 from domain.roles import Action, ApprovalLevel
 from domain.status import OrderStatus
 
@@ -31,7 +32,7 @@ async def inbox(
     items: list[InboxItem] = []
     now = await session.scalar(select(func.now()))
     assert now is not None
-    for authority in await authorities(session, user):
+    for authority in await authorities(session, user.username, user.role):
         for approval, order, customer in await _open_for(
             session, user, authority, level, now, older_than_hours
         ):
@@ -87,11 +88,13 @@ async def _open_for(
     levels = [lv for lv in ApprovalLevel if authority.may_decide(lv)]
     if level is not None:
         levels = [lv for lv in levels if lv == level]
-    people = [user.username, *([authority.on_behalf_of] if authority.on_behalf_of else [])]
+    who = people(user.username, authority.on_behalf_of)
+    # Dual control's "approved by" is read here, in the query; the rest of the rule is the
+    # domain's, applied to each row below.
     already = exists().where(
         ApprovalDecision.order_id == Approval.order_id,
         ApprovalDecision.level == Approval.level,
-        or_(ApprovalDecision.decided_by.in_(people), ApprovalDecision.on_behalf_of.in_(people)),
+        or_(ApprovalDecision.decided_by.in_(who), ApprovalDecision.on_behalf_of.in_(who)),
     )
     stmt = (
         select(Approval, Order, Customer)
@@ -102,15 +105,21 @@ async def _open_for(
             Approval.opened_at.is_not(None),
             Approval.current_level.in_(levels),
             Order.status == OrderStatus.AWAITING_APPROVAL,
-            Order.created_by.not_in(people),
-            or_(Customer.owner.is_(None), Customer.owner.not_in(people)),
             ~already,
         )
         .order_by(Approval.deadline)
         .limit(1000)
     )
-    if authority.limit is not None:
-        stmt = stmt.where(Order.total <= authority.limit)
     if older_than_hours is not None:
         stmt = stmt.where(Approval.opened_at <= now - timedelta(hours=older_than_hours))
-    return [(a, o, c) for a, o, c in (await session.execute(stmt)).all()]
+    return [
+        (a, o, c)
+        for a, o, c in (await session.execute(stmt)).all()
+        if may_decide(
+            who,
+            authority,
+            ApprovalLevel(a.current_level or a.level),
+            Parties(o.created_by, c.owner),
+            o.total,
+        )
+    ]

@@ -208,7 +208,7 @@ async def test_raw_updates_cannot_get_around_four_eyes(desk: Desk) -> None:
                 decision_id="raw-limit",
             ),
         )
-    assert "may approve orders up to 20000" in str(info.value.cause)
+    assert "approval limit 20000.00 is below the order total" in str(info.value.cause)
     via_api = await desk.call("supervisor", "POST", f"/orders/{big}/approvals", json=approve())
     assert via_api.status_code == 403
     async with desk.sessions() as session:
