@@ -23,7 +23,7 @@ class SettlementActivities:
         async with self.sessions.begin() as session:
             order = await lock_order(session, record.order_id)
             try:
-                paid = await add_payment(session, order, record.payment)
+                paid = await add_payment(session, order, record.payment, record.when_paid)
             except ReferenceInUse as exc:
                 raise ApplicationError(str(exc), type=NOT_ALLOWED_NOW, non_retryable=True) from None
             return PaymentState(

@@ -18,6 +18,7 @@ from db.payments import add_payment, paid_total
 from db.status import change_status, lock_order, record_event
 from domain.carrier import ShippingMethod, choose_carrier
 from domain.messages import (
+    DeliveryTargets,
     PaymentInput,
     ShipmentEventInput,
     ShipmentEventKind,
@@ -26,7 +27,7 @@ from domain.messages import (
     ShipmentInfo,
 )
 from domain.review import PaymentMethod
-from domain.status import OrderStatus, status_after_delivery
+from domain.status import OrderStatus
 
 
 class ShippingActivities:
@@ -138,8 +139,9 @@ class ShippingActivities:
             new = result.first() is not None
             if new and e.event == ShipmentEventKind.DELIVERED:
                 await self._mark_shipment(session, order.id, e.event)
-                await change_status(session, order, OrderStatus.DELIVERED, e.actor, _scan(e))
-                paid = await self._settle_delivery(session, order, e.tracking_number)
+                targets = record.targets
+                await change_status(session, order, targets.delivered, e.actor, _scan(e))
+                paid = await self._settle_delivery(session, order, e.tracking_number, targets)
             else:
                 if new:
                     await self._mark_shipment(session, order.id, e.event)
@@ -154,7 +156,9 @@ class ShippingActivities:
         )
 
     @staticmethod
-    async def _settle_delivery(session: AsyncSession, order: Order, tracking: str) -> Decimal:
+    async def _settle_delivery(
+        session: AsyncSession, order: Order, tracking: str, targets: DeliveryTargets
+    ) -> Decimal:
         """In the delivery's transaction: the carrier's cash on delivery, then done or waiting
         for the invoice to be paid. Returns what the order has been paid."""
         paid = await paid_total(session, order.id)
@@ -169,7 +173,7 @@ class ShippingActivities:
         await change_status(
             session,
             order,
-            status_after_delivery(paid, order.total),
+            targets.after(paid, order.total),
             "system",
             "paid in full" if paid >= order.total else "invoice open",
         )

@@ -8,8 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Invoice, Order, Payment
 from db.status import change_status, record_event
-from domain.messages import PaymentInput
-from domain.status import status_when_paid
+from domain.messages import PaymentInput, Transition
 
 
 async def paid_total(session: AsyncSession, order_id: str) -> Decimal:
@@ -32,11 +31,13 @@ async def order_paid_with(session: AsyncSession, method: str, reference: str) ->
     )
 
 
-async def add_payment(session: AsyncSession, order: Order, p: PaymentInput) -> Decimal:
+async def add_payment(
+    session: AsyncSession, order: Order, p: PaymentInput, when_paid: Transition | None = None
+) -> Decimal:
     """Record a payment once per reference on a locked order; settle what it pays for.
 
-    Returns what the order has been paid. Paying in full marks the invoice paid and moves an
-    order that waited for the money on (AWAITING_PAYMENT or AWAITING_SETTLEMENT). A reference
+    Returns what the order has been paid. Paying in full marks the invoice paid and makes the
+    workflow's `when_paid` transition (the order waited for the money). A reference
     that already paid another order raises ReferenceInUse; more than is owed is recorded and
     the excess named in the order's history (settlement decides refund or credit).
     """
@@ -74,7 +75,8 @@ async def add_payment(session: AsyncSession, order: Order, p: PaymentInput) -> D
             .where(Invoice.order_id == order.id, Invoice.status != "void")
             .values(status="paid")
         )
-    settled = status_when_paid(order.status, paid, order.total)
-    if settled is not None:
-        await change_status(session, order, settled, "system", "paid in full")
+    # The workflow decided where payment in full moves the order; made here, in the payment's
+    # transaction, only from the status it expected.
+    if when_paid is not None and paid >= order.total and order.status == when_paid.from_status:
+        await change_status(session, order, when_paid.to, "system", "paid in full")
     return paid

@@ -174,9 +174,19 @@ class PaymentInput(BaseModel):
     actor: str = "system"
 
 
+class Transition(BaseModel):
+    """A status change the workflow decided, for an activity to make in its transaction, and
+    only from the status the workflow expects (else it changes nothing)."""
+
+    from_status: OrderStatus
+    to: OrderStatus
+
+
 class PaymentRecord(BaseModel):
     order_id: str
     payment: PaymentInput
+    # Where paying in full moves the order, decided by the workflow; None: nowhere.
+    when_paid: Transition | None = None
 
 
 class PaymentState(BaseModel):
@@ -199,9 +209,22 @@ class ShipmentEventInput(BaseModel):
     actor: str = "system"
 
 
+class DeliveryTargets(BaseModel):
+    """Where the delivered scan moves the order: delivered, then settled if paid in full
+    (cash on delivery included), else waiting for the invoice to be paid."""
+
+    delivered: OrderStatus = OrderStatus.DELIVERED
+    settled: OrderStatus = OrderStatus.COMPLETED
+    open: OrderStatus = OrderStatus.AWAITING_SETTLEMENT
+
+    def after(self, paid: Decimal, total: Decimal) -> OrderStatus:
+        return self.settled if paid >= total else self.open
+
+
 class ShipmentEventRecord(BaseModel):
     order_id: str
     event: ShipmentEventInput
+    targets: DeliveryTargets = Field(default_factory=DeliveryTargets)
 
 
 class ShipmentEventResult(BaseModel):

@@ -1,6 +1,5 @@
 """Order statuses and the transitions the process allows between them."""
 
-from decimal import Decimal
 from enum import StrEnum
 
 
@@ -81,16 +80,8 @@ def status_after_stock(approval_pending: bool, payment_due: bool) -> OrderStatus
     return OrderStatus.READY_TO_SHIP
 
 
-def status_when_paid(current: str, paid: Decimal, total: Decimal) -> OrderStatus | None:
-    """Where full payment moves an order that waits for money; None if it moves nowhere."""
-    if paid < total:
-        return None
-    return {
-        OrderStatus.AWAITING_PAYMENT: OrderStatus.READY_TO_SHIP,
-        OrderStatus.AWAITING_SETTLEMENT: OrderStatus.COMPLETED,
-    }.get(OrderStatus(current))
-
-
-def status_after_delivery(paid: Decimal, total: Decimal) -> OrderStatus:
-    """Delivered and paid (cash on delivery included) completes; otherwise the invoice waits."""
-    return OrderStatus.COMPLETED if paid >= total else OrderStatus.AWAITING_SETTLEMENT
+# Where payment in full moves an order that waits for money.
+SETTLED_BY_PAYMENT: dict[OrderStatus, OrderStatus] = {
+    OrderStatus.AWAITING_PAYMENT: OrderStatus.READY_TO_SHIP,
+    OrderStatus.AWAITING_SETTLEMENT: OrderStatus.COMPLETED,
+}

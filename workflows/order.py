@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
         CancelInput,
         CloseRequest,
         ConfirmationInput,
+        DeliveryTargets,
         OrderState,
         OrderWorkflowInput,
         PaymentInput,
@@ -32,10 +33,17 @@ with workflow.unsafe.imports_passed_through():
         ShipmentEventKind,
         ShipmentEventRecord,
         StatusChange,
+        Transition,
     )
     from domain.refusals import INVALID_INPUT, NOT_ALLOWED_NOW
     from domain.review import PaymentMethod, ReviewDecision
-    from domain.status import CANCELLABLE_STATUSES, FINAL_STATUSES, OrderStatus, status_after_stock
+    from domain.status import (
+        CANCELLABLE_STATUSES,
+        FINAL_STATUSES,
+        SETTLED_BY_PAYMENT,
+        OrderStatus,
+        status_after_stock,
+    )
     from domain.text import UnstorableText, check_storable_message
     from workflows.approval_path import ApprovalPath, no_approval_pending
     from workflows.desk_approvals import DeskApprovals
@@ -272,9 +280,11 @@ class OrderWorkflow:
     @workflow.update(name="record_payment")
     async def record_payment(self, payment: PaymentInput) -> PaymentState:
         async with self.lock:
+            settles = SETTLED_BY_PAYMENT.get(self._status)
+            when_paid = Transition(from_status=self._status, to=settles) if settles else None
             state = await self.run_activity(
                 SettlementActivities.record_payment,
-                PaymentRecord(order_id=self.order.order_id, payment=payment),
+                PaymentRecord(order_id=self.order.order_id, payment=payment, when_paid=when_paid),
             )
             self._paid = state.paid_total
             self._set_status(state.status)
@@ -307,7 +317,9 @@ class OrderWorkflow:
         async with self.lock:
             result = await self.run_activity(
                 ShippingActivities.record_shipment_event,
-                ShipmentEventRecord(order_id=self.order.order_id, event=event),
+                ShipmentEventRecord(
+                    order_id=self.order.order_id, event=event, targets=DeliveryTargets()
+                ),
             )
             # Delivery also settles in the same transaction: DELIVERED, then COMPLETED or
             # AWAITING_SETTLEMENT, both in the order's history.

@@ -30,6 +30,7 @@ from domain.messages import (
     ShipmentEventInput,
     ShipmentEventKind,
     ShipmentEventRecord,
+    Transition,
 )
 from domain.roles import Role
 from domain.status import OrderStatus
@@ -114,6 +115,10 @@ async def test_review_reserve_pay_ship_twice(sessions: SessionFactory) -> None:
     payment = PaymentRecord(
         order_id=order_id,
         payment=PaymentInput(reference=f"p-{order_id}", amount=Decimal("23.80"), method="card"),
+        # As the workflow decides it for an order waiting for its prepayment.
+        when_paid=Transition(
+            from_status=OrderStatus.AWAITING_PAYMENT, to=OrderStatus.READY_TO_SHIP
+        ),
     )
     states = [await twice.run(settlement.record_payment, payment) for _ in range(2)]
     # Paying in full moves the order on, once.
