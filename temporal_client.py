@@ -42,6 +42,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 SWEEP_EVERY = timedelta(seconds=15)
+START_RPC_TIMEOUT = timedelta(seconds=10)
 # Running orders still on the approval path from before the approval desk: they never took the
 # `approval-desk-v1` patch, so its marker is missing from TemporalChangeVersion.
 LEGACY_APPROVAL_QUERY = (
@@ -80,6 +81,8 @@ async def start_order_workflow(
             ),
             id=workflow_id(order.id),
             task_queue=settings.temporal.task_queue,
+            # Bounded: a start against an unreachable server gives up (the sweeper retries).
+            rpc_timeout=START_RPC_TIMEOUT,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             search_attributes=TypedSearchAttributes(

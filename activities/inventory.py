@@ -6,7 +6,6 @@ from db import stock
 from db.engine import SessionFactory
 from db.status import change_status, lock_order
 from domain.messages import ReserveRequest, ReserveResult
-from domain.status import OrderStatus
 
 
 class InventoryActivities:
@@ -23,7 +22,7 @@ class InventoryActivities:
                 await change_status(
                     session,
                     order,
-                    OrderStatus.AWAITING_STOCK,
+                    request.on_short,
                     "system",
                     "short of " + ", ".join(f"{q} x {sku}" for sku, q in shortages.items()),
                 )

@@ -10,7 +10,7 @@ from db.engine import SessionFactory
 from db.models import Approval, Customer, Order, OrderLine, Product
 from db.policies import current_policy
 from db.status import change_status, lock_order, mark_workflow_started
-from domain.messages import ApprovalStep, ReviewOutcome
+from domain.messages import ApprovalStep, ReviewOutcome, ReviewRequest
 from domain.policy import OrderFacts, PolicyDocument, Requirement
 from domain.pricing import PricedLine
 from domain.review import (
@@ -21,7 +21,6 @@ from domain.review import (
 )
 from domain.risks import OrderToAssess, assess_risks
 from domain.roles import NEXT_LEVEL_UP
-from domain.status import OrderStatus
 
 PENDING = "pending"
 
@@ -31,7 +30,11 @@ class ReviewActivities:
         self.sessions = sessions
 
     @activity.defn(name="review_order")
-    async def review_order(self, order_id: str) -> ReviewOutcome:
+    async def review_order(self, request: ReviewRequest | str) -> ReviewOutcome:
+        # A bare order id: a review scheduled before the workflow handed over its statuses.
+        if isinstance(request, str):
+            request = ReviewRequest(order_id=request)
+        order_id = request.order_id
         async with self.sessions.begin() as session:
             order = await lock_order(session, order_id)
             if order.workflow_started_at is None:
@@ -58,13 +61,13 @@ class ReviewActivities:
             order_facts = await self._order_facts(session, order, customer, lines, facts, policy)
             result = review_order(facts, order_facts, policy)
             summary = f"review {result.decision} (policy v{version}): " + "; ".join(result.reasons)
-            await change_status(session, order, OrderStatus.UNDER_REVIEW, "system", summary)
+            await change_status(session, order, request.to, "system", summary)
             order.review_reasons = result.reasons
             order.policy_version = version
             order.review_decision = result.decision
             if result.decision == ReviewDecision.REJECT:
                 await change_status(
-                    session, order, OrderStatus.REJECTED, "system", "; ".join(result.reasons)
+                    session, order, request.on_reject, "system", "; ".join(result.reasons)
                 )
             for r in result.requirements:
                 await session.execute(

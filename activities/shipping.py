@@ -25,6 +25,7 @@ from domain.messages import (
     ShipmentEventRecord,
     ShipmentEventResult,
     ShipmentInfo,
+    ShipRequest,
 )
 from domain.review import PaymentMethod
 from domain.status import OrderStatus
@@ -40,7 +41,11 @@ class ShippingActivities:
         self.credit_days = credit_days
 
     @activity.defn(name="ship_order")
-    async def ship_order(self, order_id: str) -> ShipmentInfo:
+    async def ship_order(self, request: ShipRequest | str) -> ShipmentInfo:
+        # A bare order id: a shipment scheduled before the workflow handed over its status.
+        if isinstance(request, str):
+            request = ShipRequest(order_id=request)
+        order_id = request.order_id
         async with self.sessions.begin() as session:
             order = await lock_order(session, order_id)
             existing = await session.get(Shipment, order_id)
@@ -50,7 +55,7 @@ class ShippingActivities:
             await change_status(
                 session,
                 order,
-                OrderStatus.SHIPPED,
+                request.to,
                 "system",
                 f"shipped with {existing.carrier} {existing.service}, "
                 f"tracking {existing.tracking_number}",

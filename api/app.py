@@ -78,6 +78,8 @@ def create_app(
         try:
             yield
         finally:
+            # Starts still waiting go out now; any lost are the worker's sweeper's.
+            await app.state.starter.drain()
             if engine is not None:
                 await engine.dispose()
 

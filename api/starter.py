@@ -9,6 +9,7 @@ is started by the worker's sweeper; a message to an order not yet started starts
 """
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -56,8 +57,23 @@ class WorkflowStarter:
         waiting = self._waiting.pop(order_id, None)
         if waiting is None:
             return False
-        await waiting[1]()
+        try:
+            await waiting[1]()
+        except Exception:
+            log.warning("could not start the workflow of order %s yet", order_id)
+            raise
         return True
+
+    async def drain(self) -> None:
+        """Start what waits now and wait for every start under way (shutdown, tests)."""
+        for order_id in list(self._waiting):
+            with contextlib.suppress(Exception):  # logged; the sweeper starts it later
+                await self.start_now(order_id)
+        if self._starting:
+            await asyncio.gather(*self._starting.values(), return_exceptions=True)
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            self._loop_task = None
 
     async def _run(self) -> None:
         assert self._wakeup is not None

@@ -11,7 +11,6 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Order, OrderLine, Reservation, Stock, StockWait
-from db.status import change_status
 from domain.status import OrderStatus
 
 RESERVED, RELEASED, SHIPPED = "reserved", "released", "shipped"
@@ -180,10 +179,8 @@ async def allocate_waiting(session: AsyncSession, skus: list[str]) -> list[str]:
             continue
         if await try_reserve(session, wait.order_id):
             continue
+        # Held for it; its own workflow, nudged, moves it on (its reserve step finds the stock
+        # already held).
         wait.status = ALLOCATED
-        if order.status == OrderStatus.AWAITING_STOCK:
-            await change_status(
-                session, order, OrderStatus(wait.on_success), "system", "stock arrived"
-            )
         served.append(wait.order_id)
     return served

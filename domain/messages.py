@@ -74,9 +74,23 @@ class ReviewOutcome(BaseModel):
     policy_version: int | None = None
 
 
+class ReviewRequest(BaseModel):
+    """The review of an order, with the statuses the workflow gives its outcomes."""
+
+    order_id: str
+    to: OrderStatus = OrderStatus.UNDER_REVIEW
+    on_reject: OrderStatus = OrderStatus.REJECTED
+
+
 class ReserveRequest(BaseModel):
     order_id: str
     on_success: OrderStatus
+    on_short: OrderStatus = OrderStatus.AWAITING_STOCK
+
+
+class ShipRequest(BaseModel):
+    order_id: str
+    to: OrderStatus = OrderStatus.SHIPPED
 
 
 class ReserveResult(BaseModel):

@@ -1,9 +1,10 @@
 """Child processes of `make run` that never outlive it, and leftovers of runs that did.
 
 `kill -9` of the launcher cannot run its cleanup: each child therefore asks the kernel for a
-SIGTERM when its parent dies (Linux PR_SET_PDEATHSIG). A run from before that, or from a
-machine without it, may still have left a Temporal dev server on our data folder: the next run
-finds it by its command line (our own database file) and stops it, and says so.
+SIGTERM when its parent dies (Linux PR_SET_PDEATHSIG). Embedded PostgreSQL daemonizes and so
+outlives it, and a run from before PDEATHSIG may have left a Temporal dev server: the next run
+finds such leftovers by their command lines (our data folder's files), stops them, and says
+so.
 """
 
 import ctypes
@@ -65,7 +66,9 @@ def _command_lines() -> dict[int, str]:
     return found
 
 
-def stop_leftovers(marker: str, say: Callable[[str], None]) -> list[int]:
+def stop_leftovers(
+    marker: str, say: Callable[[str], None], stop_signal: signal.Signals = signal.SIGTERM
+) -> list[int]:
     """Stop processes of ours whose command line names marker (our data folder's files)."""
     stopped = []
     for pid, command in _command_lines().items():
@@ -73,7 +76,7 @@ def stop_leftovers(marker: str, say: Callable[[str], None]) -> list[int]:
             continue
         say(f"stopping a leftover of an earlier run (pid {pid}): {command[:120]}")
         try:
-            os.kill(pid, signal.SIGTERM)
+            os.kill(pid, stop_signal)
         except ProcessLookupError:
             continue
         if not _gone_within(pid, 15):

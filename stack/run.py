@@ -53,6 +53,11 @@ class LocalStack:
         s = self.settings
         if not s.temporal.address:
             stop_leftovers(str(self.data / "temporal.db"), log.warning)
+        if not s.database.url:
+            # PostgreSQL runs as a daemon (it cannot die with us): after a kill -9 of an earlier
+            # run its server is still up on our data folder. SIGINT: PostgreSQL's fast shutdown.
+            pgdata = f"-D {self.data / 'postgres'} "
+            stop_leftovers(pgdata, log.warning, signal.SIGINT)
         wanted = [("ORDERFLOW_API_PORT", s.api_port)]
         if not s.temporal.address:
             wanted += [

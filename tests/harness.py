@@ -187,6 +187,9 @@ async def open_desk(
         try:
             yield desk
         finally:
+            # The API answered before starting workflows: let those starts finish while the
+            # Temporal server and the worker are still up.
+            await app.state.starter.drain()
             await end_orders_since(env, sessions, started_at)
 
 

@@ -29,9 +29,11 @@ with workflow.unsafe.imports_passed_through():
         PaymentRecord,
         PaymentState,
         ReserveRequest,
+        ReviewRequest,
         ShipmentEventInput,
         ShipmentEventKind,
         ShipmentEventRecord,
+        ShipRequest,
         StatusChange,
         Transition,
     )
@@ -113,11 +115,16 @@ class OrderWorkflow:
 
     async def _process(self) -> None:
         with_desk = workflow.patched(APPROVAL_DESK_PATCH)
-        outcome = await self.run_activity(ReviewActivities.review_order, self.order.order_id)
+        review = ReviewRequest(
+            order_id=self.order.order_id,
+            to=OrderStatus.UNDER_REVIEW,
+            on_reject=OrderStatus.REJECTED,
+        )
+        outcome = await self.run_activity(ReviewActivities.review_order, review)
         if outcome.decision == ReviewDecision.REJECT:
-            self._set_status(OrderStatus.REJECTED)
+            self._set_status(review.on_reject)
             return
-        self._set_status(OrderStatus.UNDER_REVIEW)
+        self._set_status(review.to)
         self._approvals = (
             DeskApprovals(self, outcome.steps)
             if with_desk
@@ -131,7 +138,10 @@ class OrderWorkflow:
             return
         self._check_cancel()
         self._shipping_started = True
-        shipment = await self.run_activity(ShippingActivities.ship_order, self.order.order_id)
+        shipment = await self.run_activity(
+            ShippingActivities.ship_order,
+            ShipRequest(order_id=self.order.order_id, to=OrderStatus.SHIPPED),
+        )
         self._tracking = shipment.tracking_number
         self._set_status(OrderStatus.SHIPPED)
         shipped_at = workflow.now()
@@ -151,7 +161,11 @@ class OrderWorkflow:
             target = self._next_after_stock()
             result = await self.run_activity(
                 InventoryActivities.reserve_stock,
-                ReserveRequest(order_id=self.order.order_id, on_success=target),
+                ReserveRequest(
+                    order_id=self.order.order_id,
+                    on_success=target,
+                    on_short=OrderStatus.AWAITING_STOCK,
+                ),
             )
             if result.reserved:
                 self._set_status(target)

@@ -40,10 +40,26 @@ async def statuses(sessions: SessionFactory, ids: list[str]) -> list[str]:
     return [found[i] for i in ids]
 
 
+async def held(sessions: SessionFactory, ids: list[str]) -> list[bool]:
+    async with sessions() as session:
+        return [await stock.has_reservation(session, i) for i in ids]
+
+
+async def step_of_nudged(sessions: SessionFactory, order_id: str) -> None:
+    """What a nudged workflow does: its reserve step, which finds the stock already held."""
+    request = ReserveRequest(order_id=order_id, on_success=OrderStatus.READY_TO_SHIP)
+    assert (await twice.run(InventoryActivities(sessions).reserve_stock, request)).reserved
+
+
 async def test_receipts_serve_waiting_orders_in_order_of_arrival(sessions: SessionFactory) -> None:
     ids, sku = await waiting_orders(sessions, 3)
     assert await add_stock(sessions, sku, 3) == ids[:1]  # 2 units each: one order, one left
     assert await add_stock(sessions, sku, 1) == ids[1:2]
+    assert await held(sessions, ids) == [True, True, False]
+    # The receipt holds the stock; each order's own workflow step moves its status.
+    assert await statuses(sessions, ids) == ["AWAITING_STOCK"] * 3
+    for order_id in ids[:2]:
+        await step_of_nudged(sessions, order_id)
     assert await statuses(sessions, ids) == ["READY_TO_SHIP", "READY_TO_SHIP", "AWAITING_STOCK"]
 
 
@@ -54,7 +70,7 @@ async def test_a_busy_waiting_order_is_passed_by_and_nudged(sessions: SessionFac
         await busy.execute(select(Order).where(Order.id == ids[0]).with_for_update())
         nudged = await add_stock(sessions, sku, 2)
         assert nudged == ids  # the busy one to recheck, the second one served
-    assert await statuses(sessions, ids) == ["AWAITING_STOCK", "READY_TO_SHIP"]
+    assert await held(sessions, ids) == [False, True]
     async with sessions() as session:
         waits = dict(
             (

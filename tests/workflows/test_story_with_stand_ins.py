@@ -25,11 +25,13 @@ from domain.messages import (
     ReserveRequest,
     ReserveResult,
     ReviewOutcome,
+    ReviewRequest,
     ShipmentEventInput,
     ShipmentEventKind,
     ShipmentEventRecord,
     ShipmentEventResult,
     ShipmentInfo,
+    ShipRequest,
     StatusChange,
 )
 from domain.review import PaymentMethod, ReviewDecision
@@ -55,8 +57,8 @@ class StandIns:
         self.moves.append(to)
 
     @activity.defn(name="review_order")
-    async def review_order(self, order_id: str) -> ReviewOutcome:
-        self._move(OrderStatus.UNDER_REVIEW)
+    async def review_order(self, request: ReviewRequest) -> ReviewOutcome:
+        self._move(request.to)
         return ReviewOutcome(decision=ReviewDecision.PASS, reasons=[], levels=[])
 
     @activity.defn(name="reserve_stock")
@@ -76,8 +78,8 @@ class StandIns:
         self._move(change.to)
 
     @activity.defn(name="ship_order")
-    async def ship_order(self, order_id: str) -> ShipmentInfo:
-        self._move(OrderStatus.SHIPPED)
+    async def ship_order(self, request: ShipRequest) -> ShipmentInfo:
+        self._move(request.to)
         self.shipped.set()
         return ShipmentInfo(
             carrier="sim", service="std", tracking_number="T-1", invoice_number="INV-1"
@@ -85,8 +87,9 @@ class StandIns:
 
     @activity.defn(name="record_shipment_event")
     async def record_shipment_event(self, record: ShipmentEventRecord) -> ShipmentEventResult:
-        self._move(OrderStatus.COMPLETED)
-        return ShipmentEventResult(new=True, status=OrderStatus.COMPLETED, paid_total=TOTAL)
+        settled = record.targets.after(TOTAL, TOTAL)
+        self._move(settled)
+        return ShipmentEventResult(new=True, status=settled, paid_total=TOTAL)
 
     def all(self) -> list[Callable[..., Any]]:
         return [
