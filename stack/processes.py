@@ -93,6 +93,8 @@ def _gone_within(pid: int, seconds: float) -> bool:
             os.kill(pid, 0)
         except ProcessLookupError:
             return True
+        if _zombie(pid):  # exited; its parent has not reaped it yet
+            return True
         # A child of ours that exited is a zombie until reaped; others are reaped by init.
         try:
             if os.waitpid(pid, os.WNOHANG) != (0, 0):
@@ -101,6 +103,13 @@ def _gone_within(pid: int, seconds: float) -> bool:
             pass
         time.sleep(0.1)
     return False
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:

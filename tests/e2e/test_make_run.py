@@ -149,7 +149,10 @@ def test_run_serves_orders_to_completion_and_survives_a_restart(stack: Stack) ->
 
 def temporal_processes_on(data_dir: Path) -> list[int]:
     """PIDs of dev servers whose command line names this data folder's Temporal database."""
-    marker = str((data_dir / "temporal.db").resolve())
+    return processes_naming(str((data_dir / "temporal.db").resolve()))
+
+
+def processes_naming(marker: str) -> list[int]:
     pids = []
     for entry in Path("/proc").glob("[0-9]*"):
         try:
@@ -217,10 +220,14 @@ def test_kill_9_leaves_nothing_behind_and_an_orphan_is_stopped(
         while not _listening(int(env["ORDERFLOW_DEV_TEMPORAL_PORT"])):
             assert time.monotonic() < deadline and orphan.poll() is None
             time.sleep(0.2)
-        stack.start()  # finds the orphan, stops it, and starts its own
+        stack.start()  # finds the orphan (and the PostgreSQL kill -9 left), stops them
         assert orphan.wait(timeout=30) is not None
         assert "leftover of an earlier run" in stack.log.read_text()
         assert stack.call("admin", "GET", "/products")
+        stack.stop()
+        # Nothing of ours outlives a clean stop, PostgreSQL included.
+        postgres = processes_naming(f"-D {(data / 'postgres').resolve()} ")
+        assert gone(postgres, within=20), "PostgreSQL outlived make run"
     finally:
         if orphan.poll() is None:
             orphan.kill()
