@@ -10,7 +10,7 @@ from db.engine import SessionFactory
 from db.models import Approval, Customer, Order, OrderLine, Product
 from db.policies import current_policy
 from db.status import change_status, lock_order, mark_workflow_started
-from domain.messages import ApprovalStep, ReviewOutcome, ReviewRequest
+from domain.messages import ApprovalStep, ReviewOutcome, ReviewRequest, request_of
 from domain.policy import OrderFacts, PolicyDocument, Requirement
 from domain.pricing import PricedLine
 from domain.review import (
@@ -31,10 +31,8 @@ class ReviewActivities:
 
     @activity.defn(name="review_order")
     async def review_order(self, request: ReviewRequest | str) -> ReviewOutcome:
-        # A bare order id: a review scheduled before the workflow handed over its statuses.
-        if isinstance(request, str):
-            request = ReviewRequest(order_id=request)
-        order_id = request.order_id
+        targets = request_of(ReviewRequest, request)
+        order_id = targets.order_id
         async with self.sessions.begin() as session:
             order = await lock_order(session, order_id)
             if order.workflow_started_at is None:
@@ -61,13 +59,13 @@ class ReviewActivities:
             order_facts = await self._order_facts(session, order, customer, lines, facts, policy)
             result = review_order(facts, order_facts, policy)
             summary = f"review {result.decision} (policy v{version}): " + "; ".join(result.reasons)
-            await change_status(session, order, request.to, "system", summary)
+            await change_status(session, order, targets.to, "system", summary)
             order.review_reasons = result.reasons
             order.policy_version = version
             order.review_decision = result.decision
             if result.decision == ReviewDecision.REJECT:
                 await change_status(
-                    session, order, request.on_reject, "system", "; ".join(result.reasons)
+                    session, order, targets.on_reject, "system", "; ".join(result.reasons)
                 )
             for r in result.requirements:
                 await session.execute(

@@ -26,6 +26,7 @@ from domain.messages import (
     ShipmentEventResult,
     ShipmentInfo,
     ShipRequest,
+    request_of,
 )
 from domain.review import PaymentMethod
 from domain.status import OrderStatus
@@ -42,10 +43,8 @@ class ShippingActivities:
 
     @activity.defn(name="ship_order")
     async def ship_order(self, request: ShipRequest | str) -> ShipmentInfo:
-        # A bare order id: a shipment scheduled before the workflow handed over its status.
-        if isinstance(request, str):
-            request = ShipRequest(order_id=request)
-        order_id = request.order_id
+        ship = request_of(ShipRequest, request)
+        order_id = ship.order_id
         async with self.sessions.begin() as session:
             order = await lock_order(session, order_id)
             existing = await session.get(Shipment, order_id)
@@ -55,7 +54,7 @@ class ShippingActivities:
             await change_status(
                 session,
                 order,
-                request.to,
+                ship.to,
                 "system",
                 f"shipped with {existing.carrier} {existing.service}, "
                 f"tracking {existing.tracking_number}",

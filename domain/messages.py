@@ -7,6 +7,7 @@ never rename.
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -91,6 +92,15 @@ class ReserveRequest(BaseModel):
 class ShipRequest(BaseModel):
     order_id: str
     to: OrderStatus = OrderStatus.SHIPPED
+
+
+OrderRequest = TypeVar("OrderRequest", ReviewRequest, ShipRequest)
+
+
+def request_of(model: type[OrderRequest], value: OrderRequest | str) -> OrderRequest:
+    """The request, from a bare order id too: tasks scheduled before the workflow handed over
+    its statuses carry only the id (the model's defaults are the statuses it hands now)."""
+    return model(order_id=value) if isinstance(value, str) else value
 
 
 class ReserveResult(BaseModel):
