@@ -27,7 +27,8 @@ from db.status import mark_workflow_started
 from domain.messages import OrderWorkflowInput
 from domain.review import PaymentMethod
 from workflows import search_attributes as sa
-from workflows.order import OrderWorkflow, workflow_id
+from workflows.host import workflow_id
+from workflows.order import OrderWorkflow
 
 __all__ = [
     "LEGACY_APPROVAL_QUERY",

@@ -25,7 +25,7 @@ from domain.policy import DEFAULT_POLICY
 from stack.seed import SEED_USERS, seed_all
 from tests.conftest import fresh_task_queue, test_settings
 from worker import build_worker
-from workflows.order import workflow_id
+from workflows.host import workflow_id
 
 
 async def eventually(

@@ -1,14 +1,12 @@
-"""What the order workflow offers an approval path, and what an approval path offers it.
+"""What an approval path offers the order workflow (the workflow side is `workflows/host.py`).
 
 The `approval-desk-v1` patch chooses between two objects with this interface: the approval
 desk (`workflows/desk_approvals.py`) and the one-wait path of orders started before it
 (`workflows/legacy_approvals.py`). Both run in the workflow sandbox.
 """
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
-from typing import Any, Protocol, TypeVar
+from collections.abc import Callable
+from typing import Protocol
 
 from temporalio.exceptions import ApplicationError
 
@@ -17,36 +15,9 @@ from domain.messages import (
     ApprovalDecisionInput,
     ApprovalState,
     ConfirmationInput,
-    OrderWorkflowInput,
 )
 from domain.refusals import FORBIDDEN, NOT_ALLOWED_NOW
 from domain.roles import ApprovalLevel
-from domain.status import OrderStatus
-
-ArgT = TypeVar("ArgT")
-ResultT = TypeVar("ResultT")
-
-
-class OrderHost(Protocol):
-    """The order workflow, as its approval path sees it."""
-
-    order: OrderWorkflowInput
-    lock: asyncio.Lock
-
-    @property
-    def status(self) -> OrderStatus: ...
-
-    def payment_due(self) -> bool: ...
-
-    async def run_activity(
-        self, method: Callable[[Any, ArgT], Awaitable[ResultT]], arg: ArgT
-    ) -> ResultT: ...
-
-    async def wait(self, condition: Callable[[], bool], timeout: timedelta) -> bool: ...
-
-    async def change_status(self, to: OrderStatus, reason: str) -> None: ...
-
-    async def close(self, to: OrderStatus, reason: str, actor: str = "system") -> None: ...
 
 
 class ApprovalPath(Protocol):

@@ -23,7 +23,8 @@ from domain.refusals import FORBIDDEN
 from domain.roles import ApprovalLevel
 from domain.status import FINAL_STATUSES, OrderStatus, status_after_stock
 from workflows.approval_desk import ApprovalDesk, Step, StepStatus
-from workflows.approval_path import OrderHost, rejection_reason
+from workflows.approval_path import rejection_reason
+from workflows.host import OrderHost
 
 
 def _changed_since(desk: ApprovalDesk, seen: int) -> Callable[[], bool]:

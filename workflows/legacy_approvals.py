@@ -19,7 +19,8 @@ from domain.messages import (
 from domain.refusals import NOT_ALLOWED_NOW
 from domain.roles import ApprovalLevel
 from domain.status import FINAL_STATUSES, OrderStatus, status_after_stock
-from workflows.approval_path import OrderHost, permitted, rejection_reason
+from workflows.approval_path import permitted, rejection_reason
+from workflows.host import OrderHost
 
 
 class LegacyApprovals:

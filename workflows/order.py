@@ -2,75 +2,55 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
-from decimal import Decimal
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.inventory import InventoryActivities
     from activities.orders import OrderActivities
     from activities.review import ReviewActivities
-    from activities.settlement import SettlementActivities
-    from activities.shipping import ShippingActivities
     from domain.messages import (
         ApprovalDecisionInput,
         ApprovalState,
         CancelInput,
         CloseRequest,
         ConfirmationInput,
-        DeliveryTargets,
         OrderState,
         OrderWorkflowInput,
         PaymentInput,
-        PaymentRecord,
         PaymentState,
         ReserveRequest,
         ReviewRequest,
         ShipmentEventInput,
-        ShipmentEventKind,
-        ShipmentEventRecord,
-        ShipRequest,
         StatusChange,
-        Transition,
     )
     from domain.refusals import INVALID_INPUT, NOT_ALLOWED_NOW
-    from domain.review import PaymentMethod, ReviewDecision
+    from domain.review import ReviewDecision
     from domain.status import (
         CANCELLABLE_STATUSES,
         FINAL_STATUSES,
-        SETTLED_BY_PAYMENT,
         OrderStatus,
         status_after_stock,
     )
     from domain.text import UnstorableText, check_storable_message
+    from workflows import host
     from workflows.approval_path import ApprovalPath, no_approval_pending
+    from workflows.delivery_stage import Delivery
     from workflows.desk_approvals import DeskApprovals
+    from workflows.host import workflow_id
     from workflows.legacy_approvals import LegacyApprovals
     from workflows.search_attributes import ORDER_STATUS
+    from workflows.settlement_stage import Settlement
+
+__all__ = ["APPROVAL_DESK_PATCH", "OrderWorkflow", "workflow_id"]
 
 ArgT = TypeVar("ArgT")
 ResultT = TypeVar("ResultT")
-
-TASK_QUEUE = "orders"
-ACTIVITY_TIMEOUT = timedelta(seconds=30)
-# Errors that another attempt cannot fix; the rest (a database restart...) retry.
-ACTIVITY_RETRY = RetryPolicy(
-    maximum_interval=timedelta(seconds=30),
-    non_retryable_error_types=["UnknownTrackingNumber", "IllegalTransition", "OrderNotFound"],
-)
 # Orders started before the approval desk keep their one-wait approval on replay.
 APPROVAL_DESK_PATCH = "approval-desk-v1"
-# A prepayment that arrived while the stock was being reserved moves the order on (before it,
-# the order stopped in AWAITING_PAYMENT, paid).
-PAID_EARLY_PATCH = "paid-before-awaiting-payment-v1"
-
-
-def workflow_id(order_id: str) -> str:
-    return f"order-{order_id}"
 
 
 def _refuse_unstorable(message: Any) -> None:
@@ -92,14 +72,12 @@ class OrderWorkflow:
     def __init__(self, order: OrderWorkflowInput) -> None:
         self.order = order
         self._status = OrderStatus.RECEIVED
-        self._paid = Decimal("0")
         self._stock_nudged = False
         self._cancel: CancelInput | None = None
-        self._shipping_started = False
-        self._tracking: str | None = None
-        self._delivered = False
         # Decisions and events run one at a time, so a racing approve and reject see each other.
         self.lock = asyncio.Lock()
+        self.settlement = Settlement(self)
+        self.delivery = Delivery(self, self.settlement)
         # Chosen by the review: the approval desk, or the one-wait path of earlier orders.
         self._approvals: ApprovalPath | None = None
 
@@ -122,9 +100,9 @@ class OrderWorkflow:
         )
         outcome = await self.run_activity(ReviewActivities.review_order, review)
         if outcome.decision == ReviewDecision.REJECT:
-            self._set_status(review.on_reject)
+            self.set_status(review.on_reject)
             return
-        self._set_status(review.to)
+        self.set_status(review.to)
         self._approvals = (
             DeskApprovals(self, outcome.steps)
             if with_desk
@@ -134,19 +112,16 @@ class OrderWorkflow:
             return
         if self._status == OrderStatus.AWAITING_APPROVAL and not await self._approvals.run():
             return
-        if self._status == OrderStatus.AWAITING_PAYMENT and not await self._await_payment():
+        if (
+            self._status == OrderStatus.AWAITING_PAYMENT
+            and not await self.settlement.await_prepayment()
+        ):
             return
         self._check_cancel()
-        self._shipping_started = True
-        shipment = await self.run_activity(
-            ShippingActivities.ship_order,
-            ShipRequest(order_id=self.order.order_id, to=OrderStatus.SHIPPED),
-        )
-        self._tracking = shipment.tracking_number
-        self._set_status(OrderStatus.SHIPPED)
+        await self.delivery.ship()
         shipped_at = workflow.now()
-        await self._await_delivery()
-        await self._settle(shipped_at)
+        await self.delivery.await_delivered()
+        await self.settlement.await_invoice(shipped_at)
 
     # --- stages -------------------------------------------------------------------------
 
@@ -168,9 +143,9 @@ class OrderWorkflow:
                 ),
             )
             if result.reserved:
-                self._set_status(target)
+                self.set_status(target)
                 return True
-            self._set_status(OrderStatus.AWAITING_STOCK)
+            self.set_status(OrderStatus.AWAITING_STOCK)
             remaining = deadline - workflow.now()
             if remaining <= timedelta(0):
                 await self.close(OrderStatus.CANCELLED, "backorder: no stock within the wait")
@@ -178,53 +153,6 @@ class OrderWorkflow:
             # A receipt nudges us; the periodic recheck covers a nudge lost in a crash.
             self._stock_nudged = False
             await self.wait(lambda: self._stock_nudged, min(remaining, timeouts.stock_recheck))
-
-    async def _await_payment(self) -> bool:
-        paid = await self.wait(lambda: not self.payment_due(), self.order.timeouts.payment_wait)
-        if not paid:
-            await self.close(OrderStatus.CANCELLED, "timeout: prepayment not received in time")
-            return False
-        # The payment that covered the total moved the order on in its own transaction, unless
-        # it landed before the order reached AWAITING_PAYMENT (paid while stock was reserved).
-        if self._status == OrderStatus.AWAITING_PAYMENT and workflow.patched(PAID_EARLY_PATCH):
-            await self.change_status(OrderStatus.READY_TO_SHIP, "paid in full")
-        return self._status == OrderStatus.READY_TO_SHIP
-
-    async def _await_delivery(self) -> None:
-        poll = self.order.timeouts.carrier_poll
-        while not self._delivered:
-            if poll is None:
-                await workflow.wait_condition(lambda: self._delivered)
-                continue
-            try:
-                await workflow.wait_condition(lambda: self._delivered, timeout=poll)
-            except TimeoutError:
-                for kind in await self.run_activity(
-                    ShippingActivities.poll_carrier, self.order.order_id
-                ):
-                    assert self._tracking is not None
-                    await self._apply_shipment_event(
-                        ShipmentEventInput(
-                            event=kind, tracking_number=self._tracking, actor="carrier"
-                        )
-                    )
-
-    async def _settle(self, shipped_at: datetime) -> None:
-        """The delivery settled cash on delivery and prepaid orders; credit terms wait here."""
-        if self._status != OrderStatus.AWAITING_SETTLEMENT:
-            return
-        due_in = shipped_at + timedelta(days=self.order.timeouts.credit_days) - workflow.now()
-        try:
-            await workflow.wait_condition(
-                self._completed, timeout=max(due_in, timedelta(seconds=1))
-            )
-        except TimeoutError:
-            await self.run_activity(SettlementActivities.mark_overdue, self.order.order_id)
-            await workflow.wait_condition(self._completed)
-
-    def _completed(self) -> bool:
-        """Set by the payment that pays the invoice in full."""
-        return self._status == OrderStatus.COMPLETED
 
     async def close(self, to: OrderStatus, reason: str, actor: str = "system") -> None:
         request = CloseRequest(order_id=self.order.order_id, to=to, reason=reason, actor=actor)
@@ -237,7 +165,7 @@ class OrderWorkflow:
                 c.client_addr,
             )
         result = await self.run_activity(OrderActivities.close_order, request)
-        self._set_status(to)
+        self.set_status(to)
         for other in result.allocated_orders:
             await self._nudge(other)
 
@@ -256,8 +184,8 @@ class OrderWorkflow:
         return OrderState(
             status=self._status,
             pending_levels=self._approvals.pending_levels() if self._approvals else [],
-            paid_total=self._paid,
-            tracking_number=self._tracking,
+            paid_total=self.settlement.paid,
+            tracking_number=self.delivery.tracking,
             open_levels=self._approvals.open_levels() if self._approvals else [],
         )
 
@@ -293,54 +221,22 @@ class OrderWorkflow:
 
     @workflow.update(name="record_payment")
     async def record_payment(self, payment: PaymentInput) -> PaymentState:
-        async with self.lock:
-            settles = SETTLED_BY_PAYMENT.get(self._status)
-            when_paid = Transition(from_status=self._status, to=settles) if settles else None
-            state = await self.run_activity(
-                SettlementActivities.record_payment,
-                PaymentRecord(order_id=self.order.order_id, payment=payment, when_paid=when_paid),
-            )
-            self._paid = state.paid_total
-            self._set_status(state.status)
-        return state
+        return await self.settlement.record(payment)
 
     @record_payment.validator
     def _validate_payment(self, payment: PaymentInput) -> None:
         _refuse_unstorable(payment)
-        if self._status in FINAL_STATUSES:
-            raise ApplicationError(f"order is {self._status}", type=NOT_ALLOWED_NOW)
+        self.settlement.validate(payment)
 
     @workflow.update(name="shipment_event")
     async def shipment_event(self, event: ShipmentEventInput) -> OrderState:
-        # A fast carrier's webhook can overtake the booking's result: wait for it.
-        await workflow.wait_condition(lambda: self._tracking is not None)
-        if event.tracking_number != self._tracking:
-            raise ApplicationError("tracking number is not this order's", type=NOT_ALLOWED_NOW)
-        await self._apply_shipment_event(event)
+        await self.delivery.on_event(event)
         return self.state()
 
     @shipment_event.validator
     def _validate_shipment_event(self, event: ShipmentEventInput) -> None:
         _refuse_unstorable(event)
-        if not self._shipping_started:
-            raise ApplicationError("order has not shipped", type=NOT_ALLOWED_NOW)
-        if self._tracking is not None and event.tracking_number != self._tracking:
-            raise ApplicationError("tracking number is not this order's", type=NOT_ALLOWED_NOW)
-
-    async def _apply_shipment_event(self, event: ShipmentEventInput) -> None:
-        async with self.lock:
-            result = await self.run_activity(
-                ShippingActivities.record_shipment_event,
-                ShipmentEventRecord(
-                    order_id=self.order.order_id, event=event, targets=DeliveryTargets()
-                ),
-            )
-            # Delivery also settles in the same transaction: DELIVERED, then COMPLETED or
-            # AWAITING_SETTLEMENT, both in the order's history.
-            self._paid = result.paid_total
-            self._set_status(result.status)
-            if event.event == ShipmentEventKind.DELIVERED:
-                self._delivered = True
+        self.delivery.validate(event)
 
     @workflow.update(name="cancel")
     async def cancel(self, request: CancelInput) -> OrderState:
@@ -352,7 +248,7 @@ class OrderWorkflow:
     @cancel.validator
     def _validate_cancel(self, request: CancelInput) -> None:
         _refuse_unstorable(request)
-        if self._status not in CANCELLABLE_STATUSES or self._shipping_started:
+        if self._status not in CANCELLABLE_STATUSES or self.delivery.started:
             raise ApplicationError(
                 f"an order in status {self._status} can no longer be cancelled",
                 type=NOT_ALLOWED_NOW,
@@ -361,7 +257,7 @@ class OrderWorkflow:
     # --- helpers ------------------------------------------------------------------------
 
     def payment_due(self) -> bool:
-        return self.order.payment_method == PaymentMethod.PREPAID and self._paid < self.order.total
+        return self.settlement.due()
 
     def _check_cancel(self) -> None:
         if self._cancel is not None:
@@ -384,9 +280,9 @@ class OrderWorkflow:
             OrderActivities.change_status,
             StatusChange(order_id=self.order.order_id, to=to, reason=reason),
         )
-        self._set_status(to)
+        self.set_status(to)
 
-    def _set_status(self, status: OrderStatus) -> None:
+    def set_status(self, status: OrderStatus) -> None:
         if status != self._status:
             self._status = status
             workflow.upsert_search_attributes([ORDER_STATUS.value_set(status.value)])
@@ -398,6 +294,4 @@ class OrderWorkflow:
     async def run_activity(
         self, method: Callable[[Any, ArgT], Awaitable[ResultT]], arg: ArgT
     ) -> ResultT:
-        return await workflow.execute_activity_method(
-            method, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
-        )
+        return await host.run_activity(method, arg)

@@ -9,7 +9,7 @@ from temporalio.testing import WorkflowEnvironment
 from db.engine import SessionFactory
 from temporal_client import LEGACY_APPROVAL_QUERY
 from tests.harness import Desk, eventually, open_desk
-from workflows.order import workflow_id
+from workflows.host import workflow_id
 
 
 @pytest.fixture

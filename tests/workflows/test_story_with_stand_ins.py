@@ -36,7 +36,8 @@ from domain.messages import (
 )
 from domain.review import PaymentMethod, ReviewDecision
 from domain.status import OrderStatus
-from workflows.order import OrderWorkflow, workflow_id
+from workflows.host import workflow_id
+from workflows.order import OrderWorkflow
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"
 TOTAL = Decimal("11.90")

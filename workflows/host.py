@@ -1,0 +1,65 @@
+"""What the order workflow offers the stages it runs (approvals, delivery, settlement), and
+how every activity of an order is called.
+
+The stages are plain objects living in the workflow sandbox; they reach the order only
+through this interface, so each can be read (and tested) on its own.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, Protocol, TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+from domain.messages import OrderWorkflowInput
+from domain.status import OrderStatus
+
+ArgT = TypeVar("ArgT")
+ResultT = TypeVar("ResultT")
+
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+# Errors that another attempt cannot fix; the rest (a database restart...) retry.
+ACTIVITY_RETRY = RetryPolicy(
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=["UnknownTrackingNumber", "IllegalTransition", "OrderNotFound"],
+)
+
+
+def workflow_id(order_id: str) -> str:
+    """An order's workflow id: deterministic, so a retried start finds the running one."""
+    return f"order-{order_id}"
+
+
+async def run_activity(method: Callable[[Any, ArgT], Awaitable[ResultT]], arg: ArgT) -> ResultT:
+    return await workflow.execute_activity_method(
+        method, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
+    )
+
+
+class OrderHost(Protocol):
+    """The order workflow, as its stages see it."""
+
+    order: OrderWorkflowInput
+    # Decisions and events run one at a time, so a racing approve and reject see each other.
+    lock: asyncio.Lock
+
+    @property
+    def status(self) -> OrderStatus: ...
+
+    def set_status(self, status: OrderStatus) -> None:
+        """Notes a status an activity has written (and the search attribute operators filter)."""
+        ...
+
+    def payment_due(self) -> bool: ...
+
+    async def run_activity(
+        self, method: Callable[[Any, ArgT], Awaitable[ResultT]], arg: ArgT
+    ) -> ResultT: ...
+
+    async def wait(self, condition: Callable[[], bool], timeout: timedelta) -> bool: ...
+
+    async def change_status(self, to: OrderStatus, reason: str) -> None: ...
+
+    async def close(self, to: OrderStatus, reason: str, actor: str = "system") -> None: ...

@@ -1,0 +1,79 @@
+"""Money coming in for one order: the prepayment it may wait for before shipping, payments
+as they arrive, and the credit terms' wait for the invoice after delivery."""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+from activities.settlement import SettlementActivities
+from domain.messages import PaymentInput, PaymentRecord, PaymentState, Transition
+from domain.refusals import NOT_ALLOWED_NOW
+from domain.review import PaymentMethod
+from domain.status import FINAL_STATUSES, SETTLED_BY_PAYMENT, OrderStatus
+from workflows.host import OrderHost
+
+# A prepayment that arrived while the stock was being reserved moves the order on (before it,
+# the order stopped in AWAITING_PAYMENT, paid).
+PAID_EARLY_PATCH = "paid-before-awaiting-payment-v1"
+
+
+class Settlement:
+    def __init__(self, host: OrderHost) -> None:
+        self.host = host
+        self.paid = Decimal("0")
+
+    def due(self) -> bool:
+        """A prepaid order not yet paid in full."""
+        order = self.host.order
+        return order.payment_method == PaymentMethod.PREPAID and self.paid < order.total
+
+    async def await_prepayment(self) -> bool:
+        host = self.host
+        paid = await host.wait(lambda: not self.due(), host.order.timeouts.payment_wait)
+        if not paid:
+            await host.close(OrderStatus.CANCELLED, "timeout: prepayment not received in time")
+            return False
+        # The payment that covered the total moved the order on in its own transaction, unless
+        # it landed before the order reached AWAITING_PAYMENT (paid while stock was reserved).
+        if host.status == OrderStatus.AWAITING_PAYMENT and workflow.patched(PAID_EARLY_PATCH):
+            await host.change_status(OrderStatus.READY_TO_SHIP, "paid in full")
+        return host.status == OrderStatus.READY_TO_SHIP
+
+    def validate(self, payment: PaymentInput) -> None:
+        if self.host.status in FINAL_STATUSES:
+            raise ApplicationError(f"order is {self.host.status}", type=NOT_ALLOWED_NOW)
+
+    async def record(self, payment: PaymentInput) -> PaymentState:
+        """The workflow decides where payment in full moves the order; the activity writes the
+        payment and, when it pays the total, that move, in one transaction."""
+        host = self.host
+        async with host.lock:
+            settles = SETTLED_BY_PAYMENT.get(host.status)
+            when_paid = Transition(from_status=host.status, to=settles) if settles else None
+            state = await host.run_activity(
+                SettlementActivities.record_payment,
+                PaymentRecord(order_id=host.order.order_id, payment=payment, when_paid=when_paid),
+            )
+            self.paid = state.paid_total
+            host.set_status(state.status)
+        return state
+
+    async def await_invoice(self, shipped_at: datetime) -> None:
+        """The delivery settled cash on delivery and prepaid orders; credit terms wait here."""
+        host = self.host
+        if host.status != OrderStatus.AWAITING_SETTLEMENT:
+            return
+        due_in = shipped_at + timedelta(days=host.order.timeouts.credit_days) - workflow.now()
+        try:
+            await workflow.wait_condition(
+                self._completed, timeout=max(due_in, timedelta(seconds=1))
+            )
+        except TimeoutError:
+            await host.run_activity(SettlementActivities.mark_overdue, host.order.order_id)
+            await workflow.wait_condition(self._completed)
+
+    def _completed(self) -> bool:
+        """Set by the payment that pays the invoice in full."""
+        return self.host.status == OrderStatus.COMPLETED
