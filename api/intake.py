@@ -18,7 +18,7 @@ from db.policies import current_policy
 from domain.money import to_money
 from domain.pricing import LineRequest, order_totals, price_line
 from domain.roles import Action, Role, is_allowed
-from domain.status import OrderStatus
+from domain.status import INTAKE_STATUS
 from domain.text import MAX_MONEY
 
 
@@ -164,7 +164,7 @@ async def record_order(
         idempotency_key=idempotency_key,
         request_hash=request_hash(data),
         customer_id=customer.id,
-        status=OrderStatus.RECEIVED,
+        status=INTAKE_STATUS,
         payment_method=data.payment.method,
         shipping_method=data.shipping.method,
         ship_to=ship_to.model_dump(),
@@ -203,7 +203,7 @@ async def record_order(
             order_id=order.id,
             actor=user.username,
             from_status=None,
-            to_status=OrderStatus.RECEIVED,
+            to_status=INTAKE_STATUS,
             reason=f"received via {data.channel}",
         )
     )

@@ -30,6 +30,7 @@ import httpx
 from api.auth import issue_token
 from config import AuthSettings
 from domain.roles import Role
+from domain.status import IN_MOTION_STATUSES
 from stack.seed import DEMO_CUSTOMERS
 
 BIN = Path(sys.executable).parent
@@ -107,7 +108,7 @@ async def burst(api: str, token: str, n: int) -> tuple[list[float], list[int]]:
 
 # Orders the worker (and the demo carrier) is still busy with; the rest rest: completed, or
 # waiting for stock (the demo has 100 lamps, so later bursts wait for stock).
-BUSY = ["RECEIVED", "UNDER_REVIEW", "READY_TO_SHIP", "SHIPPED", "DELIVERED"]
+BUSY = sorted(IN_MOTION_STATUSES)
 
 
 async def settle(api: str, token: str) -> None:

@@ -85,3 +85,14 @@ SETTLED_BY_PAYMENT: dict[OrderStatus, OrderStatus] = {
     OrderStatus.AWAITING_PAYMENT: OrderStatus.READY_TO_SHIP,
     OrderStatus.AWAITING_SETTLEMENT: OrderStatus.COMPLETED,
 }
+
+
+# Where every order starts: recorded by intake, before its workflow takes over.
+INTAKE_STATUS = OrderStatus.RECEIVED
+# The status in which an order's open approval levels wait for an approver's decision.
+DECIDING_STATUS = OrderStatus.AWAITING_APPROVAL
+# Statuses an order passes through without waiting for a person, a payment or a stock
+# receipt (SHIPPED waits only for the carrier's scans).
+IN_MOTION_STATUSES = frozenset(
+    {S.RECEIVED, S.UNDER_REVIEW, S.READY_TO_SHIP, S.SHIPPED, S.DELIVERED}
+)

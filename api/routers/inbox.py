@@ -14,7 +14,7 @@ from db.customers import open_balance, order_history
 from db.models import Approval, ApprovalDecision, Customer, Order
 from domain.authority import Authority, Parties, may_decide, people
 from domain.roles import Action, ApprovalLevel
-from domain.status import OrderStatus
+from domain.status import DECIDING_STATUS
 
 router = APIRouter(tags=["approvals"])
 
@@ -104,7 +104,7 @@ async def _open_for(
             Approval.status == "pending",
             Approval.opened_at.is_not(None),
             Approval.current_level.in_(levels),
-            Order.status == OrderStatus.AWAITING_APPROVAL,
+            Order.status == DECIDING_STATUS,
             ~already,
         )
         .order_by(Approval.deadline)

@@ -14,7 +14,7 @@ from api.schemas import Instant
 from db.models import Approval, AuditEntry, Notification, Order
 from domain.review import ReviewDecision
 from domain.roles import Action
-from domain.status import OrderStatus
+from domain.status import DECIDING_STATUS
 
 router = APIRouter(tags=["oversight"])
 Text64 = Annotated[str | None, Query(max_length=64)]
@@ -70,7 +70,7 @@ async def approval_kpis(
     waiting = await session.execute(
         select(deciding, func.count())
         .join(Order, Order.id == Approval.order_id)
-        .where(Approval.status == "pending", Order.status == OrderStatus.AWAITING_APPROVAL)
+        .where(Approval.status == "pending", Order.status == DECIDING_STATUS)
         .group_by(deciding)
     )
     return ApprovalKpis(
