@@ -9,18 +9,15 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
+from api import health
+from api.approvals import router as approvals
+from api.audit import router as audit
+from api.customers import router as customers
 from api.errors import StorableUrl, install_error_handlers
-from api.routers import (
-    access,
-    approvals,
-    catalogue,
-    health,
-    inbox,
-    inventory,
-    orders,
-    oversight,
-    policies,
-)
+from api.orders import router as orders
+from api.people import router as people
+from api.policies import router as policies
+from api.products import router as products
 from api.starter import WorkflowStarter
 from config import Settings, get_settings
 from db.engine import SessionFactory, engine_from_settings, make_sessions
@@ -100,16 +97,6 @@ def create_app(
 
     app.add_middleware(RequestId)
 
-    for module in (
-        health,
-        catalogue,
-        inventory,
-        orders,
-        inbox,
-        approvals,
-        policies,
-        access,
-        oversight,
-    ):
+    for module in (health, products, customers, orders, approvals, policies, people, audit):
         app.include_router(module.router)
     return app

@@ -65,23 +65,33 @@ async def get_current_user(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     api_key: Annotated[str | None, Depends(_api_key)],
 ) -> Principal:
-    if api_key is not None:
-        principal = await _from_api_key(session, api_key)
-    elif credentials is None:
-        raise Unauthenticated("a bearer token or an X-API-Key is required")
-    else:
-        try:
-            principal = verify_token(settings.auth, credentials.credentials)
-        except jwt.InvalidTokenError as exc:
-            # The library's words help an attacker tune a forged token: logged, not answered.
-            log.info("token refused: %s", exc)
-            raise Unauthenticated("invalid token") from exc
-        user = await session.get(User, principal.username)
-        # The users table is the roster: a person removed or switched off is refused at once.
-        if user is None or not user.active or user.role != principal.role:
-            raise Unauthenticated(f"user {principal.username} is not active with that role")
-    await session.rollback()  # end the read transaction: handlers begin their own
+    # Its own short transaction: the handler begins the next one.
+    async with session.begin():
+        principal = await _authenticate(settings, session, credentials, api_key)
     request.state.principal = principal
+    return principal
+
+
+async def _authenticate(
+    settings: Settings,
+    session: AsyncSession,
+    credentials: HTTPAuthorizationCredentials | None,
+    api_key: str | None,
+) -> Principal:
+    if api_key is not None:
+        return await _from_api_key(session, api_key)
+    if credentials is None:
+        raise Unauthenticated("a bearer token or an X-API-Key is required")
+    try:
+        principal = verify_token(settings.auth, credentials.credentials)
+    except jwt.InvalidTokenError as exc:
+        # The library's words help an attacker tune a forged token: logged, not answered.
+        log.info("token refused: %s", exc)
+        raise Unauthenticated("invalid token") from exc
+    user = await session.get(User, principal.username)
+    # The users table is the roster: a person removed or switched off is refused at once.
+    if user is None or not user.active or user.role != principal.role:
+        raise Unauthenticated(f"user {principal.username} is not active with that role")
     return principal
 
 

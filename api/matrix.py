@@ -1,8 +1,8 @@
 """The role x endpoint matrix, read off the routes themselves.
 
-Each route declares the action it needs (`allowed(Action.X)`); PERMISSIONS says which roles
-may take each action. This module joins the two, for the README and for the test that walks
-every cell. `python -m api.matrix` prints the README table.
+Each route declares the action it needs (a `Can...` alias of `api/permissions.py`);
+PERMISSIONS says which roles may take each action. This module joins the two, for the README
+and for the test that walks every cell. `python -m api.matrix` prints the README table.
 """
 
 from collections.abc import Iterator, Sequence

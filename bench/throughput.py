@@ -23,8 +23,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.auth import Principal
-from api.intake import record_order
-from api.schemas import OrderIn
+from api.orders.intake import record_order
+from api.orders.schemas import OrderIn
 from api.workflow_calls import start_order_workflow, update_order
 from config import Settings
 from db.engine import SessionFactory, make_engine, make_sessions

@@ -1,4 +1,17 @@
-"""Engine and session factory, built by the composition roots, never at import."""
+"""Engine and session factory, built by the composition roots, never at import.
+
+How a request or an activity uses its session, everywhere:
+
+- Writes happen in short `async with session.begin():` blocks: the block commits when it ends
+  and rolls back when an exception leaves it. Nobody calls commit() or rollback() by hand.
+- No transaction is held open across a Temporal call (a workflow update can take seconds; an
+  open transaction would hold its connection, and its row locks, that long). Read what the
+  call needs in one block, end it, then call Temporal; record what it answered in another.
+- A read-only request may read without a block: the session's own transaction ends when the
+  request's session closes.
+- Objects stay readable after their block (expire_on_commit=False); one that another process
+  may have changed since is read again with `populate_existing`.
+"""
 
 from typing import TYPE_CHECKING
 

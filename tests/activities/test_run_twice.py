@@ -15,8 +15,8 @@ from activities.review import ReviewActivities
 from activities.settlement import SettlementActivities
 from activities.shipping import ShippingActivities
 from api.auth import Principal
-from api.intake import record_order
-from api.schemas import OrderIn
+from api.orders.intake import record_order
+from api.orders.schemas import OrderIn
 from config import Settings
 from db.engine import SessionFactory
 from db.models import AuditEntry, Customer, Invoice, OrderHistory, Payment, Product, Shipment, Stock

@@ -1,34 +1,32 @@
-"""The approval inbox: what a user may decide now, soonest deadline first."""
+"""What approvers and operations read: the inbox (what this user may decide now) and the approval
+KPIs."""
 
 from datetime import datetime, timedelta
-from typing import Annotated
+from decimal import Decimal
 
-from fastapi import APIRouter, Depends, Query
 from sqlalchemy import exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.approvals.schemas import ApprovalKpis, CustomerAccount, InboxItem, InboxPage
 from api.auth import Principal
-from api.deps import SessionDep, allowed
-from api.desk_schemas import CustomerAccount, InboxItem, InboxPage
 from db.authorities import authorities
 from db.customers import open_balance, order_history
 from db.models import Approval, ApprovalDecision, Customer, Order
 from domain.authority import Authority, Parties, may_decide, people
-from domain.roles import Action, ApprovalLevel
+from domain.review import ReviewDecision
+from domain.roles import ApprovalLevel
 from domain.status import DECIDING_STATUS
 
-router = APIRouter(tags=["approvals"])
 
-
-@router.get("/approvals")
-async def inbox(
-    session: SessionDep,
-    user: Annotated[Principal, Depends(allowed(Action.READ_APPROVAL_INBOX))],
-    level: ApprovalLevel | None = None,
-    older_than_hours: Annotated[int | None, Query(ge=0, le=24 * 365)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+async def inbox_page(
+    session: AsyncSession,
+    user: Principal,
+    level: ApprovalLevel | None,
+    older_than_hours: int | None,
+    limit: int,
+    offset: int,
 ) -> InboxPage:
-    """What this user may decide now, soonest deadline first, with reasons and account."""
+    """What this user may decide now (also as a stand-in), soonest deadline first."""
     items: list[InboxItem] = []
     now = await session.scalar(select(func.now()))
     assert now is not None
@@ -77,8 +75,37 @@ async def inbox(
     return InboxPage(items=page, next_offset=offset + limit if more else None)
 
 
+async def approval_kpis(session: AsyncSession) -> ApprovalKpis:
+    """Reviewed orders by verdict, the auto-approved share, and what is pending per level."""
+    verdicts = await session.execute(
+        select(Order.review_decision, func.count())
+        .where(Order.review_decision.is_not(None))
+        .group_by(Order.review_decision)
+    )
+    counts: dict[str | None, int] = {k: v for k, v in verdicts}
+    reviewed = sum(counts.values())
+    auto = counts.get(ReviewDecision.PASS, 0)
+    deciding = func.coalesce(Approval.current_level, Approval.level)
+    waiting = await session.execute(
+        select(deciding, func.count())
+        .join(Order, Order.id == Approval.order_id)
+        .where(Approval.status == "pending", Order.status == DECIDING_STATUS)
+        .group_by(deciding)
+    )
+    return ApprovalKpis(
+        reviewed=reviewed,
+        auto_approved=auto,
+        needed_approval=counts.get(ReviewDecision.NEEDS_APPROVAL, 0),
+        rejected_at_review=counts.get(ReviewDecision.REJECT, 0),
+        auto_approved_share=(
+            (Decimal(auto) / Decimal(reviewed)).quantize(Decimal("0.0001")) if reviewed else None
+        ),
+        pending_by_level={str(k): int(v) for k, v in waiting},
+    )
+
+
 async def _open_for(
-    session: SessionDep,
+    session: AsyncSession,
     user: Principal,
     authority: Authority,
     level: ApprovalLevel | None,

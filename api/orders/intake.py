@@ -1,4 +1,4 @@
-"""Order intake: validate against the catalogue, price, and record in one transaction."""
+"""Intake: turning an order request into its rows (idempotently, per caller) in one transaction."""
 
 import hashlib
 import json
@@ -7,58 +7,26 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal
-from api.errors import Forbidden, InvalidFields, NotAllowedNow
-from api.schemas import AddressIn, CustomerIn, CustomerRef, OrderIn
+from api.customers.accounts import (
+    customer_address,
+    customer_owner,
+    default_credit_limit,
+    new_customer,
+)
+from api.customers.schemas import CustomerRef
+from api.errors import InvalidFields, NotAllowedNow
+from api.orders.schemas import OrderIn
 from api.scope import customers_orderable_by
+from config import ProcessSettings
+from db.audit import Who, audit
 from db.models import Customer, Order, OrderHistory, OrderLine, Product
-from db.policies import current_policy
-from domain.money import to_money
 from domain.pricing import LineRequest, order_totals, price_line
-from domain.roles import Action, Role, is_allowed
 from domain.status import INTAKE_STATUS
 from domain.text import MAX_MONEY
-
-
-def new_customer(data: CustomerIn, owner: Principal, default_limit: Decimal) -> Customer:
-    """A customer as this user may create one: a credit limit only from finance or admin."""
-    if data.credit_limit is not None and not is_allowed(owner.role, Action.SET_CREDIT):
-        raise Forbidden(f"role {owner.role} may not set a credit limit")
-    a = data.address
-    return Customer(
-        id=str(uuid.uuid4()),
-        name=data.name,
-        email=str(data.email),
-        phone=data.phone,
-        line1=a.line1,
-        line2=a.line2,
-        city=a.city,
-        region=a.region,
-        postal_code=a.postal_code,
-        country=a.country,
-        credit_limit=to_money(default_limit if data.credit_limit is None else data.credit_limit),
-        tier=data.tier,
-        on_credit_hold=False,
-        owner=owner.username if owner.role == Role.SALES else None,
-        created_by=owner.username,
-    )
-
-
-async def default_credit_limit(session: AsyncSession) -> Decimal:
-    return (await current_policy(session))[1].credit.default_limit
-
-
-def customer_address(customer: Customer) -> AddressIn:
-    return AddressIn(
-        line1=customer.line1,
-        line2=customer.line2,
-        city=customer.city,
-        region=customer.region,
-        postal_code=customer.postal_code,
-        country=customer.country,
-    )
 
 
 def request_hash(data: OrderIn) -> str:
@@ -96,13 +64,6 @@ async def find_existing(
                 )
             return found
     return None
-
-
-async def customer_owner(session: AsyncSession, customer_id: str) -> str | None:
-    owner: str | None = await session.scalar(
-        select(Customer.owner).where(Customer.id == customer_id)
-    )
-    return owner
 
 
 async def record_order(
@@ -208,3 +169,39 @@ async def record_order(
         )
     )
     return order, customer.owner
+
+
+async def take_order(
+    session: AsyncSession,
+    w: Who,
+    body: OrderIn,
+    user: Principal,
+    idempotency_key: str | None,
+    process: ProcessSettings,
+) -> tuple[Order, str | None, bool]:
+    """The order of this request, its customer's owner, and whether it was found from an
+    earlier attempt (a retry, answered 200) rather than recorded now."""
+    try:
+        async with session.begin():
+            order = await find_existing(session, user, idempotency_key, body)
+            if order is not None:
+                return order, await customer_owner(session, order.customer_id), True
+            order, owner = await record_order(
+                session, body, user, idempotency_key, process.currency, process.tax_rate_pct
+            )
+            audit(
+                session,
+                w,
+                "order.create",
+                "created",
+                order_id=order.id,
+                detail=f"via {body.channel}",
+            )
+        return order, owner, False
+    except IntegrityError:
+        # A concurrent retry of the same request won the unique key: answer with its order.
+        async with session.begin():
+            order = await find_existing(session, user, idempotency_key, body)
+            if order is None:
+                raise
+            return order, await customer_owner(session, order.customer_id), True

@@ -1,25 +1,19 @@
-"""Stock receipts and stock levels."""
+"""Stock levels by warehouse, and booking a receipt that serves the orders waiting for it."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal
-from api.deps import SessionDep, TemporalDep, allowed
-from api.errors import InvalidFields, NotFound
-from api.schemas import InventoryOut, ReceiptIn, WarehouseStock
-from api.workflow_calls import nudge_orders
+from api.errors import InvalidFields
+from api.products.schemas import InventoryOut, ReceiptIn, WarehouseStock
 from db import stock
 from db.models import Product, Stock, StockReceipt, Warehouse
-from domain.roles import Action
 from domain.text import MAX_QUANTITY
 
-router = APIRouter(tags=["inventory"])
 DEADLOCK_RETRIES = 3
+
+
 RETRYABLE = {"40P01", "40001"}  # deadlock detected, serialization failure
 
 
@@ -45,7 +39,7 @@ async def inventory_of(session: AsyncSession, sku: str) -> InventoryOut:
     )
 
 
-async def _book_receipt(session: AsyncSession, body: ReceiptIn, user: Principal) -> list[str]:
+async def book_receipt(session: AsyncSession, body: ReceiptIn, user: Principal) -> list[str]:
     """One transaction: stock up, receipt row, waiting orders served; returns those to nudge."""
     async with session.begin():
         errors: list[tuple[tuple[str | int, ...], str]] = []
@@ -80,37 +74,3 @@ async def _book_receipt(session: AsyncSession, body: ReceiptIn, user: Principal)
         )
         served = await stock.allocate_waiting(session, [body.sku])
     return served
-
-
-@router.post("/inventory/receipts", status_code=201)
-async def receive_stock(
-    body: ReceiptIn,
-    session: SessionDep,
-    temporal: TemporalDep,
-    user: Annotated[Principal, Depends(allowed(Action.RECEIVE_STOCK))],
-) -> InventoryOut:
-    """Book goods in; orders waiting for this sku are served first, in order of arrival."""
-    for attempt in range(DEADLOCK_RETRIES):
-        try:
-            served = await _book_receipt(session, body, user)
-            break
-        except DBAPIError as exc:
-            # Receipts and reservations lock the same rows; PostgreSQL breaks a rare deadlock
-            # by failing one side, and the receipt is simply booked again.
-            if (
-                getattr(exc.orig, "sqlstate", None) not in RETRYABLE
-                or attempt + 1 == DEADLOCK_RETRIES
-            ):
-                raise
-    await nudge_orders(temporal, served)
-    return await inventory_of(session, body.sku)
-
-
-@router.get("/inventory/{sku}")
-async def get_inventory(
-    sku: str, session: SessionDep, user: Annotated[Principal, Depends(allowed(Action.READ_STOCK))]
-) -> InventoryOut:
-    """Stock of one sku, in total and per warehouse."""
-    if await session.get(Product, sku) is None:
-        raise NotFound(f"sku {sku} not found")
-    return await inventory_of(session, sku)

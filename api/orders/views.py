@@ -1,4 +1,5 @@
-"""Reading orders back from PostgreSQL into response models."""
+"""What a caller may see of an order: summaries, details (the warehouse's without money), pages
+and its history."""
 
 import base64
 import binascii
@@ -8,22 +9,22 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.approvals.schemas import ApprovalOut
 from api.auth import Principal
 from api.errors import InvalidFields, NotFound
-from api.schemas import (
-    ApprovalOut,
+from api.orders.schemas import (
+    HistoryEntry,
     InvoiceOut,
     LineOut,
     OrderDetail,
     OrderPage,
-    OrderStateOut,
     OrderSummary,
     PaymentOut,
-    PaymentResult,
     PickLineOut,
     ReservationOut,
     ShipmentOut,
     TotalsOut,
+    WarehouseHistoryEntry,
     WarehouseOrderDetail,
     WarehouseOrderPage,
     WarehouseOrderSummary,
@@ -31,15 +32,15 @@ from api.schemas import (
 from api.scope import orders_visible_to, sees_prices
 from db.models import (
     Approval,
+    AuditEntry,
     Invoice,
     Order,
+    OrderHistory,
     OrderLine,
     Payment,
     Reservation,
     Shipment,
-    ShipmentEvent,
 )
-from db.payments import paid_total
 from domain.money import ZERO
 from temporal_client import workflow_id
 
@@ -192,55 +193,36 @@ async def order_page(
     )
 
 
-async def _fresh(session: AsyncSession, order_id: str) -> Order:
-    # The order may have moved on since this request first loaded it.
-    order = await session.scalar(
-        select(Order).where(Order.id == order_id).execution_options(populate_existing=True)
+async def history_of(
+    session: AsyncSession, order_id: str, user: Principal
+) -> list[HistoryEntry] | list[WarehouseHistoryEntry]:
+    """The order's status changes and events merged with its audit rows, oldest first; the
+    warehouse's view drops reasons and decision ids."""
+    await load_order(session, order_id, user)
+    rows = await session.scalars(
+        select(OrderHistory).where(OrderHistory.order_id == order_id).order_by(OrderHistory.id)
     )
-    if order is None:
-        raise NotFound(f"order {order_id} not found")
-    return order
-
-
-async def recorded_payment(
-    session: AsyncSession, order_id: str, reference: str
-) -> PaymentResult | None:
-    """The answer to a payment already recorded, for a retry after the order's process ended."""
-    found = await session.scalar(
-        select(Payment.reference).where(
-            Payment.order_id == order_id, Payment.reference == reference
+    entries = [HistoryEntry.model_validate(r, from_attributes=True) for r in rows]
+    audits = await session.scalars(
+        select(AuditEntry).where(AuditEntry.order_id == order_id).order_by(AuditEntry.id)
+    )
+    entries += [
+        HistoryEntry(
+            kind="audit",
+            at=a.at,
+            actor=a.actor,
+            reason=a.detail,
+            action=a.action,
+            result=a.result,
+            decision_id=a.decision_id,
         )
-    )
-    if found is None:
-        return None
-    order = await _fresh(session, order_id)
-    return PaymentResult(
-        order_id=order_id,
-        status=order.status,
-        paid_total=await paid_total(session, order_id),
-        order_total=order.total,
-    )
-
-
-async def recorded_shipment_event(
-    session: AsyncSession, order_id: str, tracking_number: str, event: str
-) -> OrderStateOut | None:
-    """The answer to a carrier scan already recorded, for a webhook retried after the end."""
-    found = await session.scalar(
-        select(ShipmentEvent.event)
-        .join(Shipment, Shipment.tracking_number == ShipmentEvent.tracking_number)
-        .where(
-            Shipment.order_id == order_id,
-            ShipmentEvent.tracking_number == tracking_number,
-            ShipmentEvent.event == event,
-        )
-    )
-    if found is None:
-        return None
-    order = await _fresh(session, order_id)
-    return OrderStateOut(
-        order_id=order_id,
-        status=order.status,
-        paid_total=await paid_total(session, order_id),
-        tracking_number=tracking_number,
-    )
+        for a in audits
+    ]
+    # Stable: within one instant, the status change comes before its audit row.
+    entries.sort(key=lambda e: e.at)
+    if not sees_prices(user):
+        return [
+            WarehouseHistoryEntry.model_validate(e.model_dump(exclude={"reason", "decision_id"}))
+            for e in entries
+        ]
+    return entries

@@ -1,19 +1,18 @@
-"""The approval policy: read it, and save a new version (admin)."""
+"""Reading and replacing the approval policy."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 
-from api.auth import Principal
-from api.deps import SessionDep, allowed, who
-from api.desk_schemas import PolicyIn, PolicyOut
+from api.deps import SessionDep, who
 from api.errors import NotFound
+from api.permissions import CanManagePolicy, CanReadPolicy
+from api.policies.schemas import PolicyIn, PolicyOut
 from db.audit import audit
 from db.models import ApprovalPolicyVersion
 from db.policies import BUILT_IN_VERSION, current_policy, save_policy
 from domain.policy import DEFAULT_POLICY, PolicyDocument
-from domain.roles import Action
 
 router = APIRouter(tags=["policies"])
 
@@ -21,7 +20,7 @@ router = APIRouter(tags=["policies"])
 @router.get("/policies/approval")
 async def get_policy(
     session: SessionDep,
-    user: Annotated[Principal, Depends(allowed(Action.READ_POLICY))],
+    user: CanReadPolicy,
     version: Annotated[int | None, Query(ge=0, le=2**31 - 1)] = None,
 ) -> PolicyOut:
     """The current approval policy, or an earlier version of it."""
@@ -49,7 +48,7 @@ async def put_policy(
     body: PolicyIn,
     request: Request,
     session: SessionDep,
-    user: Annotated[Principal, Depends(allowed(Action.MANAGE_POLICY))],
+    user: CanManagePolicy,
 ) -> PolicyOut:
     """Save a new version; orders reviewed from now on are judged by it."""
     async with session.begin():

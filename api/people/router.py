@@ -1,37 +1,33 @@
-"""Access: API keys for upstream systems, approvers' delegations, customer owners."""
+"""The people routes: users, API keys, delegations."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path, Request
 from sqlalchemy import func, or_, select, update
 
-from api.auth import Principal, new_api_key
-from api.deps import SessionDep, allowed, who
-from api.desk_schemas import (
+from api.auth import new_api_key
+from api.deps import SessionDep, who
+from api.errors import InvalidFields, NotFound
+from api.people.schemas import (
     ApiKeyCreated,
     ApiKeyIn,
     ApiKeyOut,
     DelegationIn,
     DelegationOut,
-    OwnerIn,
     UserIn,
     UserOut,
 )
-from api.errors import InvalidFields, NotFound
-from api.routers.catalogue import customer_out
-from api.schemas import CustomerOut
+from api.permissions import CanDelegateApproval, CanManageApiKeys, CanManageUsers
 from db.audit import audit
-from db.models import ApiKey, Customer, Delegation, User
+from db.models import ApiKey, Delegation, User
 from domain.roles import Action, Role, is_allowed
 
-router = APIRouter(tags=["access"])
-Admin = Annotated[Principal, Depends(allowed(Action.MANAGE_API_KEYS))]
-Approver = Annotated[Principal, Depends(allowed(Action.DELEGATE_APPROVAL))]
+router = APIRouter(tags=["people and keys"])
 
 
 @router.post("/api-keys", status_code=201)
 async def create_api_key(
-    body: ApiKeyIn, request: Request, session: SessionDep, user: Admin
+    body: ApiKeyIn, request: Request, session: SessionDep, user: CanManageApiKeys
 ) -> ApiKeyCreated:
     """A key for an upstream system; the key is shown only in this answer."""
     key = new_api_key()
@@ -55,14 +51,14 @@ async def create_api_key(
 
 
 @router.get("/api-keys")
-async def list_api_keys(session: SessionDep, user: Admin) -> list[ApiKeyOut]:
+async def list_api_keys(session: SessionDep, user: CanManageApiKeys) -> list[ApiKeyOut]:
     """Every key, revoked ones included (never the key itself)."""
     return [_key_out(k) for k in await session.scalars(select(ApiKey).order_by(ApiKey.created_at))]
 
 
 @router.delete("/api-keys/{key_id}")
 async def revoke_api_key(
-    key_id: str, request: Request, session: SessionDep, user: Admin
+    key_id: str, request: Request, session: SessionDep, user: CanManageApiKeys
 ) -> ApiKeyOut:
     """Revoke a key: it stops working with the next request."""
     async with session.begin():
@@ -88,9 +84,7 @@ def _key_out(k: ApiKey) -> ApiKeyOut:
 
 
 @router.get("/users")
-async def list_users(
-    session: SessionDep, user: Annotated[Principal, Depends(allowed(Action.MANAGE_USERS))]
-) -> list[UserOut]:
+async def list_users(session: SessionDep, user: CanManageUsers) -> list[UserOut]:
     """Everyone who may sign in (or could, if active)."""
     rows = await session.scalars(select(User).order_by(User.username))
     return [UserOut.model_validate(u, from_attributes=True) for u in rows]
@@ -102,7 +96,7 @@ async def put_user(
     body: UserIn,
     request: Request,
     session: SessionDep,
-    user: Annotated[Principal, Depends(allowed(Action.MANAGE_USERS))],
+    user: CanManageUsers,
 ) -> UserOut:
     """Create or change a person; inactive users are refused at once, tokens or not."""
     if username == user.username and (not body.active or body.role != user.role):
@@ -134,7 +128,7 @@ def _describe(u: User) -> str:
 
 @router.post("/delegations", status_code=201)
 async def delegate(
-    body: DelegationIn, request: Request, session: SessionDep, user: Approver
+    body: DelegationIn, request: Request, session: SessionDep, user: CanDelegateApproval
 ) -> DelegationOut:
     """Name a stand-in who decides in this approver's name for the period."""
     if body.stand_in == user.username:
@@ -164,7 +158,7 @@ async def delegate(
 
 
 @router.get("/delegations")
-async def my_delegations(session: SessionDep, user: Approver) -> list[DelegationOut]:
+async def my_delegations(session: SessionDep, user: CanDelegateApproval) -> list[DelegationOut]:
     """Delegations this user gave or holds."""
     rows = await session.scalars(
         select(Delegation)
@@ -179,7 +173,7 @@ async def revoke_delegation(
     delegation_id: Annotated[int, Path(ge=1, le=2**62)],
     request: Request,
     session: SessionDep,
-    user: Approver,
+    user: CanDelegateApproval,
 ) -> DelegationOut:
     """End a delegation now (its delegator only)."""
     async with session.begin():
@@ -207,31 +201,3 @@ def _delegation_out(d: Delegation) -> DelegationOut:
         ends_at=d.ends_at,
         revoked_at=d.revoked_at,
     )
-
-
-@router.put("/customers/{customer_id}/owner")
-async def assign_owner(
-    customer_id: str,
-    body: OwnerIn,
-    request: Request,
-    session: SessionDep,
-    user: Annotated[Principal, Depends(allowed(Action.ASSIGN_CUSTOMER_OWNER))],
-) -> CustomerOut:
-    """Give a customer (and so its orders) to a sales rep."""
-    async with session.begin():
-        customer = await session.get(Customer, customer_id, with_for_update=True)
-        if customer is None:
-            raise NotFound(f"customer {customer_id} not found")
-        rep = await session.get(User, body.owner)
-        if rep is None or not rep.active or rep.role != Role.SALES:
-            raise InvalidFields([(("owner",), f"{body.owner} is not an active sales rep")])
-        previous = customer.owner
-        customer.owner = body.owner
-        audit(
-            session,
-            who(request, user),
-            "customer.owner",
-            "assigned",
-            detail=f"{customer_id}: {previous} -> {body.owner}",
-        )
-    return customer_out(customer)

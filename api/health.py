@@ -1,4 +1,4 @@
-"""Liveness and readiness, without authentication."""
+"""Liveness and readiness probes."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
@@ -11,6 +11,7 @@ from api.deps import SessionFactoryDep, TemporalDep
 from api.errors import DependencyDown
 
 router = APIRouter(tags=["health"])
+
 
 # A load balancer asks often and must hear "not ready" quickly, not after the pool's timeout.
 READY_WITHIN_SECONDS = 1.5

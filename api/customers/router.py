@@ -1,77 +1,34 @@
-"""Products and customers."""
+"""The customer routes: create, read, credit limit, owner."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 
-from api.auth import Principal
-from api.deps import SessionDep, allowed, who
-from api.errors import NotFound
-from api.intake import customer_address, default_credit_limit, new_customer
-from api.schemas import (
-    CreditIn,
-    CustomerContactOut,
-    CustomerIn,
-    CustomerOut,
-    ProductIn,
-    ProductOut,
+from api.customers.accounts import (
+    customer_contact,
+    customer_out,
+    default_credit_limit,
+    new_customer,
 )
+from api.customers.schemas import CreditIn, CustomerContactOut, CustomerIn, CustomerOut, OwnerIn
+from api.deps import SessionDep, who
+from api.errors import InvalidFields, NotFound
+from api.permissions import CanAssignCustomerOwner, CanManageCustomers, CanReadOrders, CanSetCredit
 from api.scope import customers_visible_to, sees_prices
 from db.audit import audit
-from db.models import Customer, Product
+from db.models import Customer, User
 from domain.money import to_money
-from domain.roles import Action
+from domain.roles import Role
 
-router = APIRouter(tags=["catalogue"])
-
-
-@router.post("/products", status_code=201)
-async def upsert_product(
-    body: ProductIn,
-    session: SessionDep,
-    user: Annotated[Principal, Depends(allowed(Action.MANAGE_PRODUCTS))],
-) -> ProductOut:
-    """Create a product, or change its name, price and weight."""
-    values = body.model_dump()
-    async with session.begin():
-        await session.execute(
-            insert(Product)
-            .values(**values)
-            .on_conflict_do_update(index_elements=[Product.sku], set_=values)
-        )
-    return ProductOut(**values)
-
-
-@router.get("/products")
-async def list_products(
-    session: SessionDep, user: Annotated[Principal, Depends(allowed(Action.READ_CATALOGUE))]
-) -> list[ProductOut]:
-    """The catalogue, by sku."""
-    rows = await session.scalars(select(Product).order_by(Product.sku))
-    return [ProductOut.model_validate(p, from_attributes=True) for p in rows]
-
-
-def customer_out(c: Customer) -> CustomerOut:
-    return CustomerOut(
-        id=c.id,
-        name=c.name,
-        email=c.email,
-        phone=c.phone,
-        address=customer_address(c),
-        credit_limit=c.credit_limit,
-        tier=c.tier,
-        on_credit_hold=c.on_credit_hold,
-        owner=c.owner,
-    )
+router = APIRouter(tags=["customers"])
 
 
 @router.post("/customers", status_code=201)
 async def create_customer(
     body: CustomerIn,
     session: SessionDep,
-    user: Annotated[Principal, Depends(allowed(Action.MANAGE_CUSTOMERS))],
+    user: CanManageCustomers,
 ) -> CustomerOut:
     """Create a customer; a sales rep who creates one owns it."""
     async with session.begin():
@@ -86,7 +43,7 @@ async def set_credit(
     body: CreditIn,
     request: Request,
     session: SessionDep,
-    user: Annotated[Principal, Depends(allowed(Action.SET_CREDIT))],
+    user: CanSetCredit,
 ) -> CustomerOut:
     """Set a customer's credit limit and credit hold (finance)."""
     async with session.begin():
@@ -112,7 +69,7 @@ async def set_credit(
 @router.get("/customers")
 async def list_customers(
     session: SessionDep,
-    user: Annotated[Principal, Depends(allowed(Action.READ_ORDERS))],
+    user: CanReadOrders,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[CustomerOut] | list[CustomerContactOut]:
@@ -133,7 +90,7 @@ async def list_customers(
 async def get_customer(
     customer_id: str,
     session: SessionDep,
-    user: Annotated[Principal, Depends(allowed(Action.READ_ORDERS))],
+    user: CanReadOrders,
 ) -> CustomerOut | CustomerContactOut:
     """One customer (without credit data for the warehouse)."""
     customer = await session.scalar(
@@ -146,7 +103,29 @@ async def get_customer(
     return customer_out(customer)
 
 
-def customer_contact(c: Customer) -> CustomerContactOut:
-    return CustomerContactOut(
-        id=c.id, name=c.name, email=c.email, phone=c.phone, address=customer_address(c)
-    )
+@router.put("/customers/{customer_id}/owner")
+async def assign_owner(
+    customer_id: str,
+    body: OwnerIn,
+    request: Request,
+    session: SessionDep,
+    user: CanAssignCustomerOwner,
+) -> CustomerOut:
+    """Give a customer (and so its orders) to a sales rep."""
+    async with session.begin():
+        customer = await session.get(Customer, customer_id, with_for_update=True)
+        if customer is None:
+            raise NotFound(f"customer {customer_id} not found")
+        rep = await session.get(User, body.owner)
+        if rep is None or not rep.active or rep.role != Role.SALES:
+            raise InvalidFields([(("owner",), f"{body.owner} is not an active sales rep")])
+        previous = customer.owner
+        customer.owner = body.owner
+        audit(
+            session,
+            who(request, user),
+            "customer.owner",
+            "assigned",
+            detail=f"{customer_id}: {previous} -> {body.owner}",
+        )
+    return customer_out(customer)

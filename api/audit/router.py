@@ -1,29 +1,27 @@
-"""Oversight: the audit trail, approval KPIs and the notification outbox."""
+"""The audit trail and the notification outbox, for admins and operations."""
 
 import re
-from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
-from sqlalchemy import func, select
+from fastapi import APIRouter, Query
+from sqlalchemy import select
 
-from api.auth import Principal
-from api.deps import SessionDep, allowed
-from api.desk_schemas import ApprovalKpis, AuditOut, AuditPage, NotificationOut
-from api.schemas import Instant
-from db.models import Approval, AuditEntry, Notification, Order
-from domain.review import ReviewDecision
-from domain.roles import Action
-from domain.status import DECIDING_STATUS
+from api.audit.schemas import AuditOut, AuditPage, NotificationOut
+from api.deps import SessionDep
+from api.fields import Instant
+from api.permissions import CanReadAudit, CanReadNotifications
+from db.models import AuditEntry, Notification
 
-router = APIRouter(tags=["oversight"])
+router = APIRouter(tags=["audit"])
+
+
 Text64 = Annotated[str | None, Query(max_length=64)]
 
 
 @router.get("/audit")
 async def search_audit(
     session: SessionDep,
-    user: Annotated[Principal, Depends(allowed(Action.READ_AUDIT))],
+    user: CanReadAudit,
     order_id: Text64 = None,
     actor: Text64 = None,
     action: Text64 = None,
@@ -53,42 +51,10 @@ async def search_audit(
     return AuditPage(items=items, next_cursor=items[-1].id if more and items else None)
 
 
-@router.get("/kpis/approvals")
-async def approval_kpis(
-    session: SessionDep, user: Annotated[Principal, Depends(allowed(Action.READ_KPIS))]
-) -> ApprovalKpis:
-    """Reviewed orders by verdict, the auto-approved share, and what is pending per level."""
-    verdicts = await session.execute(
-        select(Order.review_decision, func.count())
-        .where(Order.review_decision.is_not(None))
-        .group_by(Order.review_decision)
-    )
-    counts: dict[str | None, int] = {k: v for k, v in verdicts}
-    reviewed = sum(counts.values())
-    auto = counts.get(ReviewDecision.PASS, 0)
-    deciding = func.coalesce(Approval.current_level, Approval.level)
-    waiting = await session.execute(
-        select(deciding, func.count())
-        .join(Order, Order.id == Approval.order_id)
-        .where(Approval.status == "pending", Order.status == DECIDING_STATUS)
-        .group_by(deciding)
-    )
-    return ApprovalKpis(
-        reviewed=reviewed,
-        auto_approved=auto,
-        needed_approval=counts.get(ReviewDecision.NEEDS_APPROVAL, 0),
-        rejected_at_review=counts.get(ReviewDecision.REJECT, 0),
-        auto_approved_share=(
-            (Decimal(auto) / Decimal(reviewed)).quantize(Decimal("0.0001")) if reviewed else None
-        ),
-        pending_by_level={str(k): int(v) for k, v in waiting},
-    )
-
-
 @router.get("/notifications")
 async def notifications(
     session: SessionDep,
-    user: Annotated[Principal, Depends(allowed(Action.READ_NOTIFICATIONS))],
+    user: CanReadNotifications,
     order_id: Text64 = None,
     recipient: Annotated[str | None, Query(max_length=320)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,

@@ -1,0 +1,2 @@
+"""Approvals: the approver's decision, the customer's confirmation, the inbox and the approval
+KPIs."""

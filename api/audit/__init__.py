@@ -1,0 +1,1 @@
+"""Oversight: the audit trail and the notification outbox."""

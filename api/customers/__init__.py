@@ -1,0 +1,1 @@
+"""Customers: their accounts, credit limits and owners."""

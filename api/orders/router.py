@@ -1,0 +1,152 @@
+"""The order routes: intake, reading, payments, shipment events, cancellation."""
+
+from functools import partial
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response
+
+from api.deps import SessionDep, SettingsDep, StarterDep, TemporalDep, who
+from api.errors import Forbidden
+from api.orders import messages
+from api.orders.intake import take_order
+from api.orders.schemas import (
+    CancelIn,
+    HistoryEntry,
+    OrderCreated,
+    OrderDetail,
+    OrderIn,
+    OrderPage,
+    OrderStateOut,
+    PaymentIn,
+    PaymentResult,
+    ShipmentEventIn,
+    WarehouseHistoryEntry,
+    WarehouseOrderDetail,
+    WarehouseOrderPage,
+)
+from api.orders.views import (
+    history_of,
+    order_detail,
+    order_page,
+)
+from api.permissions import (
+    CanCancelOrder,
+    CanCreateOrder,
+    CanReadOrders,
+    CanRecordPayment,
+    CanRecordShipmentEvent,
+)
+from api.workflow_calls import start_order_workflow
+from domain.roles import Action, is_allowed
+from domain.status import OrderStatus
+from temporal_client import workflow_id
+
+router = APIRouter(tags=["orders"])
+
+
+# Printable ASCII, as HTTP headers carry it; stored with the order.
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", pattern=r"^[\x21-\x7E]{1,200}$")
+]
+
+
+@router.post("/orders", status_code=201)
+async def create_order(
+    body: OrderIn,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    starter: StarterDep,
+    user: CanCreateOrder,
+    idempotency_key: IdempotencyKey = None,
+) -> OrderCreated:
+    """Take an order; a retry with the same key or external_ref returns the same order (200)."""
+    sets_prices = any(x.unit_price is not None or x.discount_pct for x in body.lines)
+    if sets_prices and not is_allowed(user.role, Action.SET_PRICES):
+        raise Forbidden(f"role {user.role} may not set prices or discounts")
+    async with starter.intake():
+        order, owner, replayed = await take_order(
+            session, who(request, user), body, user, idempotency_key, settings.process
+        )
+    if replayed:
+        response.status_code = 200
+    if order.workflow_started_at is None:
+        # Started right after this answer (a retry after a lost start gets it started too).
+        starter.submit(order.id, partial(start_order_workflow, temporal, settings, order, owner))
+    return OrderCreated(order_id=order.id, workflow_id=workflow_id(order.id), status=order.status)
+
+
+@router.get("/orders")
+async def list_orders(
+    session: SessionDep,
+    user: CanReadOrders,
+    status: OrderStatus | None = None,
+    customer_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> OrderPage | WarehouseOrderPage:
+    """Orders in this user's scope, newest first, filtered by status and customer."""
+    return await order_page(session, user, status, customer_id, limit, cursor)
+
+
+@router.get("/orders/{order_id}")
+async def get_order(
+    order_id: str,
+    session: SessionDep,
+    user: CanReadOrders,
+) -> OrderDetail | WarehouseOrderDetail:
+    """One order: lines, totals, approvals, stock, shipments, invoice, payments (by role)."""
+    return await order_detail(session, order_id, user)
+
+
+@router.get("/orders/{order_id}/history")
+async def get_history(
+    order_id: str,
+    session: SessionDep,
+    user: CanReadOrders,
+) -> list[HistoryEntry] | list[WarehouseHistoryEntry]:
+    """Every status change and event of the order, and its audit rows, oldest first."""
+    return await history_of(session, order_id, user)
+
+
+@router.post("/orders/{order_id}/payments")
+async def record_payment(
+    order_id: str,
+    body: PaymentIn,
+    session: SessionDep,
+    temporal: TemporalDep,
+    starter: StarterDep,
+    user: CanRecordPayment,
+) -> PaymentResult:
+    """Record a payment; the same reference twice counts once."""
+    return await messages.pay(session, temporal, starter, user, order_id, body)
+
+
+@router.post("/orders/{order_id}/shipment-events")
+async def record_shipment_event(
+    order_id: str,
+    body: ShipmentEventIn,
+    session: SessionDep,
+    temporal: TemporalDep,
+    user: CanRecordShipmentEvent,
+) -> OrderStateOut:
+    """A carrier scan (webhook); the same event twice counts once."""
+    return await messages.record_carrier_event(session, temporal, user, order_id, body)
+
+
+@router.post("/orders/{order_id}/cancel")
+async def cancel_order(
+    order_id: str,
+    body: CancelIn,
+    request: Request,
+    session: SessionDep,
+    temporal: TemporalDep,
+    starter: StarterDep,
+    user: CanCancelOrder,
+) -> OrderStateOut:
+    """Cancel until shipped: stock is released and payments refunded."""
+    return await messages.cancel(
+        session, temporal, starter, who(request, user), user, order_id, body
+    )

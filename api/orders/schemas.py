@@ -1,0 +1,221 @@
+"""Request and response bodies of the order routes."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+
+from api.approvals.schemas import ApprovalOut
+from api.customers.schemas import AddressIn, CustomerChoice
+from api.fields import In, MoneyIn, Sku
+from domain.carrier import ShippingMethod
+from domain.messages import ShipmentEventKind
+from domain.review import PaymentMethod
+
+
+class Channel(StrEnum):
+    WEB = "web"
+    SALES = "sales"
+    CSV = "csv"
+    PHONE = "phone"
+    EMAIL = "email"
+    API = "api"
+
+
+class OrderLineIn(In):
+    sku: Sku
+    quantity: Annotated[int, Field(gt=0, le=100_000)]
+    unit_price: MoneyIn | None = None
+    discount_pct: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)] = Decimal("0")
+
+
+class ShippingIn(In):
+    method: ShippingMethod
+
+
+class PaymentTermsIn(In):
+    method: PaymentMethod
+
+
+class OrderIn(In):
+    external_ref: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    channel: Channel
+    customer: CustomerChoice
+    ship_to: AddressIn | None = None
+    lines: Annotated[list[OrderLineIn], Field(min_length=1, max_length=200)]
+    shipping: ShippingIn
+    payment: PaymentTermsIn
+    notes: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class OrderCreated(BaseModel):
+    order_id: str
+    workflow_id: str
+    status: str
+
+
+class LineOut(BaseModel):
+    line_no: int
+    sku: str
+    quantity: int
+    catalogue_price: Decimal
+    unit_price: Decimal
+    discount_pct: Decimal
+    net: Decimal
+
+
+class TotalsOut(BaseModel):
+    subtotal: Decimal
+    discount: Decimal
+    tax: Decimal
+    total: Decimal
+    currency: str
+
+
+class ReservationOut(BaseModel):
+    sku: str
+    warehouse: str
+    quantity: int
+    status: str
+
+
+class ShipmentOut(BaseModel):
+    carrier: str
+    service: str
+    tracking_number: str
+    status: str
+
+
+class InvoiceOut(BaseModel):
+    number: str
+    due_date: date
+    total: Decimal
+    status: str
+
+
+class PaymentOut(BaseModel):
+    reference: str
+    amount: Decimal
+    method: str
+    kind: str
+
+
+class WarehouseOrderSummary(BaseModel):
+    """What the warehouse sees of an order: no prices, totals or credit data."""
+
+    # Forbidding extras keeps a full order from ever passing as this narrower model.
+    model_config = ConfigDict(extra="forbid")
+
+    order_id: str
+    status: str
+    customer_id: str
+    channel: str
+    external_ref: str | None
+    created_at: datetime
+
+
+class OrderSummary(WarehouseOrderSummary):
+    total: Decimal
+
+
+class PickLineOut(BaseModel):
+    line_no: int
+    sku: str
+    quantity: int
+
+
+class WarehouseOrderDetail(WarehouseOrderSummary):
+    workflow_id: str
+    shipping_method: str
+    notes: str | None
+    ship_to: dict[str, Any]
+    lines: list[PickLineOut]
+    reservations: list[ReservationOut]
+    shipments: list[ShipmentOut]
+
+
+class WarehouseOrderPage(BaseModel):
+    items: list[WarehouseOrderSummary]
+    next_cursor: str | None
+
+
+class OrderDetail(OrderSummary):
+    workflow_id: str
+    payment_method: str
+    shipping_method: str
+    notes: str | None
+    created_by: str
+    review_reasons: list[str]
+    policy_version: int | None
+    lines: list[LineOut]
+    totals: TotalsOut
+    approvals: list[ApprovalOut]
+    reservations: list[ReservationOut]
+    shipments: list[ShipmentOut]
+    invoice: InvoiceOut | None
+    payments: list[PaymentOut]
+    paid_total: Decimal
+    overpaid: Decimal = Field(description="paid beyond the total, to refund or credit")
+
+
+class OrderPage(BaseModel):
+    items: list[OrderSummary]
+    next_cursor: str | None
+
+
+class WarehouseHistoryEntry(BaseModel):
+    """The warehouse's view of the history: who moved the order where, no reasons (they name
+    prices, totals and credit)."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["history", "audit"] = "history"
+    at: datetime
+    actor: str
+    from_status: str | None = None
+    to_status: str | None = None
+    action: str | None = None
+    result: str | None = None
+
+
+class HistoryEntry(WarehouseHistoryEntry):
+    """A status change or event of the order ("history"), or its audit row ("audit")."""
+
+    reason: str
+    decision_id: str | None = None
+
+
+class PaymentIn(In):
+    reference: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    amount: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
+    method: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+
+
+class PaymentResult(BaseModel):
+    order_id: str
+    status: str
+    paid_total: Decimal
+    order_total: Decimal
+
+
+class ShipmentEventIn(In):
+    event: ShipmentEventKind
+    tracking_number: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    detail: Annotated[str, StringConstraints(max_length=500)] = ""
+
+
+class CancelIn(In):
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+class OrderStateOut(BaseModel):
+    order_id: str
+    status: str
+    paid_total: Decimal
+    tracking_number: str | None

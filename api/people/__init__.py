@@ -1,0 +1,1 @@
+"""People and keys: the user roster, API keys for upstream systems, delegations."""

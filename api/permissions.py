@@ -1,0 +1,36 @@
+"""One dependency per permission: a route names what it needs, `user: CanCreateOrder`, and
+the role table (`domain/roles.py`) decides who has it. `api/matrix.py` reads each route's
+permission from the dependency to print and test the role x endpoint matrix."""
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from api.auth import Principal
+from api.deps import allowed
+from domain.roles import Action
+
+CanManageProducts = Annotated[Principal, Depends(allowed(Action.MANAGE_PRODUCTS))]
+CanReadCatalogue = Annotated[Principal, Depends(allowed(Action.READ_CATALOGUE))]
+CanManageCustomers = Annotated[Principal, Depends(allowed(Action.MANAGE_CUSTOMERS))]
+CanReceiveStock = Annotated[Principal, Depends(allowed(Action.RECEIVE_STOCK))]
+CanReadStock = Annotated[Principal, Depends(allowed(Action.READ_STOCK))]
+CanCreateOrder = Annotated[Principal, Depends(allowed(Action.CREATE_ORDER))]
+CanReadOrders = Annotated[Principal, Depends(allowed(Action.READ_ORDERS))]
+CanDecideApproval = Annotated[Principal, Depends(allowed(Action.DECIDE_APPROVAL))]
+CanReadApprovalInbox = Annotated[Principal, Depends(allowed(Action.READ_APPROVAL_INBOX))]
+CanRelayCustomerAnswer = Annotated[Principal, Depends(allowed(Action.RELAY_CUSTOMER_ANSWER))]
+CanRecordPayment = Annotated[Principal, Depends(allowed(Action.RECORD_PAYMENT))]
+CanRecordShipmentEvent = Annotated[Principal, Depends(allowed(Action.RECORD_SHIPMENT_EVENT))]
+CanCancelOrder = Annotated[Principal, Depends(allowed(Action.CANCEL_ORDER))]
+CanSetPrices = Annotated[Principal, Depends(allowed(Action.SET_PRICES))]
+CanSetCredit = Annotated[Principal, Depends(allowed(Action.SET_CREDIT))]
+CanAssignCustomerOwner = Annotated[Principal, Depends(allowed(Action.ASSIGN_CUSTOMER_OWNER))]
+CanReadPolicy = Annotated[Principal, Depends(allowed(Action.READ_POLICY))]
+CanManagePolicy = Annotated[Principal, Depends(allowed(Action.MANAGE_POLICY))]
+CanDelegateApproval = Annotated[Principal, Depends(allowed(Action.DELEGATE_APPROVAL))]
+CanManageApiKeys = Annotated[Principal, Depends(allowed(Action.MANAGE_API_KEYS))]
+CanManageUsers = Annotated[Principal, Depends(allowed(Action.MANAGE_USERS))]
+CanReadAudit = Annotated[Principal, Depends(allowed(Action.READ_AUDIT))]
+CanReadKpis = Annotated[Principal, Depends(allowed(Action.READ_KPIS))]
+CanReadNotifications = Annotated[Principal, Depends(allowed(Action.READ_NOTIFICATIONS))]

@@ -1,0 +1,1 @@
+"""Products and inventory: the catalogue, stock receipts and levels."""
