@@ -49,6 +49,10 @@ class Product(Base):
     __table_args__ = (CheckConstraint("unit_price >= 0", name="price_not_negative"),)
 
 
+# The columns of a customer's postal address.
+ADDRESS_FIELDS = ("line1", "line2", "city", "region", "postal_code", "country")
+
+
 class Customer(Base):
     __tablename__ = "customers"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -68,6 +72,11 @@ class Customer(Base):
     # Who recorded the customer: an upstream system sees the customers it sent.
     created_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    @property
+    def address(self) -> dict[str, str | None]:
+        """The postal address as one value: shown by the API, and where orders ship by default."""
+        return {f: getattr(self, f) for f in ADDRESS_FIELDS}
 
 
 class Warehouse(Base):

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import Principal
 from api.customers.schemas import AddressIn, CustomerContactOut, CustomerIn, CustomerOut
 from api.errors import Forbidden
-from db.models import Customer
+from db.models import ADDRESS_FIELDS, Customer
 from db.policies import current_policy
 from domain.money import to_money
 from domain.roles import Action, Role, is_allowed
@@ -19,18 +19,12 @@ def new_customer(data: CustomerIn, owner: Principal, default_limit: Decimal) -> 
     """A customer as this user may create one: a credit limit only from finance or admin."""
     if data.credit_limit is not None and not is_allowed(owner.role, Action.SET_CREDIT):
         raise Forbidden(f"role {owner.role} may not set a credit limit")
-    a = data.address
     return Customer(
         id=str(uuid.uuid4()),
         name=data.name,
         email=str(data.email),
         phone=data.phone,
-        line1=a.line1,
-        line2=a.line2,
-        city=a.city,
-        region=a.region,
-        postal_code=a.postal_code,
-        country=a.country,
+        **data.address.model_dump(include=set(ADDRESS_FIELDS)),
         credit_limit=to_money(default_limit if data.credit_limit is None else data.credit_limit),
         tier=data.tier,
         on_credit_hold=False,
@@ -44,14 +38,7 @@ async def default_credit_limit(session: AsyncSession) -> Decimal:
 
 
 def customer_address(customer: Customer) -> AddressIn:
-    return AddressIn(
-        line1=customer.line1,
-        line2=customer.line2,
-        city=customer.city,
-        region=customer.region,
-        postal_code=customer.postal_code,
-        country=customer.country,
-    )
+    return AddressIn.model_validate(customer.address)
 
 
 async def customer_owner(session: AsyncSession, customer_id: str) -> str | None:
@@ -62,20 +49,8 @@ async def customer_owner(session: AsyncSession, customer_id: str) -> str | None:
 
 
 def customer_out(c: Customer) -> CustomerOut:
-    return CustomerOut(
-        id=c.id,
-        name=c.name,
-        email=c.email,
-        phone=c.phone,
-        address=customer_address(c),
-        credit_limit=c.credit_limit,
-        tier=c.tier,
-        on_credit_hold=c.on_credit_hold,
-        owner=c.owner,
-    )
+    return CustomerOut.model_validate(c, from_attributes=True)
 
 
 def customer_contact(c: Customer) -> CustomerContactOut:
-    return CustomerContactOut(
-        id=c.id, name=c.name, email=c.email, phone=c.phone, address=customer_address(c)
-    )
+    return CustomerContactOut.model_validate(c, from_attributes=True)

@@ -4,8 +4,9 @@ and its history."""
 import base64
 import binascii
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,6 +45,8 @@ from db.models import (
 from domain.money import ZERO
 from temporal_client import workflow_id
 
+RowT = TypeVar("RowT", bound=BaseModel)
+
 
 async def load_order(session: AsyncSession, order_id: str, user: Principal | None) -> Order:
     """The order if it exists and is in the user's scope (None: a system-internal read)."""
@@ -77,65 +80,42 @@ async def order_detail(
 ) -> OrderDetail | WarehouseOrderDetail:
     o = await load_order(session, order_id, user)
 
-    async def rows(model: Any, *order_by: Any) -> list[Any]:
+    async def listed(schema: type[RowT], model: Any, *order_by: Any) -> list[RowT]:
         stmt = select(model).where(model.order_id == order_id).order_by(*order_by)
-        return list(await session.scalars(stmt))
+        return [schema.model_validate(x, from_attributes=True) for x in await session.scalars(stmt)]
 
+    # What both views show: where the goods are and how they travel.
+    goods: dict[str, Any] = {
+        "workflow_id": workflow_id(o.id),
+        "shipping_method": o.shipping_method,
+        "notes": o.notes,
+        "reservations": await listed(
+            ReservationOut, Reservation, Reservation.sku, Reservation.warehouse
+        ),
+        "shipments": await listed(ShipmentOut, Shipment, Shipment.created_at),
+    }
     if not sees_prices(user):
         return WarehouseOrderDetail(
             **warehouse_summary(o).model_dump(),
-            workflow_id=workflow_id(o.id),
-            shipping_method=o.shipping_method,
-            notes=o.notes,
+            **goods,
             ship_to=o.ship_to,
-            lines=[
-                PickLineOut.model_validate(x, from_attributes=True)
-                for x in await rows(OrderLine, OrderLine.line_no)
-            ],
-            reservations=[
-                ReservationOut.model_validate(x, from_attributes=True)
-                for x in await rows(Reservation, Reservation.sku, Reservation.warehouse)
-            ],
-            shipments=[
-                ShipmentOut.model_validate(x, from_attributes=True)
-                for x in await rows(Shipment, Shipment.created_at)
-            ],
+            lines=await listed(PickLineOut, OrderLine, OrderLine.line_no),
         )
-
     invoice = await session.get(Invoice, order_id)
-    payments = [
-        PaymentOut.model_validate(x, from_attributes=True)
-        for x in await rows(Payment, Payment.created_at)
-    ]
+    payments = await listed(PaymentOut, Payment, Payment.created_at)
     paid = sum((x.amount for x in payments), ZERO)
     return OrderDetail(
         **summary(o).model_dump(),
-        workflow_id=workflow_id(o.id),
+        **goods,
         payment_method=o.payment_method,
-        shipping_method=o.shipping_method,
-        notes=o.notes,
         created_by=o.created_by,
         review_reasons=o.review_reasons,
         policy_version=o.policy_version,
-        lines=[
-            LineOut.model_validate(x, from_attributes=True)
-            for x in await rows(OrderLine, OrderLine.line_no)
-        ],
+        lines=await listed(LineOut, OrderLine, OrderLine.line_no),
         totals=TotalsOut(
             subtotal=o.subtotal, discount=o.discount, tax=o.tax, total=o.total, currency=o.currency
         ),
-        approvals=[
-            ApprovalOut.model_validate(x, from_attributes=True)
-            for x in await rows(Approval, Approval.level)
-        ],
-        reservations=[
-            ReservationOut.model_validate(x, from_attributes=True)
-            for x in await rows(Reservation, Reservation.sku, Reservation.warehouse)
-        ],
-        shipments=[
-            ShipmentOut.model_validate(x, from_attributes=True)
-            for x in await rows(Shipment, Shipment.created_at)
-        ],
+        approvals=await listed(ApprovalOut, Approval, Approval.level),
         invoice=InvoiceOut.model_validate(invoice, from_attributes=True) if invoice else None,
         payments=payments,
         paid_total=paid,

@@ -73,14 +73,7 @@ async def revoke_api_key(
 
 
 def _key_out(k: ApiKey) -> ApiKeyOut:
-    return ApiKeyOut(
-        id=k.id,
-        name=k.name,
-        role=k.role,
-        created_by=k.created_by,
-        created_at=k.created_at,
-        revoked_at=k.revoked_at,
-    )
+    return ApiKeyOut.model_validate(k, from_attributes=True)
 
 
 @router.get("/users")
@@ -193,11 +186,4 @@ async def revoke_delegation(
 
 
 def _delegation_out(d: Delegation) -> DelegationOut:
-    return DelegationOut(
-        id=d.id,
-        delegator=d.delegator,
-        stand_in=d.stand_in,
-        starts_at=d.starts_at,
-        ends_at=d.ends_at,
-        revoked_at=d.revoked_at,
-    )
+    return DelegationOut.model_validate(d, from_attributes=True)
