@@ -18,7 +18,7 @@ class InventoryActivities:
             order = await lock_order(session, request.order_id)
             shortages = await stock.try_reserve(session, request.order_id)
             if shortages:
-                await stock.enqueue_wait(session, request.order_id, request.on_success)
+                await stock.enqueue_wait(session, request.order_id)
                 await change_status(
                     session,
                     order,

@@ -1,5 +1,7 @@
 """Review stage: customer, credit, prices and discounts, judged by the current policy."""
 
+from dataclasses import fields
+
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -113,7 +115,7 @@ class ReviewActivities:
             lines=priced,
             categories={sku: category for sku, category in rows},
             risks=assess_risks(
-                OrderToAssess(priced, payment, order.total, order.ship_to, _address(customer)),
+                OrderToAssess(priced, payment, order.total, order.ship_to, customer.address),
                 facts,
                 history,
                 policy.checks,
@@ -136,24 +138,6 @@ def _step(r: Requirement, policy: PolicyDocument) -> ApprovalStep:
     )
 
 
-def _address(c: Customer) -> dict[str, object]:
-    return {
-        "line1": c.line1,
-        "line2": c.line2,
-        "city": c.city,
-        "postal_code": c.postal_code,
-        "country": c.country,
-    }
-
-
 def _priced(line: OrderLine) -> PricedLine:
-    return PricedLine(
-        sku=line.sku,
-        quantity=line.quantity,
-        catalogue_price=line.catalogue_price,
-        unit_price=line.unit_price,
-        discount_pct=line.discount_pct,
-        gross=line.gross,
-        discount=line.discount,
-        net=line.net,
-    )
+    """A stored line as the pricing rules priced it (the columns carry the same names)."""
+    return PricedLine(**{f.name: getattr(line, f.name) for f in fields(PricedLine)})

@@ -182,8 +182,6 @@ class StockWait(Base):
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), unique=True)
     status: Mapped[str] = mapped_column(String(16))  # waiting | allocated | dropped
-    # Where the order goes once served, decided by its workflow when it started waiting.
-    on_success: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 

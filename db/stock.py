@@ -11,7 +11,6 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Order, OrderLine, Reservation, Stock, StockWait
-from domain.status import OrderStatus
 
 RESERVED, RELEASED, SHIPPED = "reserved", "released", "shipped"
 WAITING, ALLOCATED, DROPPED = "waiting", "allocated", "dropped"
@@ -89,10 +88,10 @@ async def try_reserve(session: AsyncSession, order_id: str) -> dict[str, int]:
     return {}
 
 
-async def enqueue_wait(session: AsyncSession, order_id: str, on_success: OrderStatus) -> None:
+async def enqueue_wait(session: AsyncSession, order_id: str) -> None:
     await session.execute(
         insert(StockWait)
-        .values(order_id=order_id, status=WAITING, on_success=on_success)
+        .values(order_id=order_id, status=WAITING)
         .on_conflict_do_nothing(index_elements=[StockWait.order_id])
     )
 

@@ -48,11 +48,9 @@ async def decide(
 ) -> DecisionOut:
     """An approver's decision on the open level they may decide; a decision id counts once."""
     async with session.begin():
-        order = await load_order(session, order_id, user)
-        replayed = await _replay(session, order, user, body.decision_id)
+        order, replayed = await _before_deciding(session, order_id, user, body.decision_id)
         if replayed is not None:
             return replayed
-        await _four_eyes(session, order, user)
         level, authority = await _choose(session, order, user)
         check_limit(authority, order.total, body.decision)
     return await _send(session, temporal, w, user, order_id, level, authority, body)
@@ -68,11 +66,9 @@ async def relay(
 ) -> DecisionOut:
     """Customer service records the customer's answer for an order held after the link lapsed."""
     async with session.begin():
-        order = await load_order(session, order_id, user)
-        replayed = await _replay(session, order, user, body.decision_id)
+        _, replayed = await _before_deciding(session, order_id, user, body.decision_id)
         if replayed is not None:
             return replayed
-        await _four_eyes(session, order, user)
         held = await session.scalar(
             select(Approval).where(
                 Approval.order_id == order_id,
@@ -132,6 +128,18 @@ async def confirm_by_link(
     )
     state = await update_order(temporal, order_id, OrderWorkflow.customer_confirmation, answer)
     return ConfirmationOut(order_id=order_id, decision=body.decision, status=state.status)
+
+
+async def _before_deciding(
+    session: AsyncSession, order_id: str, user: Principal, decision_id: str | None
+) -> tuple[Order, DecisionOut | None]:
+    """The order, and the answer already given if this decision is a retry; otherwise the
+    four-eyes check (not the creator, not the customer's owner) has passed."""
+    order = await load_order(session, order_id, user)
+    replayed = await _replay(session, order, user, decision_id)
+    if replayed is None:
+        await _four_eyes(session, order, user)
+    return order, replayed
 
 
 async def _replay(

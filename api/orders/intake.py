@@ -3,6 +3,7 @@
 import hashlib
 import json
 import uuid
+from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
@@ -145,20 +146,7 @@ async def record_order(
     session.add(order)
     await session.flush()
     for no, p in enumerate(priced, start=1):
-        session.add(
-            OrderLine(
-                order_id=order.id,
-                line_no=no,
-                sku=p.sku,
-                quantity=p.quantity,
-                catalogue_price=p.catalogue_price,
-                unit_price=p.unit_price,
-                discount_pct=p.discount_pct,
-                gross=p.gross,
-                discount=p.discount,
-                net=p.net,
-            )
-        )
+        session.add(OrderLine(order_id=order.id, line_no=no, **asdict(p)))
     session.add(
         OrderHistory(
             order_id=order.id,

@@ -6,6 +6,8 @@ answered from its record. Reads run in short transactions, none held open while 
 answers (see db/engine.py).
 """
 
+from decimal import Decimal
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
@@ -105,14 +107,15 @@ async def cancel(
     return OrderStateOut(order_id=order_id, **state.model_dump(exclude={"pending_levels"}))
 
 
-async def _fresh(session: AsyncSession, order_id: str) -> Order:
-    # The order may have moved on since this request first loaded it.
+async def _now(session: AsyncSession, order_id: str) -> tuple[Order, Decimal]:
+    """The order and what it has been paid, as they are now: the order may have moved on since
+    this request first loaded it."""
     order = await session.scalar(
         select(Order).where(Order.id == order_id).execution_options(populate_existing=True)
     )
     if order is None:
         raise NotFound(f"order {order_id} not found")
-    return order
+    return order, await paid_total(session, order_id)
 
 
 async def _recorded_payment(
@@ -126,12 +129,9 @@ async def _recorded_payment(
     )
     if found is None:
         return None
-    order = await _fresh(session, order_id)
+    order, paid = await _now(session, order_id)
     return PaymentResult(
-        order_id=order_id,
-        status=order.status,
-        paid_total=await paid_total(session, order_id),
-        order_total=order.total,
+        order_id=order_id, status=order.status, paid_total=paid, order_total=order.total
     )
 
 
@@ -150,10 +150,7 @@ async def _recorded_shipment_event(
     )
     if found is None:
         return None
-    order = await _fresh(session, order_id)
+    order, paid = await _now(session, order_id)
     return OrderStateOut(
-        order_id=order_id,
-        status=order.status,
-        paid_total=await paid_total(session, order_id),
-        tracking_number=tracking_number,
+        order_id=order_id, status=order.status, paid_total=paid, tracking_number=tracking_number
     )
