@@ -46,6 +46,8 @@ class Product(Base):
     unit_price: Mapped[Decimal] = mapped_column(Money)
     weight_kg: Mapped[Decimal] = mapped_column(Numeric(10, 3))
     category: Mapped[str] = mapped_column(String(64), default="general", server_default="general")
+    # Where pickers find it (shown on pick lists), when the warehouse keeps bins.
+    bin_location: Mapped[str | None] = mapped_column(String(32))
     __table_args__ = (CheckConstraint("unit_price >= 0", name="price_not_negative"),)
 
 
@@ -83,6 +85,18 @@ class Warehouse(Base):
     __tablename__ = "warehouses"
     code: Mapped[str] = mapped_column(String(16), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+
+
+class WarehouseZone(Base):
+    """How near a warehouse is to destinations in a country (or a postal prefix of it): the
+    allocation rule's distance table, as data. A lower zone is nearer."""
+
+    __tablename__ = "warehouse_zones"
+    warehouse: Mapped[str] = mapped_column(ForeignKey("warehouses.code"), primary_key=True)
+    country: Mapped[str] = mapped_column(String(2), primary_key=True)
+    # "" covers the whole country; the longest matching prefix decides.
+    postal_prefix: Mapped[str] = mapped_column(String(12), primary_key=True, default="")
+    zone: Mapped[int]
 
 
 class Stock(Base):
@@ -307,13 +321,33 @@ class Notification(Base):
 
 
 class Shipment(Base):
+    """One parcel of an order from one warehouse: picked, packed, booked, delivered."""
+
     __tablename__ = "shipments"
-    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), primary_key=True)
-    carrier: Mapped[str] = mapped_column(String(32))
-    service: Mapped[str] = mapped_column(String(32))
-    tracking_number: Mapped[str] = mapped_column(String(64), unique=True)
+    # Orders shipped before pick and pack have one shipment whose id is the order's id.
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    warehouse: Mapped[str | None] = mapped_column(String(16))
+    # Set when the carrier is booked (after packing).
+    carrier: Mapped[str | None] = mapped_column(String(32))
+    service: Mapped[str | None] = mapped_column(String(32))
+    tracking_number: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # picking | packed | booked | the carrier's last scan (in_transit, delivered, ...)
     status: Mapped[str] = mapped_column(String(16))
+    packages: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    packaging: Mapped[str | None] = mapped_column(String(16))
+    packed_by: Mapped[str | None] = mapped_column(String(64))
+    packed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class ShipmentLine(Base):
+    """What a shipment carries: its pick list."""
+
+    __tablename__ = "shipment_lines"
+    shipment_id: Mapped[str] = mapped_column(ForeignKey("shipments.id"), primary_key=True)
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"), primary_key=True)
+    quantity: Mapped[int]
 
 
 class ShipmentEvent(Base):

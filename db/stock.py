@@ -1,4 +1,5 @@
-"""Stock reservation without overselling, and the first-come queue of orders waiting for it.
+"""Stock reservation without overselling (allocated by `domain/allocation.py`), and the
+first-come queue of orders waiting for it.
 
 Every function runs inside the caller's transaction. Stock rows are locked in (sku, warehouse)
 order everywhere, so concurrent reservations, receipts and releases serialise without deadlock.
@@ -10,7 +11,8 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Order, OrderLine, Reservation, Stock, StockWait
+from db.models import Order, OrderLine, Reservation, Stock, StockWait, WarehouseZone
+from domain.allocation import ZoneRow, allocate, nearest_first
 
 RESERVED, RELEASED, SHIPPED = "reserved", "released", "shipped"
 WAITING, ALLOCATED, DROPPED = "waiting", "allocated", "dropped"
@@ -46,45 +48,39 @@ async def has_reservation(session: AsyncSession, order_id: str) -> bool:
 
 
 async def try_reserve(session: AsyncSession, order_id: str) -> dict[str, int]:
-    """Reserve every line of the order or nothing; returns the shortage per sku."""
+    """Reserve every line of the order or nothing, by the allocation rule; returns the
+    shortage per sku."""
     if await has_reservation(session, order_id):
         return {}
     needs = await _needs(session, order_id)
     rows = await _lock_stock(session, list(needs))
-    by_sku: dict[str, list[Stock]] = defaultdict(list)
-    for row in rows:
-        by_sku[row.sku].append(row)
-    shortages = {
-        sku: qty - sum(r.on_hand - r.reserved for r in by_sku[sku])
-        for sku, qty in needs.items()
-        if sum(r.on_hand - r.reserved for r in by_sku[sku]) < qty
-    }
-    if shortages:
-        return shortages
-    for sku, qty in needs.items():
-        # Fewest parcels: take from the warehouse with the most available first.
-        for row in sorted(by_sku[sku], key=lambda r: r.reserved - r.on_hand):
-            take = min(qty, row.on_hand - row.reserved)
-            if take <= 0:
-                continue
-            await session.execute(
-                update(Stock)
-                .where(Stock.sku == sku, Stock.warehouse == row.warehouse)
-                .where(Stock.on_hand - Stock.reserved >= take)
-                .values(reserved=Stock.reserved + take)
-            )
-            await session.execute(
-                insert(Reservation)
-                .values(
-                    order_id=order_id,
-                    sku=sku,
-                    warehouse=row.warehouse,
-                    quantity=take,
-                    status=RESERVED,
-                )
-                .on_conflict_do_nothing()
-            )
-            qty -= take
+    ship_to = await session.scalar(select(Order.ship_to).where(Order.id == order_id)) or {}
+    zones = [
+        ZoneRow(z.warehouse, z.country, z.postal_prefix, z.zone)
+        for z in await session.scalars(select(WarehouseZone))
+    ]
+    ranked = nearest_first(
+        [r.warehouse for r in rows],
+        zones,
+        str(ship_to.get("country", "")),
+        str(ship_to.get("postal_code", "")),
+    )
+    available = {(r.sku, r.warehouse): r.on_hand - r.reserved for r in rows}
+    allocation = allocate(needs, available, ranked)
+    if allocation.shortages:
+        return allocation.shortages
+    for (sku, warehouse), take in sorted(allocation.takes.items()):
+        await session.execute(
+            update(Stock)
+            .where(Stock.sku == sku, Stock.warehouse == warehouse)
+            .where(Stock.on_hand - Stock.reserved >= take)
+            .values(reserved=Stock.reserved + take)
+        )
+        await session.execute(
+            insert(Reservation)
+            .values(order_id=order_id, sku=sku, warehouse=warehouse, quantity=take, status=RESERVED)
+            .on_conflict_do_nothing()
+        )
     return {}
 
 

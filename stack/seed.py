@@ -6,13 +6,27 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import SessionFactory
-from db.models import Customer, Product, Stock, User, Warehouse
+from db.models import Customer, Product, Stock, User, Warehouse, WarehouseZone
 from domain.roles import Role
 
 # Authority limits: the largest order total each may approve (unset: no limit of their own).
 APPROVAL_LIMITS = {"supervisor": Decimal("20000")}
 
-WAREHOUSES = {"WH1": "Main warehouse", "WH2": "Overflow warehouse"}
+WAREHOUSES = {"WH1": "Main warehouse (Munich)", "WH2": "Overflow warehouse (Hamburg)"}
+# (warehouse, country, postal prefix, zone): the allocation rule's distances; a lower zone is
+# nearer, the longest matching prefix decides.
+WAREHOUSE_ZONES = [
+    ("WH1", "DE", "", 2),
+    ("WH1", "DE", "8", 1),
+    ("WH1", "DE", "9", 1),
+    ("WH1", "AT", "", 2),
+    ("WH1", "NL", "", 4),
+    ("WH2", "DE", "", 2),
+    ("WH2", "DE", "1", 1),
+    ("WH2", "DE", "2", 1),
+    ("WH2", "NL", "", 2),
+    ("WH2", "AT", "", 4),
+]
 
 SEED_USERS: dict[str, Role] = {
     "admin": Role.ADMIN,
@@ -66,6 +80,12 @@ async def seed_reference(session: AsyncSession) -> None:
     for code, name in WAREHOUSES.items():
         await session.execute(
             insert(Warehouse).values(code=code, name=name).on_conflict_do_nothing()
+        )
+    for warehouse, country, prefix, zone in WAREHOUSE_ZONES:
+        await session.execute(
+            insert(WarehouseZone)
+            .values(warehouse=warehouse, country=country, postal_prefix=prefix, zone=zone)
+            .on_conflict_do_nothing()
         )
     for username, role in SEED_USERS.items():
         await session.execute(
