@@ -35,4 +35,4 @@ clean:
 
 # Record new workflow histories for the replay test (after a deliberate, versioned change).
 record-histories: $(STAMP)
-	RECORD_HISTORIES=1 $(BIN)/pytest -q tests/workflows/test_replay.py -k "record_history"
+	RECORD_HISTORIES=1 $(BIN)/pytest -q tests/workflows/test_replay.py tests/workflows/test_story_with_stand_ins.py -k "record_history or stand_ins"

@@ -63,6 +63,10 @@ class ProcessSettings(BaseSettings):
     # The simulated carrier moves a parcel one step this often; 0 leaves it to webhooks.
     carrier_step_seconds: float = 0
     carrier_poll_seconds: float = 0
+    # manual: the warehouse confirms each shipment's packing (POST /shipments/{id}/packed);
+    # auto: a simulated packer confirms it auto_pack_seconds after its pick list (the demo).
+    warehouse_confirmation: Literal["manual", "auto"] = "manual"
+    auto_pack_seconds: float = 3
     max_body_bytes: int = 256 * 1024
     # An order recorded this long without a workflow (Temporal was down) has it started.
     sweep_after_seconds: float = 30
@@ -76,6 +80,11 @@ class ProcessSettings(BaseSettings):
             payment_wait=self.payment_wait,
             credit_days=self.credit_days,
             carrier_poll=poll,
+            auto_pack_after=(
+                timedelta(seconds=self.auto_pack_seconds)
+                if self.warehouse_confirmation == "auto"
+                else None
+            ),
         )
 
 

@@ -17,6 +17,7 @@ from activities.adapters import (
 )
 from activities.approvals import ApprovalActivities
 from activities.failures import FailFastOnBadData
+from activities.fulfilment import FulfilmentActivities
 from activities.inventory import InventoryActivities
 from activities.orders import OrderActivities
 from activities.review import ReviewActivities
@@ -46,6 +47,9 @@ def activity_functions(
     shipping = ShippingActivities(
         sessions, carrier, settings.process.home_country, settings.process.credit_days
     )
+    fulfilment = FulfilmentActivities(
+        sessions, carrier, settings.process.home_country, settings.process.credit_days
+    )
     return [
         review.review_order,
         inventory.reserve_stock,
@@ -60,6 +64,11 @@ def activity_functions(
         shipping.ship_order,
         shipping.record_shipment_event,
         shipping.poll_carrier,
+        shipping.poll_parcels,
+        fulfilment.prepare_shipments,
+        fulfilment.record_packing,
+        fulfilment.pack_as_simulated_packer,
+        fulfilment.book_shipment,
     ]
 
 

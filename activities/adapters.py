@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
-from domain.messages import ShipmentEventKind
+from domain.messages import Package, ShipmentEventKind
 
 
 @dataclass(frozen=True)
@@ -21,11 +21,16 @@ class ParcelRequest:
     weight_kg: Decimal
     country: str
     postal_code: str
+    # The shipper's reference for this parcel (the shipment id; the order id for orders
+    # shipped as one parcel before pick and pack): the carrier's idempotency key.
+    reference: str = ""
+    # As packed: carriers price and route by each package's weight and size.
+    packages: tuple[Package, ...] = ()
 
 
 class CarrierAdapter(Protocol):
     async def create_shipment(self, parcel: ParcelRequest) -> str:
-        """Book the parcel; returns the tracking number. Must be idempotent by order id
+        """Book the parcel; returns the tracking number. Must be idempotent by the reference
         (real carriers take an idempotency key or a shipper reference)."""
         ...
 
@@ -59,7 +64,8 @@ class SimulatedCarrier:
         self.step_seconds = step_seconds
 
     async def create_shipment(self, parcel: ParcelRequest) -> str:
-        digest = hashlib.sha256(f"{parcel.carrier}:{parcel.order_id}".encode()).hexdigest()
+        reference = parcel.reference or parcel.order_id
+        digest = hashlib.sha256(f"{parcel.carrier}:{reference}".encode()).hexdigest()
         return f"{parcel.carrier[:3].upper()}{digest[:12].upper()}"
 
     async def tracking_events(
@@ -77,3 +83,16 @@ class SimulatedPaymentGateway:
 
     async def refund(self, order_id: str, reference: str, amount: Decimal) -> str:
         return f"refund-{reference}"
+
+
+class SimulatedPacker:
+    """Stands in for the warehouse's packer in the demo (`ORDERFLOW_WAREHOUSE_CONFIRMATION=auto`):
+    one standard box per shipment, weighing what its products weigh. A real warehouse confirms
+    through `POST /shipments/{id}/packed`."""
+
+    BOX_CM = (Decimal("40"), Decimal("30"), Decimal("20"))
+
+    def packages(self, weight_kg: Decimal) -> list[Package]:
+        length, width, height = self.BOX_CM
+        weight = max(weight_kg, Decimal("0.1"))
+        return [Package(weight_kg=weight, length_cm=length, width_cm=width, height_cm=height)]

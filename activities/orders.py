@@ -10,7 +10,8 @@ from activities.adapters import PaymentGateway
 from db import stock
 from db.audit import Who, audit
 from db.engine import SessionFactory
-from db.models import Approval, Invoice, Payment
+from db.models import Approval, Invoice, Payment, Shipment
+from db.shipments import CANCELLED_SHIPMENT, UNBOOKED
 from db.status import change_status, lock_order
 from domain.messages import CloseRequest, CloseResult, StatusChange
 
@@ -65,6 +66,12 @@ class OrderActivities:
                 update(Invoice).where(Invoice.order_id == order.id).values(status="void")
             )
             await stock.drop_wait(session, order.id)
+            # Pick lists not yet handed to a carrier are withdrawn with the stock they held.
+            await session.execute(
+                update(Shipment)
+                .where(Shipment.order_id == order.id, Shipment.status.in_(UNBOOKED))
+                .values(status=CANCELLED_SHIPMENT)
+            )
             freed = await stock.release(session, order.id)
             reason = request.reason + (f"; refunded {refunded}" if refunded else "")
             await change_status(session, order, request.to, request.actor, reason)

@@ -1,24 +1,26 @@
 """Shipping stage: book the carrier, issue the invoice, record the parcel's scans."""
 
-from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.adapters import CarrierAdapter, ParcelRequest
+from activities.invoices import issue_invoice
 from db import stock
 from db.engine import SessionFactory
-from db.models import INVOICE_NUMBER_SEQUENCE, Invoice, Order, OrderLine, Product, Shipment
+from db.models import Order, OrderLine, Product, Shipment
 from db.models import ShipmentEvent as ShipmentEventRow
 from db.payments import add_payment, paid_total
+from db.shipments import BOOKED
 from db.status import change_status, lock_order, record_event
 from domain.carrier import ShippingMethod, choose_carrier
 from domain.messages import (
     DeliveryTargets,
+    ParcelScan,
     PaymentInput,
     ShipmentEventInput,
     ShipmentEventKind,
@@ -50,7 +52,7 @@ class ShippingActivities:
             existing = await session.get(Shipment, order_id)
             if existing is None:
                 existing = await self._book(session, order)
-            invoice = await self._issue_invoice(session, order)
+            invoice = await issue_invoice(session, order, self.credit_days)
             await change_status(
                 session,
                 order,
@@ -88,47 +90,32 @@ class ShippingActivities:
             )
         )
         shipment = Shipment(
+            id=order.id,
             order_id=order.id,
             carrier=choice.carrier,
             service=choice.service,
             tracking_number=tracking,
-            status="booked",
+            status=BOOKED,
+            booked_at=func.now(),
         )
         session.add(shipment)
         await stock.mark_shipped(session, order.id)
         await session.flush()
         return shipment
 
-    async def _issue_invoice(self, session: AsyncSession, order: Order) -> Invoice:
-        invoice = await session.get(Invoice, order.id)
-        if invoice is not None:
-            return invoice
-        seq = await session.scalar(INVOICE_NUMBER_SEQUENCE.next_value())
-        # The database clock, not the worker's, so every worker dates invoices alike.
-        today = await session.scalar(select(func.now()))
-        assert today is not None and seq is not None
-        days = self.credit_days if order.payment_method == PaymentMethod.CREDIT else 0
-        invoice = Invoice(
-            order_id=order.id,
-            number=f"INV-{today.year}-{seq:06d}",
-            due_date=today.date() + timedelta(days=days),
-            subtotal=order.subtotal,
-            discount=order.discount,
-            tax=order.tax,
-            total=order.total,
-            status="paid" if await paid_total(session, order.id) >= order.total else "issued",
-        )
-        session.add(invoice)
-        await session.flush()
-        return invoice
-
     @activity.defn(name="record_shipment_event")
     async def record_shipment_event(self, record: ShipmentEventRecord) -> ShipmentEventResult:
+        """A carrier scan on one of the order's parcels; the delivered scan of its last parcel
+        also moves the order to the statuses the workflow handed over (`targets`)."""
         e = record.event
         async with self.sessions.begin() as session:
             order = await lock_order(session, record.order_id)
-            shipment = await session.get(Shipment, order.id)
-            if shipment is None or shipment.tracking_number != e.tracking_number:
+            shipment = await session.scalar(
+                select(Shipment).where(
+                    Shipment.order_id == order.id, Shipment.tracking_number == e.tracking_number
+                )
+            )
+            if shipment is None:
                 raise ApplicationError(
                     f"tracking number {e.tracking_number} is not this order's",
                     type="UnknownTrackingNumber",
@@ -141,23 +128,17 @@ class ShippingActivities:
                 .returning(ShipmentEventRow.event)
             )
             new = result.first() is not None
-            if new and e.event == ShipmentEventKind.DELIVERED:
-                await self._mark_shipment(session, order.id, e.event)
-                targets = record.targets
+            if new:
+                shipment.status = e.event
+            targets = record.targets
+            if new and e.event == ShipmentEventKind.DELIVERED and targets is not None:
                 await change_status(session, order, targets.delivered, e.actor, _scan(e))
                 paid = await self._settle_delivery(session, order, e.tracking_number, targets)
             else:
                 if new:
-                    await self._mark_shipment(session, order.id, e.event)
                     await record_event(session, order, e.actor, _scan(e))
                 paid = await paid_total(session, order.id)
             return ShipmentEventResult(new=new, status=OrderStatus(order.status), paid_total=paid)
-
-    @staticmethod
-    async def _mark_shipment(session: AsyncSession, order_id: str, event: str) -> None:
-        await session.execute(
-            update(Shipment).where(Shipment.order_id == order_id).values(status=event)
-        )
 
     @staticmethod
     async def _settle_delivery(
@@ -185,20 +166,38 @@ class ShippingActivities:
 
     @activity.defn(name="poll_carrier")
     async def poll_carrier(self, order_id: str) -> list[ShipmentEventKind]:
-        """Scans the carrier reports that are not recorded yet."""
+        """Scans the carrier reports for the order's one parcel that are not recorded yet
+        (orders shipped before pick and pack)."""
+        return [scan.event for scan in await self.poll_parcels(order_id)]
+
+    @activity.defn(name="poll_parcels")
+    async def poll_parcels(self, order_id: str) -> list[ParcelScan]:
+        """Scans the carrier reports for each of the order's parcels, not recorded yet."""
         async with self.sessions() as session:
-            shipment = await session.get(Shipment, order_id)
-            if shipment is None:
-                return []
-            seen = set(
-                await session.scalars(
-                    select(ShipmentEventRow.event).where(
-                        ShipmentEventRow.tracking_number == shipment.tracking_number
+            parcels = [
+                (s.tracking_number, s.booked_at or s.created_at)
+                for s in await session.scalars(
+                    select(Shipment).where(
+                        Shipment.order_id == order_id, Shipment.tracking_number.is_not(None)
                     )
                 )
+            ]
+            seen = set(
+                (
+                    await session.execute(
+                        select(ShipmentEventRow.tracking_number, ShipmentEventRow.event).where(
+                            ShipmentEventRow.tracking_number.in_([t for t, _ in parcels])
+                        )
+                    )
+                ).tuples()
             )
-        events = await self.carrier.tracking_events(shipment.tracking_number, shipment.created_at)
-        return [e for e in events if e not in seen]
+        scans = []
+        for tracking, booked_at in parcels:
+            assert tracking is not None
+            for event in await self.carrier.tracking_events(tracking, booked_at):
+                if (tracking, event) not in seen:
+                    scans.append(ParcelScan(tracking_number=tracking, event=event))
+        return scans
 
 
 def _scan(e: ShipmentEventInput) -> str:

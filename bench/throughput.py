@@ -30,6 +30,7 @@ from config import Settings
 from db.engine import SessionFactory, make_engine, make_sessions
 from db.migrate import upgrade_head_async
 from db.models import Order, OrderLine, Product, Shipment, Stock
+from db.shipments import BOOKED
 from domain.messages import ShipmentEventInput, ShipmentEventKind
 from domain.roles import Role
 from domain.status import FINAL_STATUSES
@@ -65,9 +66,10 @@ async def deliver_shipped(
         rows = await session.execute(
             select(Shipment.order_id, Shipment.tracking_number)
             .join(OrderLine, OrderLine.order_id == Shipment.order_id)
-            .where(OrderLine.sku == sku, Shipment.status == "booked")
+            .where(OrderLine.sku == sku, Shipment.status == BOOKED)
+            .where(Shipment.tracking_number.is_not(None))
         )
-        shipped = [(o, t) for o, t in rows if o in pending]
+        shipped = [(o, t) for o, t in rows if o in pending and t is not None]
 
     async def deliver(order_id: str, tracking: str) -> None:
         event = ShipmentEventInput(event=ShipmentEventKind.DELIVERED, tracking_number=tracking)
@@ -127,6 +129,9 @@ async def main(orders: int, runs: int) -> None:
         await temporal_dev.wait_for_port(port, temporal)
         client = await Client.connect(f"127.0.0.1:{port}", data_converter=pydantic_data_converter)
         settings = Settings()
+        # Packing confirmed by the simulated packer, quickly: the bench measures the system.
+        settings.process.warehouse_confirmation = "auto"
+        settings.process.auto_pack_seconds = 0.2
         async with build_worker(client, sessions, settings, settings.temporal.task_queue):
             rates = []
             for run in range(runs):

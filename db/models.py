@@ -338,6 +338,7 @@ class Shipment(Base):
     packaging: Mapped[str | None] = mapped_column(String(16))
     packed_by: Mapped[str | None] = mapped_column(String(64))
     packed_at: Mapped[datetime | None]
+    booked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 

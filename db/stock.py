@@ -122,15 +122,15 @@ async def release(session: AsyncSession, order_id: str) -> list[str]:
     return sorted({r.sku for r in held})
 
 
-async def mark_shipped(session: AsyncSession, order_id: str) -> None:
-    """The goods leave: on-hand and reserved both drop by what was held."""
-    held = list(
-        await session.scalars(
-            select(Reservation)
-            .where(Reservation.order_id == order_id, Reservation.status == RESERVED)
-            .with_for_update()
-        )
+async def mark_shipped(session: AsyncSession, order_id: str, warehouse: str | None = None) -> None:
+    """The goods leave (from one warehouse, or all): on-hand and reserved both drop by what
+    was held."""
+    stmt = select(Reservation).where(
+        Reservation.order_id == order_id, Reservation.status == RESERVED
     )
+    if warehouse is not None:
+        stmt = stmt.where(Reservation.warehouse == warehouse)
+    held = list(await session.scalars(stmt.with_for_update()))
     await _lock_stock(session, [r.sku for r in held])
     for r in held:
         await session.execute(

@@ -40,6 +40,9 @@ class OrderTimeouts(BaseModel):
     credit_days: int = 30
     # None: rely on carrier webhooks only; otherwise poll the carrier's tracking this often.
     carrier_poll: timedelta | None = None
+    # None: the warehouse confirms packing (manual); otherwise a simulated packer confirms a
+    # shipment this long after its pick list was issued (the demo's auto mode).
+    auto_pack_after: timedelta | None = None
 
 
 class OrderWorkflowInput(BaseModel):
@@ -248,7 +251,58 @@ class DeliveryTargets(BaseModel):
 class ShipmentEventRecord(BaseModel):
     order_id: str
     event: ShipmentEventInput
-    targets: DeliveryTargets = Field(default_factory=DeliveryTargets)
+    # Given when a delivered scan completes the order's last parcel; None: the scan is
+    # recorded on its shipment only.
+    targets: DeliveryTargets | None = Field(default_factory=DeliveryTargets)
+
+
+class Packaging(StrEnum):
+    STANDARD = "standard"
+    FRAGILE = "fragile"
+    GIFT = "gift"
+
+
+class Package(BaseModel):
+    weight_kg: Decimal
+    length_cm: Decimal
+    width_cm: Decimal
+    height_cm: Decimal
+
+
+class ShipmentPlan(BaseModel):
+    """A shipment the order's pick lists created: one per warehouse holding its stock."""
+
+    shipment_id: str
+    warehouse: str
+
+
+class PrepareShipments(BaseModel):
+    order_id: str
+    to: OrderStatus = OrderStatus.PICKING
+
+
+class PackingInput(BaseModel):
+    shipment_id: str
+    packages: list[Package]
+    packaging: Packaging = Packaging.STANDARD
+    actor: str = "warehouse"
+
+
+class PackingRecord(BaseModel):
+    order_id: str
+    packing: PackingInput
+
+
+class BookRequest(BaseModel):
+    order_id: str
+    shipment_id: str
+    # Given to the booking that completes the order's shipments (and issues the invoice).
+    to: OrderStatus | None = None
+
+
+class ParcelScan(BaseModel):
+    tracking_number: str
+    event: ShipmentEventKind
 
 
 class ShipmentEventResult(BaseModel):

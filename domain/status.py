@@ -10,6 +10,8 @@ class OrderStatus(StrEnum):
     AWAITING_APPROVAL = "AWAITING_APPROVAL"
     AWAITING_PAYMENT = "AWAITING_PAYMENT"
     READY_TO_SHIP = "READY_TO_SHIP"
+    # Pick lists issued; the warehouse picks and packs, then the carrier is booked.
+    PICKING = "PICKING"
     SHIPPED = "SHIPPED"
     DELIVERED = "DELIVERED"
     AWAITING_SETTLEMENT = "AWAITING_SETTLEMENT"
@@ -31,7 +33,8 @@ ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     ),
     S.AWAITING_APPROVAL: frozenset({S.AWAITING_PAYMENT, S.READY_TO_SHIP, S.REJECTED, S.CANCELLED}),
     S.AWAITING_PAYMENT: frozenset({S.READY_TO_SHIP, S.CANCELLED}),
-    S.READY_TO_SHIP: frozenset({S.SHIPPED, S.CANCELLED}),
+    S.READY_TO_SHIP: frozenset({S.PICKING, S.SHIPPED, S.CANCELLED}),
+    S.PICKING: frozenset({S.SHIPPED, S.CANCELLED}),
     S.SHIPPED: frozenset({S.DELIVERED}),
     S.DELIVERED: frozenset({S.AWAITING_SETTLEMENT, S.COMPLETED}),
     S.AWAITING_SETTLEMENT: frozenset({S.COMPLETED}),
@@ -46,6 +49,7 @@ APPROVED_STATUSES = frozenset(
     {
         S.AWAITING_PAYMENT,
         S.READY_TO_SHIP,
+        S.PICKING,
         S.SHIPPED,
         S.DELIVERED,
         S.AWAITING_SETTLEMENT,
@@ -62,6 +66,7 @@ CANCELLABLE_STATUSES = frozenset(
         S.AWAITING_APPROVAL,
         S.AWAITING_PAYMENT,
         S.READY_TO_SHIP,
+        S.PICKING,
     }
 )
 

@@ -30,7 +30,12 @@ from worker import build_worker, start_sweeper
 log = logging.getLogger("orderflow")
 
 # The demo carrier moves parcels along by itself, so an order completes without webhooks.
-DEMO_DEFAULTS = {"ORDERFLOW_CARRIER_STEP_SECONDS": "5", "ORDERFLOW_CARRIER_POLL_SECONDS": "2"}
+DEMO_DEFAULTS = {
+    "ORDERFLOW_CARRIER_STEP_SECONDS": "5",
+    "ORDERFLOW_CARRIER_POLL_SECONDS": "2",
+    # The demo flows on its own: a simulated packer confirms each shipment after a few seconds.
+    "ORDERFLOW_WAREHOUSE_CONFIRMATION": "auto",
+}
 
 
 WORKER_NICENESS = 10

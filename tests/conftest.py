@@ -97,6 +97,9 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
 def test_settings(task_queue: str, **process: Any) -> Settings:
     settings = Settings()
     settings.temporal.task_queue = task_queue
+    # Orders flow through packing on their own unless a test packs them by hand (manual).
+    settings.process.warehouse_confirmation = "auto"
+    settings.process.auto_pack_seconds = 1
     for key, value in process.items():
         setattr(settings.process, key, value)
     return settings

@@ -1,15 +1,26 @@
-"""Goods going out for one order: the shipment's booking, the carrier's events (by webhook, or
-by polling when the carrier has none) until the delivered scan."""
+"""Goods going out for one order: pick lists per warehouse, the warehouse's packing (or the demo's
+simulated packer), one carrier booking per shipment, and the carrier's events (by webhook, or
+by polling when the carrier has none) until every parcel's delivered scan.
+
+Orders started before pick and pack (no `pick-and-pack-v1` marker) ship as one parcel, booked
+at once, as they did.
+"""
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
+from activities.fulfilment import FulfilmentActivities
 from activities.shipping import ShippingActivities
 from domain.messages import (
+    BookRequest,
     DeliveryTargets,
+    PackingInput,
+    PackingRecord,
+    PrepareShipments,
     ShipmentEventInput,
     ShipmentEventKind,
     ShipmentEventRecord,
+    ShipmentPlan,
     ShipRequest,
 )
 from domain.refusals import NOT_ALLOWED_NOW
@@ -17,25 +28,109 @@ from domain.status import OrderStatus
 from workflows.host import OrderHost
 from workflows.settlement_stage import Settlement
 
+PICK_AND_PACK_PATCH = "pick-and-pack-v1"
+
 
 class Delivery:
     def __init__(self, host: OrderHost, settlement: Settlement) -> None:
         self.host = host
-        # Delivery settles cash on delivery in the same transaction as the scan.
+        # Delivery settles cash on delivery in the same transaction as the last scan.
         self.settlement = settlement
+        # The goods are on their way (the first booking started): no cancelling any more.
         self.started = False
-        self.tracking: str | None = None
+        self.plans: list[ShipmentPlan] = []
+        self.packed: set[str] = set()
+        # Tracking number -> delivered, in booking order.
+        self.parcels: dict[str, bool] = {}
+        # How many parcels the order ships in, once known.
+        self.expected: int | None = None
         self.delivered = False
 
+    @property
+    def tracking(self) -> str | None:
+        return next(iter(self.parcels), None)
+
     async def ship(self) -> None:
+        if workflow.patched(PICK_AND_PACK_PATCH):
+            await self._pick_pack_ship()
+        else:
+            await self._ship_as_one_parcel()
+        self.host.set_status(OrderStatus.SHIPPED)
+
+    async def _ship_as_one_parcel(self) -> None:
         host = self.host
-        self.started = True
+        self.started, self.expected = True, 1
         shipment = await host.run_activity(
             ShippingActivities.ship_order,
             ShipRequest(order_id=host.order.order_id, to=OrderStatus.SHIPPED),
         )
-        self.tracking = shipment.tracking_number
-        host.set_status(OrderStatus.SHIPPED)
+        self.parcels[shipment.tracking_number] = False
+
+    async def _pick_pack_ship(self) -> None:
+        host = self.host
+        order_id = host.order.order_id
+        self.plans = await host.run_activity(
+            FulfilmentActivities.prepare_shipments, PrepareShipments(order_id=order_id)
+        )
+        self.expected = len(self.plans)
+        host.set_status(OrderStatus.PICKING)
+        booked: set[str] = set()
+        while len(booked) < len(self.plans):
+            # Booked in the order they are packed.
+            ready = [p for p in self.plans if p.shipment_id in self.packed - booked]
+            if not ready:
+                await self._await_packing(booked)
+                continue
+            if not self.started:
+                host.check_cancel()
+                self.started = True
+            last = len(booked) == len(self.plans) - 1
+            shipment = await host.run_activity(
+                FulfilmentActivities.book_shipment,
+                BookRequest(
+                    order_id=order_id,
+                    shipment_id=ready[0].shipment_id,
+                    to=OrderStatus.SHIPPED if last else None,
+                ),
+            )
+            booked.add(ready[0].shipment_id)
+            self.parcels[shipment.tracking_number] = False
+
+    async def _await_packing(self, booked: set[str]) -> None:
+        """Until the warehouse packs a shipment; in auto mode the simulated packer packs the
+        rest after a while. A cancellation accepted before the first booking ends the wait."""
+        host = self.host
+        if await host.wait(lambda: bool(self.packed - booked), host.order.timeouts.auto_pack_after):
+            return
+        for plan in self.plans:
+            if plan.shipment_id not in self.packed:
+                await host.run_activity(
+                    FulfilmentActivities.pack_as_simulated_packer,
+                    PackingRecord(
+                        order_id=host.order.order_id,
+                        packing=PackingInput(shipment_id=plan.shipment_id, packages=[]),
+                    ),
+                )
+                self.packed.add(plan.shipment_id)
+
+    def validate_packing(self, packing: PackingInput) -> None:
+        if packing.shipment_id not in {p.shipment_id for p in self.plans}:
+            raise ApplicationError("no such pick list on this order", type=NOT_ALLOWED_NOW)
+        if packing.shipment_id in self.packed:
+            raise ApplicationError("shipment is already packed", type=NOT_ALLOWED_NOW)
+        if not packing.packages:
+            raise ApplicationError("a packed shipment has packages", type=NOT_ALLOWED_NOW)
+
+    async def on_packed(self, packing: PackingInput) -> None:
+        host = self.host
+        async with host.lock:
+            if packing.shipment_id in self.packed:
+                return
+            await host.run_activity(
+                FulfilmentActivities.record_packing,
+                PackingRecord(order_id=host.order.order_id, packing=packing),
+            )
+            self.packed.add(packing.shipment_id)
 
     async def await_delivered(self) -> None:
         poll = self.host.order.timeouts.carrier_poll
@@ -46,41 +141,59 @@ class Delivery:
             try:
                 await workflow.wait_condition(lambda: self.delivered, timeout=poll)
             except TimeoutError:
-                for kind in await self.host.run_activity(
-                    ShippingActivities.poll_carrier, self.host.order.order_id
-                ):
-                    assert self.tracking is not None
-                    await self._apply(
-                        ShipmentEventInput(
-                            event=kind, tracking_number=self.tracking, actor="carrier"
-                        )
-                    )
+                await self._poll()
+
+    async def _poll(self) -> None:
+        order_id = self.host.order.order_id
+        if not self.plans:
+            # One parcel, as shipped before pick and pack (its recorded activity).
+            kinds = await self.host.run_activity(ShippingActivities.poll_carrier, order_id)
+            scans = [(self.tracking, kind) for kind in kinds]
+        else:
+            found = await self.host.run_activity(ShippingActivities.poll_parcels, order_id)
+            scans = [(s.tracking_number, s.event) for s in found]
+        for tracking, kind in scans:
+            assert tracking is not None
+            await self._apply(
+                ShipmentEventInput(event=kind, tracking_number=tracking, actor="carrier")
+            )
+
+    def _all_booked(self) -> bool:
+        return self.expected is not None and len(self.parcels) >= self.expected
 
     def validate(self, event: ShipmentEventInput) -> None:
         if not self.started:
             raise ApplicationError("order has not shipped", type=NOT_ALLOWED_NOW)
-        if self.tracking is not None and event.tracking_number != self.tracking:
+        if self._all_booked() and event.tracking_number not in self.parcels:
             raise ApplicationError("tracking number is not this order's", type=NOT_ALLOWED_NOW)
 
     async def on_event(self, event: ShipmentEventInput) -> None:
         # A fast carrier's webhook can overtake the booking's result: wait for it.
-        await workflow.wait_condition(lambda: self.tracking is not None)
-        if event.tracking_number != self.tracking:
+        await workflow.wait_condition(
+            lambda: event.tracking_number in self.parcels or self._all_booked()
+        )
+        if event.tracking_number not in self.parcels:
             raise ApplicationError("tracking number is not this order's", type=NOT_ALLOWED_NOW)
         await self._apply(event)
 
     async def _apply(self, event: ShipmentEventInput) -> None:
         host = self.host
         async with host.lock:
+            delivered = event.event == ShipmentEventKind.DELIVERED
+            others = [t for t, done in self.parcels.items() if t != event.tracking_number]
+            # The last parcel's delivered scan moves the order (and settles it) in the same
+            # transaction: DELIVERED, then COMPLETED or AWAITING_SETTLEMENT.
+            completes = delivered and self._all_booked() and all(self.parcels[t] for t in others)
             result = await host.run_activity(
                 ShippingActivities.record_shipment_event,
                 ShipmentEventRecord(
-                    order_id=host.order.order_id, event=event, targets=DeliveryTargets()
+                    order_id=host.order.order_id,
+                    event=event,
+                    targets=DeliveryTargets() if completes else None,
                 ),
             )
-            # Delivery also settles in the same transaction: DELIVERED, then COMPLETED or
-            # AWAITING_SETTLEMENT, both in the order's history.
             self.settlement.paid = result.paid_total
             host.set_status(result.status)
-            if event.event == ShipmentEventKind.DELIVERED:
-                self.delivered = True
+            if delivered:
+                self.parcels[event.tracking_number] = True
+                self.delivered = completes or self.delivered

@@ -9,7 +9,6 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.inventory import InventoryActivities
     from activities.orders import OrderActivities
     from activities.review import ReviewActivities
     from domain.messages import (
@@ -20,9 +19,9 @@ with workflow.unsafe.imports_passed_through():
         ConfirmationInput,
         OrderState,
         OrderWorkflowInput,
+        PackingInput,
         PaymentInput,
         PaymentState,
-        ReserveRequest,
         ReviewRequest,
         ShipmentEventInput,
         StatusChange,
@@ -33,7 +32,6 @@ with workflow.unsafe.imports_passed_through():
         CANCELLABLE_STATUSES,
         FINAL_STATUSES,
         OrderStatus,
-        status_after_stock,
     )
     from domain.text import UnstorableText, check_storable_message
     from workflows import host
@@ -44,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.legacy_approvals import LegacyApprovals
     from workflows.search_attributes import ORDER_STATUS
     from workflows.settlement_stage import Settlement
+    from workflows.stock_stage import StockStage, nudge
 
 __all__ = ["APPROVAL_DESK_PATCH", "OrderWorkflow", "workflow_id"]
 
@@ -72,10 +71,10 @@ class OrderWorkflow:
     def __init__(self, order: OrderWorkflowInput) -> None:
         self.order = order
         self._status = OrderStatus.RECEIVED
-        self._stock_nudged = False
         self._cancel: CancelInput | None = None
         # Decisions and events run one at a time, so a racing approve and reject see each other.
         self.lock = asyncio.Lock()
+        self.stock = StockStage(self)
         self.settlement = Settlement(self)
         self.delivery = Delivery(self, self.settlement)
         # Chosen by the review: the approval desk, or the one-wait path of earlier orders.
@@ -108,7 +107,8 @@ class OrderWorkflow:
             if with_desk
             else LegacyApprovals(self, list(outcome.levels))
         )
-        if not await self._reserve():
+        approvals = self._approvals
+        if not await self.stock.reserve(lambda: bool(approvals.pending_levels())):
             return
         if self._status == OrderStatus.AWAITING_APPROVAL and not await self._approvals.run():
             return
@@ -117,42 +117,11 @@ class OrderWorkflow:
             and not await self.settlement.await_prepayment()
         ):
             return
-        self._check_cancel()
+        self.check_cancel()
         await self.delivery.ship()
         shipped_at = workflow.now()
         await self.delivery.await_delivered()
         await self.settlement.await_invoice(shipped_at)
-
-    # --- stages -------------------------------------------------------------------------
-
-    def _next_after_stock(self) -> OrderStatus:
-        pending = self._approvals.pending_levels() if self._approvals else []
-        return status_after_stock(bool(pending), self.payment_due())
-
-    async def _reserve(self) -> bool:
-        timeouts = self.order.timeouts
-        deadline = workflow.now() + timeouts.backorder_wait
-        while True:
-            target = self._next_after_stock()
-            result = await self.run_activity(
-                InventoryActivities.reserve_stock,
-                ReserveRequest(
-                    order_id=self.order.order_id,
-                    on_success=target,
-                    on_short=OrderStatus.AWAITING_STOCK,
-                ),
-            )
-            if result.reserved:
-                self.set_status(target)
-                return True
-            self.set_status(OrderStatus.AWAITING_STOCK)
-            remaining = deadline - workflow.now()
-            if remaining <= timedelta(0):
-                await self.close(OrderStatus.CANCELLED, "backorder: no stock within the wait")
-                return False
-            # A receipt nudges us; the periodic recheck covers a nudge lost in a crash.
-            self._stock_nudged = False
-            await self.wait(lambda: self._stock_nudged, min(remaining, timeouts.stock_recheck))
 
     async def close(self, to: OrderStatus, reason: str, actor: str = "system") -> None:
         request = CloseRequest(order_id=self.order.order_id, to=to, reason=reason, actor=actor)
@@ -167,15 +136,7 @@ class OrderWorkflow:
         result = await self.run_activity(OrderActivities.close_order, request)
         self.set_status(to)
         for other in result.allocated_orders:
-            await self._nudge(other)
-
-    async def _nudge(self, order_id: str) -> None:
-        handle = workflow.get_external_workflow_handle(workflow_id(order_id))
-        try:
-            await handle.signal("stock_available")
-        except Exception:
-            # A nudged order that has ended needs nothing; a live one also rechecks on a timer.
-            workflow.logger.warning("could not nudge %s", order_id)
+            await nudge(other)
 
     # --- messages -----------------------------------------------------------------------
 
@@ -191,7 +152,7 @@ class OrderWorkflow:
 
     @workflow.signal(name="stock_available")
     def stock_available(self) -> None:
-        self._stock_nudged = True
+        self.stock.nudged = True
 
     @workflow.update(name="decide")
     async def decide(self, d: ApprovalDecisionInput) -> ApprovalState:
@@ -238,6 +199,16 @@ class OrderWorkflow:
         _refuse_unstorable(event)
         self.delivery.validate(event)
 
+    @workflow.update(name="shipment_packed")
+    async def shipment_packed(self, packing: PackingInput) -> OrderState:
+        await self.delivery.on_packed(packing)
+        return self.state()
+
+    @shipment_packed.validator
+    def _validate_packing(self, packing: PackingInput) -> None:
+        _refuse_unstorable(packing)
+        self.delivery.validate_packing(packing)
+
     @workflow.update(name="cancel")
     async def cancel(self, request: CancelInput) -> OrderState:
         if self._cancel is None:
@@ -259,20 +230,21 @@ class OrderWorkflow:
     def payment_due(self) -> bool:
         return self.settlement.due()
 
-    def _check_cancel(self) -> None:
+    def check_cancel(self) -> None:
         if self._cancel is not None:
             raise _Cancelled()
 
-    async def wait(self, condition: Callable[[], bool], timeout: timedelta) -> bool:
-        """Wait for condition; False on timeout; an accepted cancel interrupts the wait."""
+    async def wait(self, condition: Callable[[], bool], timeout: timedelta | None) -> bool:
+        """Wait for condition (None: no timeout); False on timeout; an accepted cancel
+        interrupts the wait."""
         try:
             await workflow.wait_condition(
                 lambda: condition() or self._cancel is not None, timeout=timeout
             )
         except TimeoutError:
-            self._check_cancel()
+            self.check_cancel()
             return False
-        self._check_cancel()
+        self.check_cancel()
         return True
 
     async def change_status(self, to: OrderStatus, reason: str) -> None:

@@ -86,11 +86,25 @@ class ReservationOut(BaseModel):
     status: str
 
 
+class PackageOut(BaseModel):
+    weight_kg: Decimal
+    length_cm: Decimal
+    width_cm: Decimal
+    height_cm: Decimal
+
+
 class ShipmentOut(BaseModel):
-    carrier: str
-    service: str
-    tracking_number: str
+    """One parcel of the order, from one warehouse (None: shipped before pick and pack)."""
+
+    id: str
+    warehouse: str | None
+    # picking | packed | booked | the carrier's last scan | cancelled
     status: str
+    carrier: str | None
+    service: str | None
+    tracking_number: str | None
+    packages: list[PackageOut] | None
+    packaging: str | None
 
 
 class InvoiceOut(BaseModel):

@@ -147,7 +147,8 @@ OVER_DAYS: dict[str, Callable[[Desk], Awaitable[str]]] = {
     "escalated-dual-control": _escalated_then_dual_control,
 }
 # Histories of earlier releases keep their names; each release records under its own prefix.
-RELEASE = "desk"
+# Histories recorded with this release keep their name; earlier ones stay and must replay too.
+RELEASE = "pick-pack"
 recording = pytest.mark.skipif(
     not os.environ.get("RECORD_HISTORIES"), reason="records on demand only"
 )

@@ -40,6 +40,8 @@ def upgrade() -> None:
     op.add_column("shipments", sa.Column("packaging", sa.String(16), nullable=True))
     op.add_column("shipments", sa.Column("packed_by", sa.String(64), nullable=True))
     op.add_column("shipments", sa.Column("packed_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("shipments", sa.Column("booked_at", sa.DateTime(timezone=True), nullable=True))
+    op.execute("UPDATE shipments SET booked_at = created_at")
     op.create_table(
         "shipment_lines",
         sa.Column("shipment_id", sa.String(40), sa.ForeignKey("shipments.id"), primary_key=True),
@@ -50,7 +52,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("shipment_lines")
-    for column in ("packed_at", "packed_by", "packaging", "packages", "warehouse"):
+    for column in ("booked_at", "packed_at", "packed_by", "packaging", "packages", "warehouse"):
         op.drop_column("shipments", column)
     op.drop_index("ix_shipments_order_id", table_name="shipments")
     op.drop_constraint("shipments_pkey", "shipments", type_="primary")
