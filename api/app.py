@@ -14,6 +14,7 @@ from api.approvals import router as approvals
 from api.audit import router as audit
 from api.customers import router as customers
 from api.errors import StorableUrl, install_error_handlers
+from api.fulfilment import router as fulfilment
 from api.orders import router as orders
 from api.people import router as people
 from api.policies import router as policies
@@ -97,6 +98,16 @@ def create_app(
 
     app.add_middleware(RequestId)
 
-    for module in (health, products, customers, orders, approvals, policies, people, audit):
+    for module in (
+        health,
+        products,
+        customers,
+        orders,
+        fulfilment,
+        approvals,
+        policies,
+        people,
+        audit,
+    ):
         app.include_router(module.router)
     return app

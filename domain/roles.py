@@ -39,6 +39,8 @@ class Action(StrEnum):
     READ_AUDIT = "read_audit"
     READ_KPIS = "read_kpis"
     READ_NOTIFICATIONS = "read_notifications"
+    READ_PICK_LISTS = "read_pick_lists"
+    PACK_SHIPMENT = "pack_shipment"
 
 
 class ApprovalLevel(StrEnum):
@@ -88,6 +90,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.READ_AUDIT: frozenset({R.ADMIN}),
     Action.READ_KPIS: frozenset({R.ADMIN, R.MANAGER, R.FINANCE, R.SALES_SUPERVISOR}),
     Action.READ_NOTIFICATIONS: frozenset({R.ADMIN, R.CUSTOMER_SERVICE}),
+    Action.READ_PICK_LISTS: frozenset({R.ADMIN, R.WAREHOUSE}),
+    Action.PACK_SHIPMENT: frozenset({R.ADMIN, R.WAREHOUSE}),
 }
 
 # A higher level may stand in for a lower one; finance decides only credit.

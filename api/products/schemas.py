@@ -19,6 +19,10 @@ class ProductIn(In):
     weight_kg: Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=3)]
     # Approval rules can match on it (say, hazardous goods need a manager).
     category: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_\-]{0,63}$")] = "general"
+    # Where pickers find it; printed on pick lists, which list lines in bin order.
+    bin_location: (
+        Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9.\-/]{0,31}$")] | None
+    ) = None
 
 
 class ProductOut(BaseModel):
@@ -27,6 +31,7 @@ class ProductOut(BaseModel):
     unit_price: Decimal
     weight_kg: Decimal
     category: str
+    bin_location: str | None = None
 
 
 class ReceiptIn(In):

@@ -1,0 +1,1 @@
+"""Fulfilment: the warehouse's pick lists and its packing confirmations."""

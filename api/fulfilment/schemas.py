@@ -1,0 +1,48 @@
+"""Request and response bodies of the warehouse routes."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from api.fields import In
+from domain.messages import Packaging
+
+Centimetres = Annotated[Decimal, Field(gt=0, le=1000, max_digits=7, decimal_places=1)]
+
+
+class PackageIn(In):
+    weight_kg: Annotated[Decimal, Field(gt=0, le=1000, max_digits=8, decimal_places=3)]
+    length_cm: Centimetres
+    width_cm: Centimetres
+    height_cm: Centimetres
+
+
+class PackedIn(In):
+    packages: Annotated[list[PackageIn], Field(min_length=1, max_length=50)]
+    packaging: Packaging = Packaging.STANDARD
+
+
+class PackedOut(BaseModel):
+    shipment_id: str
+    order_id: str
+    warehouse: str | None
+    status: str
+    order_status: str
+
+
+class PickListLine(BaseModel):
+    sku: str
+    name: str
+    quantity: int
+    bin_location: str | None
+
+
+class PickListOut(BaseModel):
+    shipment_id: str
+    order_id: str
+    warehouse: str
+    shipping_method: str
+    issued_at: datetime
+    lines: list[PickListLine]

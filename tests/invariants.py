@@ -1,0 +1,45 @@
+"""What must hold of stock after any story, checked against the database itself."""
+
+from sqlalchemy import func, select
+
+from db.engine import SessionFactory
+from db.models import Order, Reservation, Shipment, Stock
+from db.shipments import UNBOOKED
+from db.stock import RESERVED
+from domain.status import FINAL_STATUSES
+
+
+async def assert_stock_invariants(sessions: SessionFactory) -> None:
+    """For every sku and warehouse: nothing negative, reserved within on hand and equal to what
+    orders hold there; every ended order holds no stock and no open pick list."""
+    async with sessions() as session:
+        for row in await session.scalars(select(Stock)):
+            assert row.on_hand >= 0 and 0 <= row.reserved <= row.on_hand, row.__dict__
+        held = {
+            (sku, warehouse): int(total)
+            for sku, warehouse, total in await session.execute(
+                select(Reservation.sku, Reservation.warehouse, func.sum(Reservation.quantity))
+                .where(Reservation.status == RESERVED)
+                .group_by(Reservation.sku, Reservation.warehouse)
+            )
+        }
+        for row in await session.scalars(select(Stock)):
+            assert row.reserved == held.get((row.sku, row.warehouse), 0), (
+                f"{row.sku}@{row.warehouse}: reserved {row.reserved}, orders hold "
+                f"{held.get((row.sku, row.warehouse), 0)}"
+            )
+        ended = [s.value for s in FINAL_STATUSES]
+        holding = await session.scalar(
+            select(func.count())
+            .select_from(Reservation)
+            .join(Order, Order.id == Reservation.order_id)
+            .where(Order.status.in_(ended), Reservation.status == RESERVED)
+        )
+        assert holding == 0, f"{holding} reservations held by ended orders"
+        open_lists = await session.scalar(
+            select(func.count())
+            .select_from(Shipment)
+            .join(Order, Order.id == Shipment.order_id)
+            .where(Order.status.in_(ended), Shipment.status.in_(UNBOOKED))
+        )
+        assert open_lists == 0, f"{open_lists} pick lists open on ended orders"
