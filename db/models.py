@@ -48,6 +48,8 @@ class Product(Base):
     category: Mapped[str] = mapped_column(String(64), default="general", server_default="general")
     # Where pickers find it (shown on pick lists), when the warehouse keeps bins.
     bin_location: Mapped[str | None] = mapped_column(String(32))
+    # Available stock below this (over all warehouses) asks for reordering; 0: never.
+    reorder_point: Mapped[int] = mapped_column(default=0, server_default="0")
     __table_args__ = (CheckConstraint("unit_price >= 0", name="price_not_negative"),)
 
 
@@ -109,6 +111,37 @@ class Stock(Base):
     __table_args__ = (
         CheckConstraint("reserved >= 0 AND reserved <= on_hand", name="reserved_within_on_hand"),
     )
+
+
+class StockTransfer(Base):
+    """Stock on its way from one warehouse to another: it left the source's on hand at
+    dispatch and joins the destination's when received."""
+
+    __tablename__ = "stock_transfers"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"))
+    from_warehouse: Mapped[str] = mapped_column(ForeignKey("warehouses.code"))
+    to_warehouse: Mapped[str] = mapped_column(ForeignKey("warehouses.code"))
+    quantity: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16))  # in_transit | received
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    received_by: Mapped[str | None] = mapped_column(String(64))
+    received_at: Mapped[datetime | None]
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="transfer_quantity_positive"),
+        CheckConstraint("from_warehouse <> to_warehouse", name="transfer_between_two"),
+        Index("stock_transfers_in_transit", "sku", postgresql_where=text("status = 'in_transit'")),
+    )
+
+
+class LowStock(Base):
+    """A sku whose available stock is below its reorder point, since when: one row (and one
+    notification) per crossing; the row goes when stock is back at the point."""
+
+    __tablename__ = "low_stock"
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"), primary_key=True)
+    since: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
 class StockReceipt(Base):

@@ -11,6 +11,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import reorder
 from db.models import Order, OrderLine, Reservation, Stock, StockWait, WarehouseZone
 from domain.allocation import ZoneRow, allocate, nearest_first
 
@@ -81,6 +82,7 @@ async def try_reserve(session: AsyncSession, order_id: str) -> dict[str, int]:
             .values(order_id=order_id, sku=sku, warehouse=warehouse, quantity=take, status=RESERVED)
             .on_conflict_do_nothing()
         )
+    await reorder.watch(session, list(needs))
     return {}
 
 
@@ -119,7 +121,9 @@ async def release(session: AsyncSession, order_id: str) -> list[str]:
             .values(reserved=Stock.reserved - r.quantity)
         )
         r.status = RELEASED
-    return sorted({r.sku for r in held})
+    freed = sorted({r.sku for r in held})
+    await reorder.watch(session, freed)
+    return freed
 
 
 async def mark_shipped(session: AsyncSession, order_id: str, warehouse: str | None = None) -> None:
@@ -179,3 +183,32 @@ async def allocate_waiting(session: AsyncSession, skus: list[str]) -> list[str]:
         wait.status = ALLOCATED
         served.append(wait.order_id)
     return served
+
+
+async def add_on_hand(session: AsyncSession, sku: str, warehouse: str, quantity: int) -> None:
+    """Goods arrive at a warehouse (a receipt, a transfer received)."""
+    await session.execute(
+        insert(Stock)
+        .values(sku=sku, warehouse=warehouse, on_hand=quantity, reserved=0)
+        .on_conflict_do_update(
+            index_elements=[Stock.sku, Stock.warehouse],
+            set_={"on_hand": Stock.on_hand + quantity},
+        )
+    )
+    await reorder.watch(session, [sku])
+
+
+async def take_available(session: AsyncSession, sku: str, warehouse: str, quantity: int) -> bool:
+    """Goods leave a warehouse without an order (a transfer dispatched): only what is not
+    reserved; False when that is less than asked."""
+    result = await session.execute(
+        update(Stock)
+        .where(Stock.sku == sku, Stock.warehouse == warehouse)
+        .where(Stock.on_hand - Stock.reserved >= quantity)
+        .values(on_hand=Stock.on_hand - quantity)
+        .returning(Stock.on_hand)
+    )
+    if result.first() is None:
+        return False
+    await reorder.watch(session, [sku])
+    return True

@@ -41,6 +41,7 @@ class Action(StrEnum):
     READ_NOTIFICATIONS = "read_notifications"
     READ_PICK_LISTS = "read_pick_lists"
     PACK_SHIPMENT = "pack_shipment"
+    TRANSFER_STOCK = "transfer_stock"
 
 
 class ApprovalLevel(StrEnum):
@@ -92,6 +93,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.READ_NOTIFICATIONS: frozenset({R.ADMIN, R.CUSTOMER_SERVICE}),
     Action.READ_PICK_LISTS: frozenset({R.ADMIN, R.WAREHOUSE}),
     Action.PACK_SHIPMENT: frozenset({R.ADMIN, R.WAREHOUSE}),
+    Action.TRANSFER_STOCK: frozenset({R.ADMIN, R.WAREHOUSE}),
 }
 
 # A higher level may stand in for a lower one; finance decides only credit.

@@ -1,15 +1,37 @@
 """The product and inventory routes."""
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import DBAPIError
 
 from api.deps import SessionDep, TemporalDep
 from api.errors import NotFound
-from api.permissions import CanManageProducts, CanReadCatalogue, CanReadStock, CanReceiveStock
-from api.products.schemas import InventoryOut, ProductIn, ProductOut, ReceiptIn
-from api.products.stock import DEADLOCK_RETRIES, RETRYABLE, book_receipt, inventory_of
+from api.permissions import (
+    CanManageProducts,
+    CanReadCatalogue,
+    CanReadStock,
+    CanReceiveStock,
+    CanTransferStock,
+)
+from api.products.schemas import (
+    InventoryOut,
+    LowStockOut,
+    ProductIn,
+    ProductOut,
+    ReceiptIn,
+    TransferIn,
+    TransferOut,
+)
+from api.products.stock import (
+    book_receipt,
+    dispatch_transfer,
+    inventory_of,
+    low_stock,
+    receive_transfer,
+    retrying_deadlocks,
+)
 from api.workflow_calls import nudge_orders
 from db.models import Product
 
@@ -47,26 +69,44 @@ async def receive_stock(
     temporal: TemporalDep,
     user: CanReceiveStock,
 ) -> InventoryOut:
-    """Book goods in; orders waiting for this sku are served first, in order of arrival."""
-    for attempt in range(DEADLOCK_RETRIES):
-        try:
-            served = await book_receipt(session, body, user)
-            break
-        except DBAPIError as exc:
-            # Receipts and reservations lock the same rows; PostgreSQL breaks a rare deadlock
-            # by failing one side, and the receipt is simply booked again.
-            if (
-                getattr(exc.orig, "sqlstate", None) not in RETRYABLE
-                or attempt + 1 == DEADLOCK_RETRIES
-            ):
-                raise
+    """Book goods in; orders waiting for this sku are served first, by priority and arrival."""
+    served = await retrying_deadlocks(lambda: book_receipt(session, body, user))
     await nudge_orders(temporal, served)
     return await inventory_of(session, body.sku)
 
 
+@router.post("/inventory/transfers", status_code=201)
+async def transfer_stock(
+    body: TransferIn, session: SessionDep, user: CanTransferStock
+) -> TransferOut:
+    """Send stock to another warehouse: it leaves the source's available at once."""
+    return await retrying_deadlocks(lambda: dispatch_transfer(session, body, user))
+
+
+@router.post("/inventory/transfers/{transfer_id}/receive")
+async def receive_transfer_route(
+    transfer_id: Annotated[int, Path(ge=1, le=2**62)],
+    session: SessionDep,
+    temporal: TemporalDep,
+    user: CanTransferStock,
+) -> TransferOut:
+    """The transfer arrived: its stock joins the destination and serves waiting orders."""
+    transfer, served = await retrying_deadlocks(
+        lambda: receive_transfer(session, transfer_id, user)
+    )
+    await nudge_orders(temporal, served)
+    return transfer
+
+
+@router.get("/inventory/low-stock")
+async def list_low_stock(session: SessionDep, user: CanReadStock) -> list[LowStockOut]:
+    """Skus whose available stock is below their reorder point, since when."""
+    return await low_stock(session)
+
+
 @router.get("/inventory/{sku}")
 async def get_inventory(sku: str, session: SessionDep, user: CanReadStock) -> InventoryOut:
-    """Stock of one sku, in total and per warehouse."""
+    """Stock of one sku, in total and per warehouse, with what is in transit."""
     if await session.get(Product, sku) is None:
         raise NotFound(f"sku {sku} not found")
     return await inventory_of(session, sku)

@@ -1,5 +1,6 @@
 """Request and response bodies of the product and inventory routes."""
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -19,6 +20,8 @@ class ProductIn(In):
     weight_kg: Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=3)]
     # Approval rules can match on it (say, hazardous goods need a manager).
     category: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_\-]{0,63}$")] = "general"
+    # Available stock below it (all warehouses) puts the sku on the low-stock list; 0: never.
+    reorder_point: Annotated[int, Field(ge=0, le=1_000_000)] = 0
     # Where pickers find it; printed on pick lists, which list lines in bin order.
     bin_location: (
         Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9.\-/]{0,31}$")] | None
@@ -32,6 +35,7 @@ class ProductOut(BaseModel):
     weight_kg: Decimal
     category: str
     bin_location: str | None = None
+    reorder_point: int = 0
 
 
 class ReceiptIn(In):
@@ -40,11 +44,16 @@ class ReceiptIn(In):
     quantity: Annotated[int, Field(gt=0, le=1_000_000)]
 
 
+WarehouseCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]{1,16}$")]
+
+
 class WarehouseStock(BaseModel):
     warehouse: str
     on_hand: int
     reserved: int
     available: int
+    # On its way here from another warehouse.
+    incoming: int = 0
 
 
 class InventoryOut(BaseModel):
@@ -52,4 +61,34 @@ class InventoryOut(BaseModel):
     on_hand: int
     reserved: int
     available: int
+    # Dispatched by one warehouse, not yet received by another: in no warehouse's on hand.
+    in_transit: int = 0
+    reorder_point: int = 0
     warehouses: list[WarehouseStock]
+
+
+class TransferIn(In):
+    sku: Sku
+    from_warehouse: WarehouseCode
+    to_warehouse: WarehouseCode
+    quantity: Annotated[int, Field(gt=0, le=1_000_000)]
+
+
+class TransferOut(BaseModel):
+    transfer_id: int
+    sku: str
+    from_warehouse: str
+    to_warehouse: str
+    quantity: int
+    status: str
+    created_at: datetime
+    received_at: datetime | None
+
+
+class LowStockOut(BaseModel):
+    sku: str
+    name: str
+    available: int
+    reorder_point: int
+    in_transit: int
+    since: datetime

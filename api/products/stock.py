@@ -1,69 +1,118 @@
-"""Stock levels by warehouse, and booking a receipt that serves the orders waiting for it."""
+"""Stock levels by warehouse; goods booked in (receipts) and moved between warehouses
+(transfers), each serving the orders waiting for them; the low-stock list."""
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal
-from api.errors import InvalidFields
-from api.products.schemas import InventoryOut, ReceiptIn, WarehouseStock
+from api.errors import InvalidFields, NotAllowedNow, NotFound
+from api.products.schemas import (
+    InventoryOut,
+    LowStockOut,
+    ReceiptIn,
+    TransferIn,
+    TransferOut,
+    WarehouseStock,
+)
 from db import stock
-from db.models import Product, Stock, StockReceipt, Warehouse
+from db.models import LowStock, Product, Stock, StockReceipt, StockTransfer, Warehouse
 from domain.text import MAX_QUANTITY
 
 DEADLOCK_RETRIES = 3
-
-
 RETRYABLE = {"40P01", "40001"}  # deadlock detected, serialization failure
+IN_TRANSIT, RECEIVED = "in_transit", "received"
+T = TypeVar("T")
+
+
+async def retrying_deadlocks(book: Callable[[], Awaitable[T]]) -> T:
+    """Receipts, transfers and reservations lock the same rows; PostgreSQL breaks a rare
+    deadlock by failing one side, and the booking is simply made again."""
+    for attempt in range(DEADLOCK_RETRIES):
+        try:
+            return await book()
+        except DBAPIError as exc:
+            if (
+                getattr(exc.orig, "sqlstate", None) not in RETRYABLE
+                or attempt + 1 == DEADLOCK_RETRIES
+            ):
+                raise
+    raise AssertionError("unreachable")
 
 
 async def inventory_of(session: AsyncSession, sku: str) -> InventoryOut:
     rows = list(
         await session.scalars(select(Stock).where(Stock.sku == sku).order_by(Stock.warehouse))
     )
+    incoming = await _in_transit_to(session, sku)
     per = [
         WarehouseStock(
             warehouse=r.warehouse,
             on_hand=r.on_hand,
             reserved=r.reserved,
             available=r.on_hand - r.reserved,
+            incoming=incoming.get(r.warehouse, 0),
         )
         for r in rows
     ]
+    # A warehouse that holds none yet but has some on its way.
+    per += [
+        WarehouseStock(warehouse=w, on_hand=0, reserved=0, available=0, incoming=q)
+        for w, q in sorted(incoming.items())
+        if w not in {r.warehouse for r in rows}
+    ]
+    point = await session.scalar(select(Product.reorder_point).where(Product.sku == sku))
     return InventoryOut(
         sku=sku,
         on_hand=sum(w.on_hand for w in per),
         reserved=sum(w.reserved for w in per),
         available=sum(w.available for w in per),
+        in_transit=sum(incoming.values()),
+        reorder_point=point or 0,
         warehouses=per,
     )
+
+
+async def _in_transit_to(session: AsyncSession, sku: str) -> dict[str, int]:
+    rows = await session.execute(
+        select(StockTransfer.to_warehouse, func.sum(StockTransfer.quantity))
+        .where(StockTransfer.sku == sku, StockTransfer.status == IN_TRANSIT)
+        .group_by(StockTransfer.to_warehouse)
+    )
+    return {warehouse: int(total) for warehouse, total in rows}
+
+
+async def _known(session: AsyncSession, sku: str, *warehouses: tuple[str, str]) -> None:
+    """Refuses, naming the field, a sku or warehouse that does not exist."""
+    errors: list[tuple[tuple[str | int, ...], str]] = []
+    if await session.get(Product, sku) is None:
+        errors.append((("sku",), f"unknown sku {sku}"))
+    for field, code in warehouses:
+        if await session.get(Warehouse, code) is None:
+            errors.append(((field,), f"unknown warehouse {code}"))
+    if errors:
+        raise InvalidFields(errors)
+
+
+async def _room_for(session: AsyncSession, sku: str, warehouse: str, quantity: int) -> None:
+    on_hand = await session.scalar(
+        select(Stock.on_hand)
+        .where(Stock.sku == sku, Stock.warehouse == warehouse)
+        .with_for_update()
+    )
+    if (on_hand or 0) + quantity > MAX_QUANTITY:
+        raise InvalidFields([(("quantity",), f"stock on hand would exceed {MAX_QUANTITY}")])
 
 
 async def book_receipt(session: AsyncSession, body: ReceiptIn, user: Principal) -> list[str]:
     """One transaction: stock up, receipt row, waiting orders served; returns those to nudge."""
     async with session.begin():
-        errors: list[tuple[tuple[str | int, ...], str]] = []
-        if await session.get(Product, body.sku) is None:
-            errors.append((("sku",), f"unknown sku {body.sku}"))
-        if await session.get(Warehouse, body.warehouse) is None:
-            errors.append((("warehouse",), f"unknown warehouse {body.warehouse}"))
-        if errors:
-            raise InvalidFields(errors)
-        on_hand = await session.scalar(
-            select(Stock.on_hand)
-            .where(Stock.sku == body.sku, Stock.warehouse == body.warehouse)
-            .with_for_update()
-        )
-        if (on_hand or 0) + body.quantity > MAX_QUANTITY:
-            raise InvalidFields([(("quantity",), f"stock on hand would exceed {MAX_QUANTITY}")])
-        await session.execute(
-            insert(Stock)
-            .values(sku=body.sku, warehouse=body.warehouse, on_hand=body.quantity, reserved=0)
-            .on_conflict_do_update(
-                index_elements=[Stock.sku, Stock.warehouse],
-                set_={"on_hand": Stock.on_hand + body.quantity},
-            )
-        )
+        await _known(session, body.sku, ("warehouse", body.warehouse))
+        await _room_for(session, body.sku, body.warehouse, body.quantity)
+        await stock.add_on_hand(session, body.sku, body.warehouse, body.quantity)
         session.add(
             StockReceipt(
                 sku=body.sku,
@@ -72,5 +121,86 @@ async def book_receipt(session: AsyncSession, body: ReceiptIn, user: Principal) 
                 received_by=user.username,
             )
         )
-        served = await stock.allocate_waiting(session, [body.sku])
-    return served
+        return await stock.allocate_waiting(session, [body.sku])
+
+
+async def dispatch_transfer(
+    session: AsyncSession, body: TransferIn, user: Principal
+) -> TransferOut:
+    """The goods leave the source at once (only what no order holds there)."""
+    async with session.begin():
+        if body.from_warehouse == body.to_warehouse:
+            raise InvalidFields([(("to_warehouse",), "a transfer goes to another warehouse")])
+        await _known(
+            session,
+            body.sku,
+            ("from_warehouse", body.from_warehouse),
+            ("to_warehouse", body.to_warehouse),
+        )
+        if not await stock.take_available(session, body.sku, body.from_warehouse, body.quantity):
+            raise NotAllowedNow(
+                f"{body.from_warehouse} has fewer than {body.quantity} x {body.sku} available"
+            )
+        transfer = StockTransfer(
+            sku=body.sku,
+            from_warehouse=body.from_warehouse,
+            to_warehouse=body.to_warehouse,
+            quantity=body.quantity,
+            status=IN_TRANSIT,
+            created_by=user.username,
+        )
+        session.add(transfer)
+        await session.flush()
+        await session.refresh(transfer)
+        return transfer_out(transfer)
+
+
+async def receive_transfer(
+    session: AsyncSession, transfer_id: int, user: Principal
+) -> tuple[TransferOut, list[str]]:
+    """The goods join the destination's stock and serve its waiting orders; once."""
+    async with session.begin():
+        transfer = await session.get(StockTransfer, transfer_id, with_for_update=True)
+        if transfer is None:
+            raise NotFound(f"transfer {transfer_id} not found")
+        if transfer.status == RECEIVED:
+            return transfer_out(transfer), []
+        await _room_for(session, transfer.sku, transfer.to_warehouse, transfer.quantity)
+        await stock.add_on_hand(session, transfer.sku, transfer.to_warehouse, transfer.quantity)
+        transfer.status, transfer.received_by = RECEIVED, user.username
+        transfer.received_at = await session.scalar(select(func.now()))
+        served = await stock.allocate_waiting(session, [transfer.sku])
+        return transfer_out(transfer), served
+
+
+def transfer_out(t: StockTransfer) -> TransferOut:
+    return TransferOut(
+        transfer_id=t.id,
+        sku=t.sku,
+        from_warehouse=t.from_warehouse,
+        to_warehouse=t.to_warehouse,
+        quantity=t.quantity,
+        status=t.status,
+        created_at=t.created_at,
+        received_at=t.received_at,
+    )
+
+
+async def low_stock(session: AsyncSession) -> list[LowStockOut]:
+    rows = await session.execute(
+        select(LowStock, Product).join(Product, Product.sku == LowStock.sku).order_by(LowStock.sku)
+    )
+    listed = []
+    for low, product in rows:
+        inventory = await inventory_of(session, product.sku)
+        listed.append(
+            LowStockOut(
+                sku=product.sku,
+                name=product.name,
+                available=inventory.available,
+                reorder_point=product.reorder_point,
+                in_transit=inventory.in_transit,
+                since=low.since,
+            )
+        )
+    return listed

@@ -3,6 +3,7 @@ whole order, else a split with one shipment per warehouse; pick lists; packing c
 the warehouse (manual) or the demo's simulated packer (auto); the carrier booked from the
 packages; DELIVERED once every parcel is. After each story, the stock invariants hold."""
 
+import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -112,6 +113,7 @@ async def test_a_split_order_ships_one_packed_parcel_per_warehouse(manual: Desk)
     # Nothing is booked before packing; packing one books that one parcel only.
     first = await pack(desk, shipments["WH2"]["id"], kg="3.2")
     assert (first["status"], first["order_status"]) == ("packed", "PICKING")
+
     async def wh2_booked() -> Any:
         order = await desk.get(order_id)
         wh2 = next(s for s in order["shipments"] if s["warehouse"] == "WH2")
@@ -204,9 +206,7 @@ async def test_cancelling_while_picking_withdraws_the_pick_list_and_frees_the_st
     order_id = await order_of(desk, {sku: 2})
     await desk.status_is(order_id, "PICKING")
     assert await desk.available(sku) == 1
-    await desk.ok(
-        "service", "POST", f"/orders/{order_id}/cancel", json={"reason": "changed mind"}
-    )
+    await desk.ok("service", "POST", f"/orders/{order_id}/cancel", json={"reason": "changed mind"})
     order = await desk.status_is(order_id, "CANCELLED")
     assert order["shipments"][0]["status"] == "cancelled"
     assert await desk.available(sku) == 3
@@ -220,3 +220,91 @@ async def test_cancelling_while_picking_withdraws_the_pick_list_and_frees_the_st
     )
     assert late.status_code in (200, 409)
     assert (await desk.get(order_id))["shipments"][0]["status"] == "cancelled"
+
+
+async def test_a_transfer_in_transit_then_received_serves_a_waiting_order(auto: Desk) -> None:
+    desk = auto
+    sku = await stocked(desk, wh1=4, wh2=0)
+    too_many = await desk.call(
+        "warehouse",
+        "POST",
+        "/inventory/transfers",
+        json={"sku": sku, "from_warehouse": "WH1", "to_warehouse": "WH2", "quantity": 5},
+    )
+    assert too_many.status_code == 409
+    same = await desk.call(
+        "warehouse",
+        "POST",
+        "/inventory/transfers",
+        json={"sku": sku, "from_warehouse": "WH1", "to_warehouse": "WH1", "quantity": 1},
+    )
+    assert same.status_code == 422 and "to_warehouse" in same.text
+    sent = await desk.ok(
+        "warehouse",
+        "POST",
+        "/inventory/transfers",
+        json={"sku": sku, "from_warehouse": "WH1", "to_warehouse": "WH2", "quantity": 4},
+    )
+    assert sent["status"] == "in_transit"
+    inventory = await desk.ok("admin", "GET", f"/inventory/{sku}")
+    per = {w["warehouse"]: w for w in inventory["warehouses"]}
+    assert (inventory["available"], inventory["in_transit"]) == (0, 4)
+    assert (per["WH1"]["on_hand"], per["WH2"]["incoming"]) == (0, 4)
+
+    waiting = await order_of(desk, {sku: 3})
+    await desk.status_is(waiting, "AWAITING_STOCK")
+    received = await desk.ok(
+        "warehouse", "POST", f"/inventory/transfers/{sent['transfer_id']}/receive"
+    )
+    assert received["status"] == "received" and received["received_at"]
+    order = await desk.status_is(waiting, "SHIPPED")
+    assert [r["warehouse"] for r in order["reservations"]] == ["WH2"]
+    inventory = await desk.ok("admin", "GET", f"/inventory/{sku}")
+    assert (inventory["on_hand"], inventory["in_transit"], inventory["available"]) == (1, 0, 1)
+    # Received once: a retry changes nothing.
+    again = await desk.ok(
+        "warehouse", "POST", f"/inventory/transfers/{sent['transfer_id']}/receive"
+    )
+    assert again["received_at"] == received["received_at"]
+    assert (await desk.ok("admin", "GET", f"/inventory/{sku}"))["on_hand"] == 1
+
+
+async def test_falling_below_the_reorder_point_tells_the_warehouse_once_per_crossing(
+    auto: Desk,
+) -> None:
+    desk = auto
+    sku = f"SKU-{uuid.uuid4().hex[:10]}"
+    await desk.ok(
+        "admin",
+        "POST",
+        "/products",
+        json={
+            "sku": sku,
+            "name": "Reordered",
+            "unit_price": "10.00",
+            "weight_kg": "1",
+            "reorder_point": 5,
+        },
+    )
+    await desk.receive(sku, 6, "WH2")
+
+    async def low() -> list[str]:
+        listed = await desk.ok("warehouse", "GET", "/inventory/low-stock")
+        return [x["sku"] for x in listed if x["sku"] == sku]
+
+    async def told() -> int:
+        sent = await desk.ok("admin", "GET", "/notifications?recipient=warehouse&limit=500")
+        return len([n for n in sent if n["kind"] == "low_stock" and sku in n["subject"]])
+
+    assert await low() == [] and await told() == 0
+    first = await order_of(desk, {sku: 2})  # available 4 < 5: crossed
+    await desk.status_is(first, "SHIPPED")
+    assert await low() == [sku] and await told() == 1
+    second = await order_of(desk, {sku: 1})  # still low: no second message
+    await desk.status_is(second, "SHIPPED")
+    assert await told() == 1
+    await desk.receive(sku, 10, "WH2")  # back above: off the list
+    assert await low() == []
+    third = await order_of(desk, {sku: 9})  # below again: told again
+    await desk.status_is(third, "SHIPPED")
+    assert await low() == [sku] and await told() == 2
