@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 from temporalio.client import Client
+from temporalio.common import Priority as TaskPriority
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -25,6 +26,7 @@ from db.engine import SessionFactory
 from db.models import Customer, Order
 from db.status import mark_workflow_started
 from domain.messages import OrderWorkflowInput
+from domain.priority import TASK_PRIORITY_KEY, Priority
 from domain.review import PaymentMethod
 from workflows import search_attributes as sa
 from workflows.host import workflow_id
@@ -79,7 +81,10 @@ async def start_order_workflow(
                 created_by=order.created_by,
                 timeouts=settings.process.timeouts(),
                 customer_owner=customer_owner,
+                priority=Priority(order.priority),
             ),
+            # A backlog serves urgent orders first; the workflow's activities inherit it.
+            priority=TaskPriority(priority_key=TASK_PRIORITY_KEY[Priority(order.priority)]),
             id=workflow_id(order.id),
             task_queue=settings.temporal.task_queue,
             # Bounded: a start against an unreachable server gives up (the sweeper retries).
@@ -92,6 +97,7 @@ async def start_order_workflow(
                     SearchAttributePair(sa.CUSTOMER_ID, order.customer_id),
                     SearchAttributePair(sa.CHANNEL, order.channel),
                     SearchAttributePair(sa.ORDER_TOTAL, float(order.total)),
+                    SearchAttributePair(sa.PRIORITY, order.priority),
                 ]
             ),
         )

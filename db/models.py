@@ -184,6 +184,9 @@ class Order(Base):
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
     # Set once the order's workflow is known to exist; the sweeper starts those left unset.
     workflow_started_at: Mapped[datetime | None]
+    # urgent | high | normal, from the policy's priority rules at intake.
+    priority: Mapped[str] = mapped_column(String(8), default="normal", server_default="normal")
+    requested_delivery_date: Mapped[date | None]
     __table_args__ = (
         UniqueConstraint(
             "created_by", "channel", "external_ref", name="orders_caller_channel_external_ref"

@@ -6,14 +6,16 @@ order everywhere, so concurrent reservations, receipts and releases serialise wi
 """
 
 from collections import defaultdict
+from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import case, exists, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import reorder
 from db.models import Order, OrderLine, Reservation, Stock, StockWait, WarehouseZone
 from domain.allocation import ZoneRow, allocate, nearest_first
+from domain.priority import RANK
 
 RESERVED, RELEASED, SHIPPED = "reserved", "released", "shipped"
 WAITING, ALLOCATED, DROPPED = "waiting", "allocated", "dropped"
@@ -146,7 +148,7 @@ async def mark_shipped(session: AsyncSession, order_id: str, warehouse: str | No
 
 
 async def allocate_waiting(session: AsyncSession, skus: list[str]) -> list[str]:
-    """Serve waiting orders for these skus in order of arrival; returns the orders to nudge:
+    """Serve waiting orders for these skus by priority, then arrival; returns the orders to nudge:
     those served, and those passed by because they were busy (they recheck when nudged).
 
     An order that still cannot be served keeps its place and does not block a smaller order
@@ -162,8 +164,10 @@ async def allocate_waiting(session: AsyncSession, skus: list[str]) -> list[str]:
                 StockWait.status == WAITING,
                 exists().where(OrderLine.order_id == StockWait.order_id, OrderLine.sku.in_(skus)),
             )
-            .order_by(StockWait.id)
-            .with_for_update()
+            .join(Order, Order.id == StockWait.order_id)
+            .order_by(priority_rank(Order.priority), StockWait.id)
+            # Only the queue rows: an order's own row is taken below without waiting for it.
+            .with_for_update(of=StockWait)
         )
     )
     served: list[str] = []
@@ -212,3 +216,8 @@ async def take_available(session: AsyncSession, sku: str, warehouse: str, quanti
         return False
     await reorder.watch(session, [sku])
     return True
+
+
+def priority_rank(column: Any) -> Any:
+    """Urgent first: the priority as a number to sort by."""
+    return case({p.value: rank for p, rank in RANK.items()}, value=column, else_=len(RANK))

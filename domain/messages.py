@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from domain.payment import PaymentMethod
 from domain.policy import Mode
+from domain.priority import Priority
 from domain.review import ReviewDecision
 from domain.roles import ApprovalLevel, Role
 from domain.status import OrderStatus
@@ -55,6 +56,7 @@ class OrderWorkflowInput(BaseModel):
     timeouts: OrderTimeouts = Field(default_factory=OrderTimeouts)
     # The sales rep who owns the customer: four-eyes keeps them from approving it.
     customer_owner: str | None = None
+    priority: Priority = Priority.NORMAL
 
 
 class ApprovalStep(BaseModel):

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from domain.payment import PaymentMethod
 from domain.pricing import PricedLine
+from domain.priority import DEFAULT_PRIORITY_RULES, PriorityRule
 from domain.roles import LEVEL_ORDER, NEXT_LEVEL_UP, ApprovalLevel
 
 
@@ -93,6 +94,8 @@ class PolicyDocument(_Strict):
     timing: dict[ApprovalLevel, Timing]
     checks: Checks = Checks()
     credit: Credit = Credit()
+    # How orders are ranked for the warehouse and the stock queue.
+    priority: Annotated[list[PriorityRule], Field(max_length=50)] = list(DEFAULT_PRIORITY_RULES)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -7,8 +7,9 @@ ORDER_STATUS = SearchAttributeKey.for_keyword("OrderStatus")
 CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
 CHANNEL = SearchAttributeKey.for_keyword("Channel")
 ORDER_TOTAL = SearchAttributeKey.for_float("OrderTotal")
+PRIORITY = SearchAttributeKey.for_keyword("Priority")
 
-ALL = (ORDER_STATUS, CUSTOMER_ID, CHANNEL, ORDER_TOTAL)
+ALL = (ORDER_STATUS, CUSTOMER_ID, CHANNEL, ORDER_TOTAL, PRIORITY)
 
 
 def indexed_types() -> dict[str, "IndexedValueType.ValueType"]:

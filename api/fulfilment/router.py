@@ -20,7 +20,7 @@ WarehouseCode = Annotated[str, Path(pattern=r"^[A-Za-z0-9_\-]{1,16}$")]
 async def pick_lists(
     warehouse: WarehouseCode, session: SessionDep, user: CanReadPickLists
 ) -> list[PickListOut]:
-    """What this warehouse has to pick and pack now, oldest first, lines in bin order."""
+    """What this warehouse has to pick and pack now, urgent first, lines in bin order."""
     if await session.get(Warehouse, warehouse) is None:
         raise NotFound(f"warehouse {warehouse} not found")
     return await desk.pick_lists(session, warehouse)

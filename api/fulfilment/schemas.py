@@ -1,6 +1,6 @@
 """Request and response bodies of the warehouse routes."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -44,5 +44,7 @@ class PickListOut(BaseModel):
     order_id: str
     warehouse: str
     shipping_method: str
+    priority: str
+    requested_delivery_date: date | None
     issued_at: datetime
     lines: list[PickListLine]

@@ -15,21 +15,23 @@ from api.orders.views import load_order
 from api.workflow_calls import update_order
 from db.models import Order, Product, Shipment, ShipmentLine
 from db.shipments import PICKING_LIST
+from db.stock import priority_rank
 from domain.messages import Package, PackingInput
 from temporal_client import OrderWorkflow
 
 
 async def pick_lists(session: AsyncSession, warehouse: str) -> list[PickListOut]:
-    """Shipments waiting to be picked and packed at this warehouse, oldest first."""
+    """Shipments waiting to be picked and packed at this warehouse: urgent first, then by
+    age."""
     rows = await session.execute(
-        select(Shipment, Order.shipping_method)
+        select(Shipment, Order)
         .join(Order, Order.id == Shipment.order_id)
         .where(Shipment.warehouse == warehouse, Shipment.status == PICKING_LIST)
-        .order_by(Shipment.created_at, Shipment.id)
+        .order_by(priority_rank(Order.priority), Shipment.created_at, Shipment.id)
         .limit(500)
     )
     lists = []
-    for shipment, method in rows:
+    for shipment, order in rows:
         lines = await session.execute(
             select(ShipmentLine, Product)
             .join(Product, Product.sku == ShipmentLine.sku)
@@ -41,7 +43,9 @@ async def pick_lists(session: AsyncSession, warehouse: str) -> list[PickListOut]
                 shipment_id=shipment.id,
                 order_id=shipment.order_id,
                 warehouse=warehouse,
-                shipping_method=method,
+                shipping_method=order.shipping_method,
+                priority=order.priority,
+                requested_delivery_date=order.requested_delivery_date,
                 issued_at=shipment.created_at,
                 lines=[
                     PickListLine(

@@ -4,10 +4,11 @@ import hashlib
 import json
 import uuid
 from dataclasses import asdict
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,7 +26,9 @@ from api.scope import customers_orderable_by
 from config import ProcessSettings
 from db.audit import Who, audit
 from db.models import Customer, Order, OrderHistory, OrderLine, Product
+from db.policies import current_policy
 from domain.pricing import LineRequest, order_totals, price_line
+from domain.priority import PriorityFacts, priority_of
 from domain.status import INTAKE_STATUS
 from domain.text import MAX_MONEY
 
@@ -116,8 +119,16 @@ async def record_order(
             errors.append((("lines", i, "quantity"), f"line amount exceeds {MAX_MONEY}"))
     if not errors and max(totals.subtotal, totals.total) > MAX_MONEY:
         errors.append((("lines",), f"order total exceeds {MAX_MONEY}"))
+    today = (await session.scalar(select(func.current_date()))) or date.today()
+    wanted = data.requested_delivery_date
+    if wanted is not None and not today <= wanted <= today + timedelta(days=365):
+        errors.append((("requested_delivery_date",), "must be between today and a year ahead"))
     if errors:
         raise InvalidFields(errors)
+    rules = (await current_policy(session))[1].priority
+    priority = priority_of(
+        rules, PriorityFacts(customer.tier, totals.total, data.shipping.method, wanted, today)
+    )
     ship_to = data.ship_to or customer_address(customer)
     order = Order(
         id=str(uuid.uuid4()),
@@ -138,6 +149,8 @@ async def record_order(
         total=totals.total,
         review_reasons=[],
         created_by=user.username,
+        priority=priority,
+        requested_delivery_date=wanted,
     )
     # Flushed in dependency order: the rows reference each other by foreign key.
     if not isinstance(data.customer, CustomerRef):

@@ -53,6 +53,8 @@ class OrderIn(In):
     shipping: ShippingIn
     payment: PaymentTermsIn
     notes: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    # When the customer needs it; soon enough, it makes the order urgent (policy's rules).
+    requested_delivery_date: date | None = None
 
 
 class OrderCreated(BaseModel):
@@ -133,6 +135,8 @@ class WarehouseOrderSummary(BaseModel):
     channel: str
     external_ref: str | None
     created_at: datetime
+    priority: str
+    requested_delivery_date: date | None
 
 
 class OrderSummary(WarehouseOrderSummary):

@@ -68,6 +68,8 @@ def summary(o: Order) -> OrderSummary:
         external_ref=o.external_ref,
         total=o.total,
         created_at=o.created_at,
+        priority=o.priority,
+        requested_delivery_date=o.requested_delivery_date,
     )
 
 

@@ -5,6 +5,7 @@ packages; DELIVERED once every parcel is. After each story, the stock invariants
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -308,3 +309,43 @@ async def test_falling_below_the_reorder_point_tells_the_warehouse_once_per_cros
     third = await order_of(desk, {sku: 9})  # below again: told again
     await desk.status_is(third, "SHIPPED")
     assert await low() == [sku] and await told() == 2
+
+
+async def test_a_receipt_serves_an_urgent_waiting_order_before_an_older_normal_one(
+    auto: Desk,
+) -> None:
+    desk = auto
+    sku = await stocked(desk, wh1=0, wh2=0)
+    older = await order_of(desk, {sku: 2})
+    await desk.status_is(older, "AWAITING_STOCK")
+    urgent_body = {
+        "channel": "web",
+        "customer": new_customer(),
+        "lines": [{"sku": sku, "quantity": 2}],
+        "shipping": {"method": "standard"},
+        "payment": {"method": "cod"},
+        "requested_delivery_date": date.today().isoformat(),
+    }
+    urgent = (await desk.ok("sales1", "POST", "/orders", json=urgent_body))["order_id"]
+    await desk.status_is(urgent, "AWAITING_STOCK")
+    assert (await desk.get(urgent))["priority"] == "urgent"
+    assert (await desk.get(older))["priority"] == "normal"
+    await desk.receive(sku, 2, "WH2")
+    await desk.status_is(urgent, "SHIPPED")
+    assert (await desk.get(older))["status"] == "AWAITING_STOCK"
+    await desk.receive(sku, 2, "WH2")
+    await desk.status_is(older, "SHIPPED")
+
+
+async def test_a_requested_delivery_date_in_the_past_is_refused_by_name(auto: Desk) -> None:
+    sku = await stocked(auto, wh1=1, wh2=0)
+    body = {
+        "channel": "web",
+        "customer": new_customer(),
+        "lines": [{"sku": sku, "quantity": 1}],
+        "shipping": {"method": "standard"},
+        "payment": {"method": "cod"},
+        "requested_delivery_date": "2020-01-01",
+    }
+    refused = await auto.call("sales1", "POST", "/orders", json=body)
+    assert refused.status_code == 422 and "requested_delivery_date" in refused.text
