@@ -28,6 +28,7 @@ from db.status import mark_workflow_started
 from domain.messages import OrderWorkflowInput
 from domain.priority import TASK_PRIORITY_KEY, Priority
 from domain.review import PaymentMethod
+from domain.shortage import ShortageChoice
 from workflows import search_attributes as sa
 from workflows.host import workflow_id
 from workflows.order import OrderWorkflow
@@ -82,6 +83,7 @@ async def start_order_workflow(
                 timeouts=settings.process.timeouts(),
                 customer_owner=customer_owner,
                 priority=Priority(order.priority),
+                on_shortage=ShortageChoice(order.on_shortage),
             ),
             # A backlog serves urgent orders first; the workflow's activities inherit it.
             priority=TaskPriority(priority_key=TASK_PRIORITY_KEY[Priority(order.priority)]),

@@ -40,7 +40,7 @@ def activity_functions(
     carrier = carrier or SimulatedCarrier(settings.process.carrier_step_seconds)
     gateway = gateway or SimulatedPaymentGateway()
     review = ReviewActivities(sessions)
-    inventory = InventoryActivities(sessions)
+    inventory = InventoryActivities(sessions, settings.link_signer(), settings.process.tax_rate_pct)
     orders = OrderActivities(sessions, gateway)
     approvals = ApprovalActivities(sessions, settings.link_signer())
     settlement = SettlementActivities(sessions)
@@ -53,6 +53,9 @@ def activity_functions(
     return [
         review.review_order,
         inventory.reserve_stock,
+        inventory.set_shortage_choice,
+        inventory.propose_substitution,
+        inventory.answer_substitution,
         orders.change_status,
         orders.close_order,
         approvals.record_decision,

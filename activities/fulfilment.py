@@ -136,7 +136,7 @@ class FulfilmentActivities:
         shipment.carrier, shipment.service = choice.carrier, choice.service
         shipment.tracking_number, shipment.status = tracking, BOOKED
         shipment.booked_at = await session.scalar(select(func.now()))
-        await stock.mark_shipped(session, order.id, shipment.warehouse)
+        await stock.mark_shipped(session, order.id, shipment.id)
         await record_event(
             session,
             order,

@@ -1,32 +1,249 @@
-"""Reservation stage: hold stock for the order, or queue it for the next receipt."""
+"""Reservation stage: hold stock for the order (all of it, or what there is for the partial
+choice), or queue it for the next receipt with the date stock is expected; propose and apply
+substitutes for short lines."""
 
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
 from db import stock
 from db.engine import SessionFactory
-from db.status import change_status, lock_order
-from domain.messages import ReserveRequest, ReserveResult
+from db.models import Customer, Order, OrderLine, Product, Stock, StockTransfer, Substitution
+from db.notify import notify
+from db.status import change_status, lock_order, record_event
+from domain.confirmation_links import SUBSTITUTE, LinkSigner
+from domain.messages import (
+    ReserveRequest,
+    ReserveResult,
+    ShortageChoiceRecord,
+    SubstituteLine,
+    SubstitutionProposal,
+    SubstitutionRecord,
+    SubstitutionRequest,
+)
+from domain.pricing import LineRequest, order_totals, price_line
+
+IN_TRANSIT = "in_transit"
 
 
 class InventoryActivities:
-    def __init__(self, sessions: SessionFactory) -> None:
+    def __init__(
+        self, sessions: SessionFactory, links: LinkSigner, tax_rate_pct: Decimal = Decimal("19")
+    ) -> None:
         self.sessions = sessions
+        self.links = links
+        self.tax_rate_pct = tax_rate_pct
 
     @activity.defn(name="reserve_stock")
     async def reserve_stock(self, request: ReserveRequest) -> ReserveResult:
         async with self.sessions.begin() as session:
             order = await lock_order(session, request.order_id)
-            shortages = await stock.try_reserve(session, request.order_id)
+            shortages = await stock.try_reserve(session, request.order_id, request.partial)
+            holds = await stock.has_reservation(session, request.order_id)
             if shortages:
                 await stock.enqueue_wait(session, request.order_id)
-                await change_status(
+            else:
+                await stock.drop_wait(session, request.order_id)
+            if shortages and not (request.partial and holds):
+                expected = await _expected(session, list(shortages))
+                order.expected_stock_date = expected
+                short = "short of " + ", ".join(f"{q} x {sku}" for sku, q in shortages.items())
+                if expected is not None:
+                    short += f", expected {expected.isoformat()}"
+                if not await change_status(session, order, request.on_short, "system", short):
+                    await record_event(session, order, "system", short)
+                return ReserveResult(reserved=False, shortages=shortages)
+            order.expected_stock_date = None
+            reason = "stock reserved" + (
+                "; the rest ships when it arrives: "
+                + ", ".join(f"{q} x {sku}" for sku, q in shortages.items())
+                if shortages
+                else ""
+            )
+            if not await change_status(session, order, request.on_success, "system", reason):
+                await record_event(session, order, "system", reason)
+            return ReserveResult(reserved=True, shortages=shortages)
+
+    @activity.defn(name="set_shortage_choice")
+    async def set_shortage_choice(self, record: ShortageChoiceRecord) -> None:
+        choice = record.choice
+        async with self.sessions.begin() as session:
+            order = await lock_order(session, record.order_id)
+            if order.on_shortage != choice.on_shortage:
+                before = order.on_shortage
+                order.on_shortage = choice.on_shortage
+                await record_event(
                     session,
                     order,
-                    request.on_short,
-                    "system",
-                    "short of " + ", ".join(f"{q} x {sku}" for sku, q in shortages.items()),
+                    choice.actor,
+                    f"on shortage: {before} -> {choice.on_shortage}",
                 )
-                return ReserveResult(reserved=False, shortages=shortages)
-            await stock.drop_wait(session, request.order_id)
-            await change_status(session, order, request.on_success, "system", "stock reserved")
-            return ReserveResult(reserved=True)
+
+    @activity.defn(name="propose_substitution")
+    async def propose_substitution(self, request: SubstitutionRequest) -> SubstitutionProposal:
+        """For each short line, a listed substitute in stock for the whole line at the same or
+        a lower price; proposed only when every short line has one. The order waits for the
+        customer (the status handed over)."""
+        async with self.sessions.begin() as session:
+            order = await lock_order(session, request.order_id)
+            existing = list(
+                await session.scalars(select(Substitution).where(Substitution.order_id == order.id))
+            )
+            if existing:
+                return SubstitutionProposal(lines=[_line_of(s) for s in existing])
+            short = await stock.outstanding(session, order.id)
+            proposal: list[SubstituteLine] = []
+            lines = await session.scalars(
+                select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.line_no)
+            )
+            for line in lines:
+                if line.sku not in short:
+                    continue
+                substitute = await _substitute_for(session, line)
+                if substitute is None:
+                    return SubstitutionProposal()
+                proposal.append(
+                    SubstituteLine(
+                        line_no=line.line_no,
+                        sku=line.sku,
+                        substitute=substitute,
+                        quantity=line.quantity,
+                    )
+                )
+            for p in proposal:
+                session.add(
+                    Substitution(
+                        order_id=order.id,
+                        line_no=p.line_no,
+                        sku=p.sku,
+                        substitute=p.substitute,
+                        quantity=p.quantity,
+                        status="proposed",
+                    )
+                )
+            what = ", ".join(f"{p.quantity} x {p.substitute} for {p.sku}" for p in proposal)
+            reason = f"substitute proposed: {what}"
+            await change_status(session, order, request.to, "system", reason)
+            customer = await session.get_one(Customer, order.customer_id)
+            link = self.links.link(order.id, request.expires_at, SUBSTITUTE)
+            await notify(
+                session,
+                f"{order.id}:substitution",
+                order.id,
+                "substitution",
+                customer.email,
+                "A substitute for your order",
+                f"Some of order {order.id} is out of stock; we can send {what} instead, at the "
+                f'same or a lower price: {link} (POST with {{"decision": "accept"}} or '
+                f'"decline"; valid until {request.expires_at:%Y-%m-%d %H:%M} UTC).',
+            )
+            return SubstitutionProposal(lines=proposal)
+
+    @activity.defn(name="answer_substitution")
+    async def answer_substitution(self, record: SubstitutionRecord) -> Decimal | None:
+        """Accepted: the lines change to the substitutes, re-priced at their catalogue price
+        (never above the line's), totals recomputed. Declined or expired: the order waits
+        for stock (the status handed over)."""
+        a = record.answer
+        async with self.sessions.begin() as session:
+            order = await lock_order(session, record.order_id)
+            proposed = list(
+                await session.scalars(
+                    select(Substitution).where(
+                        Substitution.order_id == order.id, Substitution.status == "proposed"
+                    )
+                )
+            )
+            if not proposed:
+                return None
+            status = "accepted" if a.accept else ("expired" if a.expired else "declined")
+            now = await session.scalar(select(func.now()))
+            for s in proposed:
+                s.status, s.decided_by, s.decided_at = status, a.actor, now
+            if not a.accept:
+                await change_status(
+                    session, order, record.to, a.actor, f"substitute {status}: backorder"
+                )
+                return None
+            await _apply(session, order, proposed, self.tax_rate_pct)
+            await record_event(
+                session,
+                order,
+                a.actor,
+                "substitute accepted: "
+                + ", ".join(f"{s.quantity} x {s.substitute} for {s.sku}" for s in proposed),
+            )
+            return order.total
+
+
+async def _expected(session: AsyncSession, skus: list[str]) -> date | None:
+    """When every short sku has stock on its way with a date: the latest of those dates."""
+    dates = []
+    for sku in skus:
+        soonest = await session.scalar(
+            select(func.min(StockTransfer.expected_on)).where(
+                StockTransfer.sku == sku, StockTransfer.status == IN_TRANSIT
+            )
+        )
+        if soonest is None:
+            return None
+        dates.append(soonest)
+    return max(dates) if dates else None
+
+
+async def _substitute_for(session: AsyncSession, line: OrderLine) -> str | None:
+    product = await session.get(Product, line.sku)
+    if product is None:
+        return None
+    for sku in product.substitutes or []:
+        candidate = await session.get(Product, sku)
+        if candidate is None or candidate.unit_price > line.unit_price:
+            continue
+        available = await session.scalar(
+            select(func.coalesce(func.sum(Stock.on_hand - Stock.reserved), 0)).where(
+                Stock.sku == sku
+            )
+        )
+        if int(available or 0) >= line.quantity:
+            return str(sku)
+    return None
+
+
+def _line_of(s: Substitution) -> SubstituteLine:
+    return SubstituteLine(
+        line_no=s.line_no, sku=s.sku, substitute=s.substitute, quantity=s.quantity
+    )
+
+
+async def _apply(
+    session: AsyncSession, order: Order, proposed: list[Substitution], tax_rate_pct: Decimal
+) -> None:
+    lines = {
+        line.line_no: line
+        for line in await session.scalars(select(OrderLine).where(OrderLine.order_id == order.id))
+    }
+    for s in proposed:
+        line = lines[s.line_no]
+        product = await session.get(Product, s.substitute)
+        assert product is not None  # proposed from the catalogue; products are never deleted
+        priced = price_line(
+            LineRequest(
+                sku=s.substitute,
+                quantity=line.quantity,
+                catalogue_price=product.unit_price,
+                supplied_price=None,
+                discount_pct=line.discount_pct,
+            )
+        )
+        for field in ("sku", "catalogue_price", "unit_price", "gross", "discount", "net"):
+            setattr(line, field, getattr(priced, field))
+    totals = order_totals([x.priced() for x in lines.values()], tax_rate_pct)
+    order.subtotal, order.discount, order.tax, order.total = (
+        totals.subtotal,
+        totals.discount,
+        totals.tax,
+        totals.total,
+    )

@@ -1,7 +1,5 @@
 """Review stage: customer, credit, prices and discounts, judged by the current policy."""
 
-from dataclasses import fields
-
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +12,6 @@ from db.policies import current_policy
 from db.status import change_status, lock_order, mark_workflow_started
 from domain.messages import ApprovalStep, ReviewOutcome, ReviewRequest, request_of
 from domain.policy import OrderFacts, PolicyDocument, Requirement
-from domain.pricing import PricedLine
 from domain.review import (
     CustomerFacts,
     PaymentMethod,
@@ -101,7 +98,7 @@ class ReviewActivities:
         facts: CustomerFacts,
         policy: PolicyDocument,
     ) -> OrderFacts:
-        priced = [_priced(x) for x in lines]
+        priced = [x.priced() for x in lines]
         rows = await session.execute(
             select(Product.sku, Product.category).where(Product.sku.in_([x.sku for x in lines]))
         )
@@ -136,8 +133,3 @@ def _step(r: Requirement, policy: PolicyDocument) -> ApprovalStep:
         expire_after=timing.expire_after,
         escalate_to=escalate_to,
     )
-
-
-def _priced(line: OrderLine) -> PricedLine:
-    """A stored line as the pricing rules priced it (the columns carry the same names)."""
-    return PricedLine(**{f.name: getattr(line, f.name) for f in fields(PricedLine)})

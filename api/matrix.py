@@ -19,6 +19,7 @@ PUBLIC = {
     ("GET", "/healthz"): "liveness probe",
     ("GET", "/readyz"): "readiness probe",
     ("POST", "/confirmations/{token}"): "the signed link is the credential",
+    ("POST", "/substitutions/{token}"): "the signed link is the credential",
 }
 
 

@@ -1,5 +1,6 @@
 """SQLAlchemy 2 models of the business records."""
 
+from dataclasses import fields
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -20,6 +21,8 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from domain.pricing import PricedLine
 
 Money = Numeric(14, 2)
 
@@ -50,6 +53,8 @@ class Product(Base):
     bin_location: Mapped[str | None] = mapped_column(String(32))
     # Available stock below this (over all warehouses) asks for reordering; 0: never.
     reorder_point: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Skus that may stand in for this one when it is short (the substitute choice).
+    substitutes: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     __table_args__ = (CheckConstraint("unit_price >= 0", name="price_not_negative"),)
 
 
@@ -124,6 +129,7 @@ class StockTransfer(Base):
     to_warehouse: Mapped[str] = mapped_column(ForeignKey("warehouses.code"))
     quantity: Mapped[int]
     status: Mapped[str] = mapped_column(String(16))  # in_transit | received
+    expected_on: Mapped[date | None]
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     received_by: Mapped[str | None] = mapped_column(String(64))
@@ -133,6 +139,21 @@ class StockTransfer(Base):
         CheckConstraint("from_warehouse <> to_warehouse", name="transfer_between_two"),
         Index("stock_transfers_in_transit", "sku", postgresql_where=text("status = 'in_transit'")),
     )
+
+
+class Substitution(Base):
+    """A substitute the workflow proposed for a short line, and the customer's answer."""
+
+    __tablename__ = "order_substitutions"
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), primary_key=True)
+    line_no: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    substitute: Mapped[str] = mapped_column(ForeignKey("products.sku"))
+    quantity: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16))  # proposed | accepted | declined | expired
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    proposed_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    decided_at: Mapped[datetime | None]
 
 
 class LowStock(Base):
@@ -187,6 +208,12 @@ class Order(Base):
     # urgent | high | normal, from the policy's priority rules at intake.
     priority: Mapped[str] = mapped_column(String(8), default="normal", server_default="normal")
     requested_delivery_date: Mapped[date | None]
+    # backorder | partial | substitute | cancel: what to do when stock is short.
+    on_shortage: Mapped[str] = mapped_column(
+        String(12), default="backorder", server_default="backorder"
+    )
+    # When the stock a backordered order waits for is expected (a transfer on its way).
+    expected_stock_date: Mapped[date | None]
     __table_args__ = (
         UniqueConstraint(
             "created_by", "channel", "external_ref", name="orders_caller_channel_external_ref"
@@ -215,14 +242,24 @@ class OrderLine(Base):
     discount: Mapped[Decimal] = mapped_column(Money)
     net: Mapped[Decimal] = mapped_column(Money)
 
+    def priced(self) -> PricedLine:
+        """The line as the pricing rules priced it (the columns carry the same names)."""
+        return PricedLine(**{f.name: getattr(self, f.name) for f in fields(PricedLine)})
+
 
 class Reservation(Base):
+    """Stock one warehouse holds for an order; an order shipped in parts has several rows
+    for the same sku and warehouse."""
+
     __tablename__ = "reservations"
-    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), primary_key=True)
-    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
-    warehouse: Mapped[str] = mapped_column(String(16), primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    warehouse: Mapped[str] = mapped_column(String(16))
     quantity: Mapped[int]
     status: Mapped[str] = mapped_column(String(16))  # reserved | released | shipped
+    # The shipment whose pick list carries it (None until one is issued).
+    shipment_id: Mapped[str | None] = mapped_column(String(40))
 
 
 class StockWait(Base):

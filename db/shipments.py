@@ -27,31 +27,34 @@ async def shipments_of(session: AsyncSession, order_id: str) -> list[Shipment]:
 
 
 async def issue_pick_lists(session: AsyncSession, order_id: str) -> list[Shipment]:
-    """One shipment per warehouse holding the order's reserved stock, its lines the pick list;
-    the ones already issued when run again."""
-    existing = await shipments_of(session, order_id)
-    if existing:
-        return existing
-    held = await session.scalars(
+    """One shipment per warehouse for the order's reserved stock not on a pick list yet, its
+    lines the pick list; returns the order's shipments not yet booked (run again, the same)."""
+    fresh = await session.scalars(
         select(Reservation)
-        .where(Reservation.order_id == order_id, Reservation.status == RESERVED)
+        .where(
+            Reservation.order_id == order_id,
+            Reservation.status == RESERVED,
+            Reservation.shipment_id.is_(None),
+        )
         .order_by(Reservation.warehouse, Reservation.sku)
     )
     by_warehouse: dict[str, list[Reservation]] = defaultdict(list)
-    for r in held:
+    for r in fresh:
         by_warehouse[r.warehouse].append(r)
-    created = []
-    for warehouse, lines in sorted(by_warehouse.items()):
+    for warehouse, held in sorted(by_warehouse.items()):
         shipment = Shipment(
             id=str(uuid.uuid4()), order_id=order_id, warehouse=warehouse, status=PICKING_LIST
         )
         session.add(shipment)
         await session.flush()
-        for r in lines:
-            session.add(ShipmentLine(shipment_id=shipment.id, sku=r.sku, quantity=r.quantity))
-        created.append(shipment)
+        quantities: dict[str, int] = defaultdict(int)
+        for r in held:
+            r.shipment_id = shipment.id
+            quantities[r.sku] += r.quantity
+        for sku, quantity in sorted(quantities.items()):
+            session.add(ShipmentLine(shipment_id=shipment.id, sku=sku, quantity=quantity))
     await session.flush()
-    return created
+    return [s for s in await shipments_of(session, order_id) if s.status in UNBOOKED]
 
 
 async def lines_of(session: AsyncSession, shipment_id: str) -> list[ShipmentLine]:

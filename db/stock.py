@@ -8,13 +8,13 @@ order everywhere, so concurrent reservations, receipts and releases serialise wi
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import case, exists, select, update
+from sqlalchemy import case, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import reorder
 from db.models import Order, OrderLine, Reservation, Stock, StockWait, WarehouseZone
-from domain.allocation import ZoneRow, allocate, nearest_first
+from domain.allocation import ZoneRow, allocate, allocate_available, nearest_first
 from domain.priority import RANK
 
 RESERVED, RELEASED, SHIPPED = "reserved", "released", "shipped"
@@ -41,21 +41,35 @@ async def _lock_stock(session: AsyncSession, skus: list[str]) -> list[Stock]:
     return list(result)
 
 
-async def has_reservation(session: AsyncSession, order_id: str) -> bool:
-    found = await session.scalar(
-        select(Reservation.order_id)
+async def _held(session: AsyncSession, order_id: str) -> dict[str, int]:
+    rows = await session.execute(
+        select(Reservation.sku, func.sum(Reservation.quantity))
         .where(Reservation.order_id == order_id, Reservation.status.in_([RESERVED, SHIPPED]))
-        .limit(1)
+        .group_by(Reservation.sku)
     )
-    return found is not None
+    return {sku: int(total) for sku, total in rows}
 
 
-async def try_reserve(session: AsyncSession, order_id: str) -> dict[str, int]:
-    """Reserve every line of the order or nothing, by the allocation rule; returns the
-    shortage per sku."""
-    if await has_reservation(session, order_id):
-        return {}
+async def has_reservation(session: AsyncSession, order_id: str) -> bool:
+    return bool(await _held(session, order_id))
+
+
+async def outstanding(session: AsyncSession, order_id: str) -> dict[str, int]:
+    """What the order still needs beyond what it holds or has shipped, per sku."""
+    held = await _held(session, order_id)
     needs = await _needs(session, order_id)
+    return {sku: q - held.get(sku, 0) for sku, q in needs.items() if q > held.get(sku, 0)}
+
+
+async def try_reserve(
+    session: AsyncSession, order_id: str, partial: bool = False
+) -> dict[str, int]:
+    """Reserve what the order still needs, by the allocation rule: all of it or nothing, or
+    (partial) what there is now. Returns the shortage per sku; run again, it reserves no
+    more than needed."""
+    needs = await outstanding(session, order_id)
+    if not needs:
+        return {}
     rows = await _lock_stock(session, list(needs))
     ship_to = await session.scalar(select(Order.ship_to).where(Order.id == order_id)) or {}
     zones = [
@@ -69,9 +83,7 @@ async def try_reserve(session: AsyncSession, order_id: str) -> dict[str, int]:
         str(ship_to.get("postal_code", "")),
     )
     available = {(r.sku, r.warehouse): r.on_hand - r.reserved for r in rows}
-    allocation = allocate(needs, available, ranked)
-    if allocation.shortages:
-        return allocation.shortages
+    allocation = (allocate_available if partial else allocate)(needs, available, ranked)
     for (sku, warehouse), take in sorted(allocation.takes.items()):
         await session.execute(
             update(Stock)
@@ -79,13 +91,14 @@ async def try_reserve(session: AsyncSession, order_id: str) -> dict[str, int]:
             .where(Stock.on_hand - Stock.reserved >= take)
             .values(reserved=Stock.reserved + take)
         )
-        await session.execute(
-            insert(Reservation)
-            .values(order_id=order_id, sku=sku, warehouse=warehouse, quantity=take, status=RESERVED)
-            .on_conflict_do_nothing()
+        session.add(
+            Reservation(
+                order_id=order_id, sku=sku, warehouse=warehouse, quantity=take, status=RESERVED
+            )
         )
+    await session.flush()
     await reorder.watch(session, list(needs))
-    return {}
+    return allocation.shortages
 
 
 async def enqueue_wait(session: AsyncSession, order_id: str) -> None:
@@ -128,14 +141,16 @@ async def release(session: AsyncSession, order_id: str) -> list[str]:
     return freed
 
 
-async def mark_shipped(session: AsyncSession, order_id: str, warehouse: str | None = None) -> None:
-    """The goods leave (from one warehouse, or all): on-hand and reserved both drop by what
-    was held."""
+async def mark_shipped(
+    session: AsyncSession, order_id: str, shipment_id: str | None = None
+) -> None:
+    """The goods leave (one shipment's, or all the order holds): on-hand and reserved both
+    drop by what was held."""
     stmt = select(Reservation).where(
         Reservation.order_id == order_id, Reservation.status == RESERVED
     )
-    if warehouse is not None:
-        stmt = stmt.where(Reservation.warehouse == warehouse)
+    if shipment_id is not None:
+        stmt = stmt.where(Reservation.shipment_id == shipment_id)
     held = list(await session.scalars(stmt.with_for_update()))
     await _lock_stock(session, [r.sku for r in held])
     for r in held:

@@ -78,3 +78,26 @@ def allocate(
                 takes[(sku, w)] = take
                 qty -= take
     return Allocation(takes, {})
+
+
+def allocate_available(
+    needs: Mapping[str, int],
+    available: Mapping[tuple[str, str], int],
+    order_of_warehouses: list[str],
+) -> Allocation:
+    """What there is now, nearest first; the rest as shortages (the partial-shipment choice).
+    Everything there is, when that covers the order, goes by the whole-order rule."""
+    whole = allocate(needs, available, order_of_warehouses)
+    if not whole.shortages:
+        return whole
+    takes: dict[tuple[str, str], int] = {}
+    shortages: dict[str, int] = {}
+    for sku, qty in needs.items():
+        for w in order_of_warehouses:
+            take = min(qty, available.get((sku, w), 0))
+            if take > 0:
+                takes[(sku, w)] = take
+                qty -= take
+        if qty > 0:
+            shortages[sku] = qty
+    return Allocation(takes, shortages)

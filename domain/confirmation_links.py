@@ -1,7 +1,8 @@
-"""Signed, expiring links a customer uses to confirm or decline an order (no login).
+"""Signed, expiring links a customer uses to answer for an order (no login): confirm or
+decline it, or accept or decline a proposed substitute.
 
 The token is an HS256 JWT with its own audience, so a login token can never pass for a link
-nor a link for a login.
+nor a link for a login; its id names its purpose, so a link answers only what it was sent for.
 """
 
 from dataclasses import dataclass
@@ -11,6 +12,9 @@ import jwt
 
 AUDIENCE = "orderflow-confirmation"
 ALGORITHM = "HS256"
+# Purpose -> the API path that takes the answer.
+CONFIRM, SUBSTITUTE = "confirm", "substitute"
+PATHS = {CONFIRM: "confirmations", SUBSTITUTE: "substitutions"}
 
 
 @dataclass(frozen=True)
@@ -19,22 +23,24 @@ class LinkSigner:
     issuer: str
     public_url: str
 
-    def token(self, order_id: str, expires_at: datetime) -> str:
+    def token(self, order_id: str, expires_at: datetime, purpose: str = CONFIRM) -> str:
         claims = {
             "sub": order_id,
             "aud": AUDIENCE,
             "iss": self.issuer,
             "exp": expires_at,
             # One answer per link: the id makes a repeated click count once.
-            "jti": f"confirm-{order_id}",
+            "jti": f"{purpose}-{order_id}",
         }
         return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
 
-    def link(self, order_id: str, expires_at: datetime) -> str:
-        return f"{self.public_url.rstrip('/')}/confirmations/{self.token(order_id, expires_at)}"
+    def link(self, order_id: str, expires_at: datetime, purpose: str = CONFIRM) -> str:
+        token = self.token(order_id, expires_at, purpose)
+        return f"{self.public_url.rstrip('/')}/{PATHS[purpose]}/{token}"
 
-    def verify(self, token: str) -> tuple[str, str]:
-        """(order id, link id); raises jwt.InvalidTokenError when forged, altered or expired."""
+    def verify(self, token: str, purpose: str = CONFIRM) -> tuple[str, str]:
+        """(order id, link id); raises jwt.InvalidTokenError when forged, altered, expired or
+        sent for another purpose."""
         claims = jwt.decode(
             token,
             self.secret,
@@ -43,4 +49,7 @@ class LinkSigner:
             issuer=self.issuer,
             options={"require": ["exp", "sub", "jti"]},
         )
-        return str(claims["sub"]), str(claims["jti"])
+        link_id = str(claims["jti"])
+        if not link_id.startswith(f"{purpose}-"):
+            raise jwt.InvalidTokenError(f"not a {purpose} link")
+        return str(claims["sub"]), link_id

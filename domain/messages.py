@@ -16,6 +16,7 @@ from domain.policy import Mode
 from domain.priority import Priority
 from domain.review import ReviewDecision
 from domain.roles import ApprovalLevel, Role
+from domain.shortage import ShortageChoice
 from domain.status import OrderStatus
 
 
@@ -44,6 +45,8 @@ class OrderTimeouts(BaseModel):
     # None: the warehouse confirms packing (manual); otherwise a simulated packer confirms a
     # shipment this long after its pick list was issued (the demo's auto mode).
     auto_pack_after: timedelta | None = None
+    # How long a proposed substitute waits for the customer's answer (then: backorder).
+    substitution_wait: timedelta = timedelta(days=2)
 
 
 class OrderWorkflowInput(BaseModel):
@@ -57,6 +60,7 @@ class OrderWorkflowInput(BaseModel):
     # The sales rep who owns the customer: four-eyes keeps them from approving it.
     customer_owner: str | None = None
     priority: Priority = Priority.NORMAL
+    on_shortage: ShortageChoice = ShortageChoice.BACKORDER
 
 
 class ApprovalStep(BaseModel):
@@ -92,6 +96,8 @@ class ReserveRequest(BaseModel):
     order_id: str
     on_success: OrderStatus
     on_short: OrderStatus = OrderStatus.AWAITING_STOCK
+    # Reserve what there is now (the partial choice); the rest waits in the stock queue.
+    partial: bool = False
 
 
 class ShipRequest(BaseModel):
@@ -109,8 +115,55 @@ def request_of(model: type[OrderRequest], value: OrderRequest | str) -> OrderReq
 
 
 class ReserveResult(BaseModel):
+    """reserved: the order holds stock and moved on; shortages: what it still lacks (with
+    reserved, the rest of a partial reservation)."""
+
     reserved: bool
     shortages: dict[str, int] = Field(default_factory=dict)
+
+
+class ShortageChoiceInput(BaseModel):
+    on_shortage: ShortageChoice
+    actor: str
+
+
+class ShortageChoiceRecord(BaseModel):
+    order_id: str
+    choice: ShortageChoiceInput
+
+
+class SubstituteLine(BaseModel):
+    line_no: int
+    sku: str
+    substitute: str
+    quantity: int
+
+
+class SubstitutionProposal(BaseModel):
+    """Substitutes for short lines, proposed to the customer; empty when none fits."""
+
+    lines: list[SubstituteLine] = Field(default_factory=list)
+
+
+class SubstitutionRequest(BaseModel):
+    order_id: str
+    # Until when the customer's link answers (the workflow's wait for the answer).
+    expires_at: datetime
+    to: OrderStatus = OrderStatus.AWAITING_CUSTOMER
+
+
+class SubstitutionAnswer(BaseModel):
+    accept: bool
+    actor: str
+    # Set for the workflow's own timeout.
+    expired: bool = False
+
+
+class SubstitutionRecord(BaseModel):
+    order_id: str
+    answer: SubstitutionAnswer
+    # Where the order goes meanwhile (declined or expired: back to waiting for stock).
+    to: OrderStatus = OrderStatus.AWAITING_STOCK
 
 
 class StatusChange(BaseModel):

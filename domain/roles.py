@@ -42,6 +42,7 @@ class Action(StrEnum):
     READ_PICK_LISTS = "read_pick_lists"
     PACK_SHIPMENT = "pack_shipment"
     TRANSFER_STOCK = "transfer_stock"
+    SET_SHORTAGE_CHOICE = "set_shortage_choice"
 
 
 class ApprovalLevel(StrEnum):
@@ -94,6 +95,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.READ_PICK_LISTS: frozenset({R.ADMIN, R.WAREHOUSE}),
     Action.PACK_SHIPMENT: frozenset({R.ADMIN, R.WAREHOUSE}),
     Action.TRANSFER_STOCK: frozenset({R.ADMIN, R.WAREHOUSE}),
+    Action.SET_SHORTAGE_CHOICE: frozenset({R.ADMIN, R.CUSTOMER_SERVICE}),
 }
 
 # A higher level may stand in for a lower one; finance decides only credit.

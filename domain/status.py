@@ -7,11 +7,15 @@ class OrderStatus(StrEnum):
     RECEIVED = "RECEIVED"
     UNDER_REVIEW = "UNDER_REVIEW"
     AWAITING_STOCK = "AWAITING_STOCK"
+    # A substitute for a short line is proposed; the customer's answer is awaited.
+    AWAITING_CUSTOMER = "AWAITING_CUSTOMER"
     AWAITING_APPROVAL = "AWAITING_APPROVAL"
     AWAITING_PAYMENT = "AWAITING_PAYMENT"
     READY_TO_SHIP = "READY_TO_SHIP"
     # Pick lists issued; the warehouse picks and packs, then the carrier is booked.
     PICKING = "PICKING"
+    # What was in stock has left; the rest ships when it arrives (the partial choice).
+    PARTIALLY_SHIPPED = "PARTIALLY_SHIPPED"
     SHIPPED = "SHIPPED"
     DELIVERED = "DELIVERED"
     AWAITING_SETTLEMENT = "AWAITING_SETTLEMENT"
@@ -29,12 +33,17 @@ ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
         | {S.REJECTED, S.CANCELLED}
     ),
     S.AWAITING_STOCK: frozenset(
-        {S.AWAITING_APPROVAL, S.AWAITING_PAYMENT, S.READY_TO_SHIP, S.CANCELLED}
+        {S.AWAITING_APPROVAL, S.AWAITING_PAYMENT, S.READY_TO_SHIP, S.AWAITING_CUSTOMER}
+        | {S.CANCELLED}
+    ),
+    S.AWAITING_CUSTOMER: frozenset(
+        {S.AWAITING_STOCK, S.AWAITING_APPROVAL, S.AWAITING_PAYMENT, S.READY_TO_SHIP} | {S.CANCELLED}
     ),
     S.AWAITING_APPROVAL: frozenset({S.AWAITING_PAYMENT, S.READY_TO_SHIP, S.REJECTED, S.CANCELLED}),
     S.AWAITING_PAYMENT: frozenset({S.READY_TO_SHIP, S.CANCELLED}),
     S.READY_TO_SHIP: frozenset({S.PICKING, S.SHIPPED, S.CANCELLED}),
-    S.PICKING: frozenset({S.SHIPPED, S.CANCELLED}),
+    S.PICKING: frozenset({S.SHIPPED, S.PARTIALLY_SHIPPED, S.CANCELLED}),
+    S.PARTIALLY_SHIPPED: frozenset({S.SHIPPED}),
     S.SHIPPED: frozenset({S.DELIVERED}),
     S.DELIVERED: frozenset({S.AWAITING_SETTLEMENT, S.COMPLETED}),
     S.AWAITING_SETTLEMENT: frozenset({S.COMPLETED}),
@@ -50,6 +59,7 @@ APPROVED_STATUSES = frozenset(
         S.AWAITING_PAYMENT,
         S.READY_TO_SHIP,
         S.PICKING,
+        S.PARTIALLY_SHIPPED,
         S.SHIPPED,
         S.DELIVERED,
         S.AWAITING_SETTLEMENT,
@@ -63,6 +73,7 @@ CANCELLABLE_STATUSES = frozenset(
         S.RECEIVED,
         S.UNDER_REVIEW,
         S.AWAITING_STOCK,
+        S.AWAITING_CUSTOMER,
         S.AWAITING_APPROVAL,
         S.AWAITING_PAYMENT,
         S.READY_TO_SHIP,

@@ -50,12 +50,13 @@ class Delivery:
     def tracking(self) -> str | None:
         return next(iter(self.parcels), None)
 
-    async def ship(self) -> None:
+    async def ship(self, final: bool = True) -> None:
+        """Ships what the order holds; not final: more follows (a partial order's rest)."""
         if workflow.patched(PICK_AND_PACK_PATCH):
-            await self._pick_pack_ship()
+            await self._pick_pack_ship(final)
         else:
             await self._ship_as_one_parcel()
-        self.host.set_status(OrderStatus.SHIPPED)
+        self.host.set_status(OrderStatus.SHIPPED if final else OrderStatus.PARTIALLY_SHIPPED)
 
     async def _ship_as_one_parcel(self) -> None:
         host = self.host
@@ -66,14 +67,17 @@ class Delivery:
         )
         self.parcels[shipment.tracking_number] = False
 
-    async def _pick_pack_ship(self) -> None:
+    async def _pick_pack_ship(self, final: bool) -> None:
         host = self.host
         order_id = host.order.order_id
         self.plans = await host.run_activity(
-            FulfilmentActivities.prepare_shipments, PrepareShipments(order_id=order_id)
+            FulfilmentActivities.prepare_shipments,
+            PrepareShipments(
+                order_id=order_id,
+                to=OrderStatus.PICKING if not self.started else host.status,
+            ),
         )
-        self.expected = len(self.plans)
-        host.set_status(OrderStatus.PICKING)
+        host.set_status(OrderStatus.PICKING if not self.started else host.status)
         booked: set[str] = set()
         while len(booked) < len(self.plans):
             # Booked in the order they are packed.
@@ -85,22 +89,29 @@ class Delivery:
                 host.check_cancel()
                 self.started = True
             last = len(booked) == len(self.plans) - 1
+            done = OrderStatus.SHIPPED if final else OrderStatus.PARTIALLY_SHIPPED
             shipment = await host.run_activity(
                 FulfilmentActivities.book_shipment,
                 BookRequest(
                     order_id=order_id,
                     shipment_id=ready[0].shipment_id,
-                    to=OrderStatus.SHIPPED if last else None,
+                    to=done if last else None,
                 ),
             )
             booked.add(ready[0].shipment_id)
             self.parcels[shipment.tracking_number] = False
+        if final:
+            self.expected = len(self.parcels)
 
     async def _await_packing(self, booked: set[str]) -> None:
         """Until the warehouse packs a shipment; in auto mode the simulated packer packs the
         rest after a while. A cancellation accepted before the first booking ends the wait."""
         host = self.host
-        if await host.wait(lambda: bool(self.packed - booked), host.order.timeouts.auto_pack_after):
+
+        def packed_unbooked() -> bool:
+            return any(p.shipment_id in self.packed - booked for p in self.plans)
+
+        if await host.wait(packed_unbooked, host.order.timeouts.auto_pack_after):
             return
         for plan in self.plans:
             if plan.shipment_id not in self.packed:

@@ -24,7 +24,9 @@ with workflow.unsafe.imports_passed_through():
         PaymentState,
         ReviewRequest,
         ShipmentEventInput,
+        ShortageChoiceInput,
         StatusChange,
+        SubstitutionAnswer,
     )
     from domain.refusals import INVALID_INPUT, NOT_ALLOWED_NOW
     from domain.review import ReviewDecision
@@ -118,7 +120,10 @@ class OrderWorkflow:
         ):
             return
         self.check_cancel()
-        await self.delivery.ship()
+        await self.delivery.ship(final=not self.stock.rest)
+        while self.stock.rest:  # a partial order: the rest ships as it arrives
+            await self.stock.reserve_rest()
+            await self.delivery.ship()
         shipped_at = workflow.now()
         await self.delivery.await_delivered()
         await self.settlement.await_invoice(shipped_at)
@@ -208,6 +213,27 @@ class OrderWorkflow:
     def _validate_packing(self, packing: PackingInput) -> None:
         _refuse_unstorable(packing)
         self.delivery.validate_packing(packing)
+
+    @workflow.update(name="shortage_choice")
+    async def shortage_choice(self, choice: ShortageChoiceInput) -> OrderState:
+        await self.stock.on_choice(choice)
+        return self.state()
+
+    @shortage_choice.validator
+    def _validate_shortage_choice(self, choice: ShortageChoiceInput) -> None:
+        _refuse_unstorable(choice)
+        self.stock.validate_choice(choice)
+
+    @workflow.update(name="substitution_answer")
+    async def substitution_answer(self, answer: SubstitutionAnswer) -> OrderState:
+        self.stock.on_answer(answer)
+        await workflow.wait_condition(lambda: self._status != OrderStatus.AWAITING_CUSTOMER)
+        return self.state()
+
+    @substitution_answer.validator
+    def _validate_substitution_answer(self, answer: SubstitutionAnswer) -> None:
+        _refuse_unstorable(answer)
+        self.stock.validate_answer()
 
     @workflow.update(name="cancel")
     async def cancel(self, request: CancelInput) -> OrderState:

@@ -30,6 +30,7 @@ from db.audit import Who, audit
 from db.authorities import authorities
 from db.models import Approval, ApprovalDecision, Customer, Order
 from domain.authority import Authority, Parties, check_four_eyes, check_limit
+from domain.confirmation_links import CONFIRM
 from domain.messages import ApprovalDecisionInput, ConfirmationInput, Decision
 from domain.policy import Mode, open_levels
 from domain.roles import ApprovalLevel
@@ -102,7 +103,7 @@ async def confirm_by_link(
 ) -> ConfirmationOut:
     """The customer's own answer through their signed link (one answer per link)."""
     try:
-        order_id, link_id = settings.link_signer().verify(token)
+        order_id, link_id = settings.link_signer().verify(token, CONFIRM)
     except jwt.InvalidTokenError as exc:
         # The library's words help a forger: logged, not answered.
         log.info("confirmation link refused: %s", exc)

@@ -76,8 +76,8 @@ async def notifications(
 
 # A customer's signed link is their credential: staff who read the outbox must not be able to
 # answer for the customer with it.
-_LINK = re.compile(r"/confirmations/[\w.\-]+")
+_LINK = re.compile(r"/(confirmations|substitutions)/[\w.\-]+")
 
 
 def masked_links(body: str) -> str:
-    return _LINK.sub("/confirmations/[link withheld]", body)
+    return _LINK.sub(r"/\1/[link withheld]", body)

@@ -151,6 +151,7 @@ async def record_order(
         created_by=user.username,
         priority=priority,
         requested_delivery_date=wanted,
+        on_shortage=data.on_shortage,
     )
     # Flushed in dependency order: the rows reference each other by foreign key.
     if not isinstance(data.customer, CustomerRef):

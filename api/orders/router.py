@@ -7,7 +7,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 
 from api.deps import SessionDep, SettingsDep, StarterDep, TemporalDep, who
 from api.errors import Forbidden
-from api.orders import messages
+from api.orders import messages, shortage
 from api.orders.intake import take_order
 from api.orders.schemas import (
     CancelIn,
@@ -20,6 +20,8 @@ from api.orders.schemas import (
     PaymentIn,
     PaymentResult,
     ShipmentEventIn,
+    ShortageChoiceIn,
+    SubstitutionIn,
     WarehouseHistoryEntry,
     WarehouseOrderDetail,
     WarehouseOrderPage,
@@ -35,6 +37,8 @@ from api.permissions import (
     CanReadOrders,
     CanRecordPayment,
     CanRecordShipmentEvent,
+    CanRelayCustomerAnswer,
+    CanSetShortageChoice,
 )
 from api.workflow_calls import start_order_workflow
 from domain.roles import Action, is_allowed
@@ -150,3 +154,35 @@ async def cancel_order(
     return await messages.cancel(
         session, temporal, starter, who(request, user), user, order_id, body
     )
+
+
+@router.put("/orders/{order_id}/shortage")
+async def change_shortage_choice(
+    order_id: str,
+    body: ShortageChoiceIn,
+    session: SessionDep,
+    temporal: TemporalDep,
+    user: CanSetShortageChoice,
+) -> OrderStateOut:
+    """What the order does when short of stock, changed while it waits for stock."""
+    return await shortage.change_choice(session, temporal, user, order_id, body)
+
+
+@router.post("/orders/{order_id}/substitution")
+async def relay_substitution_answer(
+    order_id: str,
+    body: SubstitutionIn,
+    session: SessionDep,
+    temporal: TemporalDep,
+    user: CanRelayCustomerAnswer,
+) -> OrderStateOut:
+    """Customer service relays the customer's answer to the proposed substitute."""
+    return await shortage.relay_answer(session, temporal, user, order_id, body)
+
+
+@router.post("/substitutions/{token}")
+async def answer_substitution(
+    token: str, body: SubstitutionIn, settings: SettingsDep, temporal: TemporalDep
+) -> OrderStateOut:
+    """The customer accepts or declines the proposed substitute through their link; no login."""
+    return await shortage.answer_by_link(temporal, settings, token, body)

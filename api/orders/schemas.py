@@ -18,6 +18,7 @@ from api.fields import In, MoneyIn, Sku
 from domain.carrier import ShippingMethod
 from domain.messages import ShipmentEventKind
 from domain.review import PaymentMethod
+from domain.shortage import ShortageChoice
 
 
 class Channel(StrEnum):
@@ -55,6 +56,8 @@ class OrderIn(In):
     notes: Annotated[str, StringConstraints(max_length=2000)] | None = None
     # When the customer needs it; soon enough, it makes the order urgent (policy's rules).
     requested_delivery_date: date | None = None
+    # What to do when stock is short.
+    on_shortage: ShortageChoice = ShortageChoice.BACKORDER
 
 
 class OrderCreated(BaseModel):
@@ -164,6 +167,32 @@ class WarehouseOrderPage(BaseModel):
     next_cursor: str | None
 
 
+class SubstitutionLineOut(BaseModel):
+    sku: str
+    substitute: str
+    quantity: int
+
+
+class SubstitutionOut(BaseModel):
+    lines: list[SubstitutionLineOut]
+    # proposed | accepted | declined | expired
+    status: str
+
+
+class ShortageChoiceIn(In):
+    on_shortage: ShortageChoice
+
+
+class SubstitutionDecision(StrEnum):
+    ACCEPT = "accept"
+    DECLINE = "decline"
+
+
+class SubstitutionIn(In):
+    decision: SubstitutionDecision
+    comment: Annotated[str, StringConstraints(max_length=2000)] = ""
+
+
 class OrderDetail(OrderSummary):
     workflow_id: str
     payment_method: str
@@ -179,6 +208,10 @@ class OrderDetail(OrderSummary):
     shipments: list[ShipmentOut]
     invoice: InvoiceOut | None
     payments: list[PaymentOut]
+    on_shortage: str
+    # When the stock a waiting order lacks is expected (a transfer on its way), if known.
+    expected_stock_date: date | None
+    substitution: SubstitutionOut | None
     paid_total: Decimal
     overpaid: Decimal = Field(description="paid beyond the total, to refund or credit")
 

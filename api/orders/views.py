@@ -24,6 +24,8 @@ from api.orders.schemas import (
     PickLineOut,
     ReservationOut,
     ShipmentOut,
+    SubstitutionLineOut,
+    SubstitutionOut,
     TotalsOut,
     WarehouseHistoryEntry,
     WarehouseOrderDetail,
@@ -41,6 +43,7 @@ from db.models import (
     Payment,
     Reservation,
     Shipment,
+    Substitution,
 )
 from domain.money import ZERO
 from temporal_client import workflow_id
@@ -121,8 +124,30 @@ async def order_detail(
         invoice=InvoiceOut.model_validate(invoice, from_attributes=True) if invoice else None,
         payments=payments,
         paid_total=paid,
+        on_shortage=o.on_shortage,
+        expected_stock_date=o.expected_stock_date,
+        substitution=await _substitution(session, order_id),
         # Never absorbed silently: what was paid beyond the total, until settled back.
         overpaid=max(paid - o.total, ZERO),
+    )
+
+
+async def _substitution(session: AsyncSession, order_id: str) -> SubstitutionOut | None:
+    rows = list(
+        await session.scalars(
+            select(Substitution)
+            .where(Substitution.order_id == order_id)
+            .order_by(Substitution.line_no)
+        )
+    )
+    if not rows:
+        return None
+    return SubstitutionOut(
+        lines=[
+            SubstitutionLineOut(sku=r.sku, substitute=r.substitute, quantity=r.quantity)
+            for r in rows
+        ],
+        status=rows[0].status,
     )
 
 

@@ -1,6 +1,6 @@
 """Request and response bodies of the product and inventory routes."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -22,6 +22,8 @@ class ProductIn(In):
     category: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_\-]{0,63}$")] = "general"
     # Available stock below it (all warehouses) puts the sku on the low-stock list; 0: never.
     reorder_point: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    # Skus that may stand in when this one is short (the substitute choice), best first.
+    substitutes: Annotated[list[Sku], Field(max_length=10, default_factory=list)]
     # Where pickers find it; printed on pick lists, which list lines in bin order.
     bin_location: (
         Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9.\-/]{0,31}$")] | None
@@ -36,6 +38,7 @@ class ProductOut(BaseModel):
     category: str
     bin_location: str | None = None
     reorder_point: int = 0
+    substitutes: list[str] = Field(default_factory=list)
 
 
 class ReceiptIn(In):
@@ -72,6 +75,8 @@ class TransferIn(In):
     from_warehouse: WarehouseCode
     to_warehouse: WarehouseCode
     quantity: Annotated[int, Field(gt=0, le=1_000_000)]
+    # When it should arrive: orders waiting for the sku show it as their expected date.
+    expected_on: date | None = None
 
 
 class TransferOut(BaseModel):
@@ -81,6 +86,7 @@ class TransferOut(BaseModel):
     to_warehouse: str
     quantity: int
     status: str
+    expected_on: date | None
     created_at: datetime
     received_at: datetime | None
 

@@ -147,6 +147,7 @@ async def dispatch_transfer(
             to_warehouse=body.to_warehouse,
             quantity=body.quantity,
             status=IN_TRANSIT,
+            expected_on=body.expected_on,
             created_by=user.username,
         )
         session.add(transfer)
@@ -181,6 +182,7 @@ def transfer_out(t: StockTransfer) -> TransferOut:
         to_warehouse=t.to_warehouse,
         quantity=t.quantity,
         status=t.status,
+        expected_on=t.expected_on,
         created_at=t.created_at,
         received_at=t.received_at,
     )

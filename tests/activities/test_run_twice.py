@@ -106,7 +106,7 @@ async def test_review_reserve_pay_ship_twice(sessions: SessionFactory) -> None:
     review = ReviewActivities(sessions)
     for _ in range(2):
         await twice.run(review.review_order, order_id)
-    inventory = InventoryActivities(sessions)
+    inventory = InventoryActivities(sessions, Settings().link_signer())
     request = ReserveRequest(order_id=order_id, on_success=OrderStatus.AWAITING_PAYMENT)
     for _ in range(2):
         assert (await twice.run(inventory.reserve_stock, request)).reserved
@@ -154,7 +154,7 @@ async def test_decision_and_close_twice(sessions: SessionFactory) -> None:
     order_id, sku = await new_order(sessions, discount="30")
     await twice.run(ReviewActivities(sessions).review_order, order_id)
     await twice.run(
-        InventoryActivities(sessions).reserve_stock,
+        InventoryActivities(sessions, Settings().link_signer()).reserve_stock,
         ReserveRequest(order_id=order_id, on_success=OrderStatus.AWAITING_APPROVAL),
     )
     await twice.run(

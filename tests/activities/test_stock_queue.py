@@ -5,6 +5,7 @@ from sqlalchemy import select, update
 
 from activities.inventory import InventoryActivities
 from activities.review import ReviewActivities
+from config import Settings
 from db import stock
 from db.engine import SessionFactory
 from db.models import Order, Stock, StockWait
@@ -16,7 +17,7 @@ from tests.activities.test_run_twice import new_order, twice
 async def waiting_orders(sessions: SessionFactory, count: int) -> tuple[list[str], str]:
     first, sku = await new_order(sessions, stock=0)
     ids = [first] + [(await new_order(sessions, sku=sku))[0] for _ in range(count - 1)]
-    inventory = InventoryActivities(sessions)
+    inventory = InventoryActivities(sessions, Settings().link_signer())
     for order_id in ids:
         await twice.run(ReviewActivities(sessions).review_order, order_id)
         request = ReserveRequest(order_id=order_id, on_success=OrderStatus.READY_TO_SHIP)
@@ -48,7 +49,11 @@ async def held(sessions: SessionFactory, ids: list[str]) -> list[bool]:
 async def step_of_nudged(sessions: SessionFactory, order_id: str) -> None:
     """What a nudged workflow does: its reserve step, which finds the stock already held."""
     request = ReserveRequest(order_id=order_id, on_success=OrderStatus.READY_TO_SHIP)
-    assert (await twice.run(InventoryActivities(sessions).reserve_stock, request)).reserved
+    assert (
+        await twice.run(
+            InventoryActivities(sessions, Settings().link_signer()).reserve_stock, request
+        )
+    ).reserved
 
 
 async def test_receipts_serve_waiting_orders_in_order_of_arrival(sessions: SessionFactory) -> None:

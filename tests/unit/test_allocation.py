@@ -2,7 +2,14 @@
 
 import pytest
 
-from domain.allocation import FARTHEST, ZoneRow, allocate, nearest_first, zone_of
+from domain.allocation import (
+    FARTHEST,
+    ZoneRow,
+    allocate,
+    allocate_available,
+    nearest_first,
+    zone_of,
+)
 
 ZONES = [
     ZoneRow("MUC", "DE", "", 2),
@@ -87,3 +94,21 @@ def test_allocate(
         assert taken in (0, qty)
         for (s, w), q in result.takes.items():
             assert q <= available[(s, w)]
+
+
+def test_allocate_available_takes_what_there_is_and_names_the_rest() -> None:
+    result = allocate_available(
+        {"A": 5, "B": 1, "C": 2},
+        {("A", "HAM"): 2, ("A", "MUC"): 1, ("B", "MUC"): 1},
+        ["HAM", "MUC"],
+    )
+    assert result.takes == {("A", "HAM"): 2, ("A", "MUC"): 1, ("B", "MUC"): 1}
+    assert result.shortages == {"A": 2, "C": 2}
+
+
+def test_allocate_available_with_enough_is_the_whole_order_rule() -> None:
+    needs = {"A": 1, "B": 1}
+    available = {("A", "HAM"): 1, ("A", "MUC"): 1, ("B", "MUC"): 1}
+    assert allocate_available(needs, available, ["HAM", "MUC"]) == allocate(
+        needs, available, ["HAM", "MUC"]
+    )
