@@ -25,6 +25,7 @@ from config import Settings
 from db.engine import SessionFactory
 from db.models import Customer, Order
 from db.status import mark_workflow_started
+from domain.carrier import ShippingMethod
 from domain.messages import OrderWorkflowInput
 from domain.priority import TASK_PRIORITY_KEY, Priority
 from domain.review import PaymentMethod
@@ -84,6 +85,7 @@ async def start_order_workflow(
                 customer_owner=customer_owner,
                 priority=Priority(order.priority),
                 on_shortage=ShortageChoice(order.on_shortage),
+                shipping_method=ShippingMethod(order.shipping_method),
             ),
             # A backlog serves urgent orders first; the workflow's activities inherit it.
             priority=TaskPriority(priority_key=TASK_PRIORITY_KEY[Priority(order.priority)]),

@@ -22,6 +22,7 @@ from activities.inventory import InventoryActivities
 from activities.orders import OrderActivities
 from activities.review import ReviewActivities
 from activities.settlement import SettlementActivities
+from activities.shipment_trouble import TroubleActivities
 from activities.shipping import ShippingActivities
 from config import Settings, get_settings
 from db.engine import SessionFactory, engine_from_settings, make_sessions
@@ -50,6 +51,7 @@ def activity_functions(
     fulfilment = FulfilmentActivities(
         sessions, carrier, settings.process.home_country, settings.process.credit_days
     )
+    trouble = TroubleActivities(sessions, gateway)
     return [
         review.review_order,
         inventory.reserve_stock,
@@ -72,6 +74,8 @@ def activity_functions(
         fulfilment.record_packing,
         fulfilment.pack_as_simulated_packer,
         fulfilment.book_shipment,
+        trouble.resolve_shipment_exception,
+        trouble.flag_late,
     ]
 
 

@@ -131,38 +131,19 @@ class ShippingActivities:
             if new:
                 shipment.status = e.event
             targets = record.targets
-            if new and e.event == ShipmentEventKind.DELIVERED and targets is not None:
+            trouble = e.event == ShipmentEventKind.EXCEPTION and record.on_exception is not None
+            if new and trouble:
+                assert record.on_exception is not None
+                await change_status(session, order, record.on_exception, e.actor, _scan(e))
+                paid = await paid_total(session, order.id)
+            elif new and e.event == ShipmentEventKind.DELIVERED and targets is not None:
                 await change_status(session, order, targets.delivered, e.actor, _scan(e))
-                paid = await self._settle_delivery(session, order, e.tracking_number, targets)
+                paid = await settle_delivery(session, order, e.tracking_number, targets)
             else:
                 if new:
                     await record_event(session, order, e.actor, _scan(e))
                 paid = await paid_total(session, order.id)
             return ShipmentEventResult(new=new, status=OrderStatus(order.status), paid_total=paid)
-
-    @staticmethod
-    async def _settle_delivery(
-        session: AsyncSession, order: Order, tracking: str, targets: DeliveryTargets
-    ) -> Decimal:
-        """In the delivery's transaction: the carrier's cash on delivery, then done or waiting
-        for the invoice to be paid. Returns what the order has been paid."""
-        paid = await paid_total(session, order.id)
-        if order.payment_method == PaymentMethod.COD and paid < order.total:
-            cod = PaymentInput(
-                reference=f"cod-{tracking}",
-                amount=order.total - paid,
-                method="cod",
-                actor="carrier",
-            )
-            paid = await add_payment(session, order, cod)
-        await change_status(
-            session,
-            order,
-            targets.after(paid, order.total),
-            "system",
-            "paid in full" if paid >= order.total else "invoice open",
-        )
-        return paid
 
     @activity.defn(name="poll_carrier")
     async def poll_carrier(self, order_id: str) -> list[ShipmentEventKind]:
@@ -202,3 +183,27 @@ class ShippingActivities:
 
 def _scan(e: ShipmentEventInput) -> str:
     return f"carrier {e.event}" + (f": {e.detail}" if e.detail else "")
+
+
+async def settle_delivery(
+    session: AsyncSession, order: Order, tracking: str, targets: DeliveryTargets
+) -> Decimal:
+    """In the delivery's transaction: the carrier's cash on delivery, then done or waiting
+    for the invoice to be paid. Returns what the order has been paid."""
+    paid = await paid_total(session, order.id)
+    if order.payment_method == PaymentMethod.COD and paid < order.total:
+        cod = PaymentInput(
+            reference=f"cod-{tracking}",
+            amount=order.total - paid,
+            method="cod",
+            actor="carrier",
+        )
+        paid = await add_payment(session, order, cod)
+    await change_status(
+        session,
+        order,
+        targets.after(paid, order.total),
+        "system",
+        "paid in full" if paid >= order.total else "invoice open",
+    )
+    return paid

@@ -38,3 +38,6 @@ CanReadPickLists = Annotated[Principal, Depends(allowed(Action.READ_PICK_LISTS))
 CanPackShipment = Annotated[Principal, Depends(allowed(Action.PACK_SHIPMENT))]
 CanTransferStock = Annotated[Principal, Depends(allowed(Action.TRANSFER_STOCK))]
 CanSetShortageChoice = Annotated[Principal, Depends(allowed(Action.SET_SHORTAGE_CHOICE))]
+CanResolveShipmentException = Annotated[
+    Principal, Depends(allowed(Action.RESOLVE_SHIPMENT_EXCEPTION))
+]

@@ -214,6 +214,8 @@ class Order(Base):
     )
     # When the stock a backordered order waits for is expected (a transfer on its way).
     expected_stock_date: Mapped[date | None]
+    # Not delivered within the shipping method's promise.
+    late: Mapped[bool] = mapped_column(default=False, server_default="false")
     __table_args__ = (
         UniqueConstraint(
             "created_by", "channel", "external_ref", name="orders_caller_channel_external_ref"

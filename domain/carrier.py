@@ -1,6 +1,7 @@
 """Carrier and service choice by shipping method, weight and destination."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -18,6 +19,14 @@ class CarrierChoice:
 
 
 PARCEL_MAX_KG = Decimal("31.5")
+
+# What the desk promises per shipping method, from the booking: later than this, the order is
+# flagged late (shown, counted, customer service told).
+PROMISED_DELIVERY: dict[ShippingMethod, timedelta] = {
+    ShippingMethod.STANDARD: timedelta(days=5),
+    ShippingMethod.EXPRESS: timedelta(days=1),
+    ShippingMethod.PICKUP: timedelta(days=3),
+}
 
 
 def choose_carrier(

@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, Field
 
+from domain.carrier import ShippingMethod
 from domain.payment import PaymentMethod
 from domain.policy import Mode
 from domain.priority import Priority
@@ -61,6 +62,8 @@ class OrderWorkflowInput(BaseModel):
     customer_owner: str | None = None
     priority: Priority = Priority.NORMAL
     on_shortage: ShortageChoice = ShortageChoice.BACKORDER
+    # Sets the promised delivery time (domain/carrier.py).
+    shipping_method: ShippingMethod = ShippingMethod.STANDARD
 
 
 class ApprovalStep(BaseModel):
@@ -309,6 +312,42 @@ class ShipmentEventRecord(BaseModel):
     # Given when a delivered scan completes the order's last parcel; None: the scan is
     # recorded on its shipment only.
     targets: DeliveryTargets | None = Field(default_factory=DeliveryTargets)
+    # Where an exception scan moves the order (None: recorded only, as before trouble handling).
+    on_exception: OrderStatus | None = None
+
+
+class ExceptionAction(StrEnum):
+    RESHIP = "reship"
+    REFUND = "refund"
+
+
+class ExceptionResolution(BaseModel):
+    action: ExceptionAction
+    comment: str
+    actor: str
+
+
+class TroubleRecord(BaseModel):
+    """Customer service's answer to a parcel's exception, for the activity that carries it
+    out; the workflow hands over where the order goes."""
+
+    order_id: str
+    tracking_number: str
+    resolution: ExceptionResolution
+    # reship: the status while the new parcel is prepared. refund: the status after it; with
+    # targets, the other parcels were all delivered and the delivery completes now.
+    to: OrderStatus
+    targets: DeliveryTargets | None = None
+    # refund, other parcels going on: the parcel's value is credited (less is owed); an
+    # order that ends with it is refunded only.
+    credit: bool = False
+
+
+class TroubleResult(BaseModel):
+    status: OrderStatus
+    paid_total: Decimal
+    # reship: the lost parcel's goods are held again (False: waiting for stock).
+    reserved: bool = False
 
 
 class Packaging(StrEnum):

@@ -43,6 +43,7 @@ class Action(StrEnum):
     PACK_SHIPMENT = "pack_shipment"
     TRANSFER_STOCK = "transfer_stock"
     SET_SHORTAGE_CHOICE = "set_shortage_choice"
+    RESOLVE_SHIPMENT_EXCEPTION = "resolve_shipment_exception"
 
 
 class ApprovalLevel(StrEnum):
@@ -96,6 +97,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.PACK_SHIPMENT: frozenset({R.ADMIN, R.WAREHOUSE}),
     Action.TRANSFER_STOCK: frozenset({R.ADMIN, R.WAREHOUSE}),
     Action.SET_SHORTAGE_CHOICE: frozenset({R.ADMIN, R.CUSTOMER_SERVICE}),
+    Action.RESOLVE_SHIPMENT_EXCEPTION: frozenset({R.ADMIN, R.CUSTOMER_SERVICE}),
 }
 
 # A higher level may stand in for a lower one; finance decides only credit.

@@ -17,6 +17,8 @@ class OrderStatus(StrEnum):
     # What was in stock has left; the rest ships when it arrives (the partial choice).
     PARTIALLY_SHIPPED = "PARTIALLY_SHIPPED"
     SHIPPED = "SHIPPED"
+    # The carrier reported trouble with a parcel; customer service reships or refunds it.
+    SHIPMENT_EXCEPTION = "SHIPMENT_EXCEPTION"
     DELIVERED = "DELIVERED"
     AWAITING_SETTLEMENT = "AWAITING_SETTLEMENT"
     COMPLETED = "COMPLETED"
@@ -42,9 +44,12 @@ ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.AWAITING_APPROVAL: frozenset({S.AWAITING_PAYMENT, S.READY_TO_SHIP, S.REJECTED, S.CANCELLED}),
     S.AWAITING_PAYMENT: frozenset({S.READY_TO_SHIP, S.CANCELLED}),
     S.READY_TO_SHIP: frozenset({S.PICKING, S.SHIPPED, S.CANCELLED}),
-    S.PICKING: frozenset({S.SHIPPED, S.PARTIALLY_SHIPPED, S.CANCELLED}),
-    S.PARTIALLY_SHIPPED: frozenset({S.SHIPPED}),
-    S.SHIPPED: frozenset({S.DELIVERED}),
+    S.PICKING: frozenset({S.SHIPPED, S.PARTIALLY_SHIPPED, S.SHIPMENT_EXCEPTION, S.CANCELLED}),
+    S.PARTIALLY_SHIPPED: frozenset({S.SHIPPED, S.SHIPMENT_EXCEPTION}),
+    S.SHIPPED: frozenset({S.DELIVERED, S.SHIPMENT_EXCEPTION}),
+    S.SHIPMENT_EXCEPTION: frozenset(
+        {S.PICKING, S.PARTIALLY_SHIPPED, S.SHIPPED, S.DELIVERED, S.CANCELLED}
+    ),
     S.DELIVERED: frozenset({S.AWAITING_SETTLEMENT, S.COMPLETED}),
     S.AWAITING_SETTLEMENT: frozenset({S.COMPLETED}),
     S.COMPLETED: frozenset(),
@@ -61,6 +66,7 @@ APPROVED_STATUSES = frozenset(
         S.PICKING,
         S.PARTIALLY_SHIPPED,
         S.SHIPPED,
+        S.SHIPMENT_EXCEPTION,
         S.DELIVERED,
         S.AWAITING_SETTLEMENT,
         S.COMPLETED,
@@ -112,3 +118,15 @@ DECIDING_STATUS = OrderStatus.AWAITING_APPROVAL
 IN_MOTION_STATUSES = frozenset(
     {S.RECEIVED, S.UNDER_REVIEW, S.READY_TO_SHIP, S.SHIPPED, S.DELIVERED}
 )
+# Where an order's goods can wait or stall: the fulfilment KPIs count orders in each.
+FULFILMENT_STAGES = (
+    S.AWAITING_STOCK,
+    S.AWAITING_CUSTOMER,
+    S.PICKING,
+    S.PARTIALLY_SHIPPED,
+    S.SHIPMENT_EXCEPTION,
+)
+# An order stopped by a parcel's trouble, waiting for customer service.
+EXCEPTION_STATUS = S.SHIPMENT_EXCEPTION
+# Every parcel delivered.
+DELIVERED_STATUS = S.DELIVERED

@@ -3,9 +3,9 @@
 from sqlalchemy import func, select
 
 from db.engine import SessionFactory
-from db.models import Order, Reservation, Shipment, Stock
+from db.models import Order, Reservation, Shipment, Stock, StockReceipt, StockTransfer
 from db.shipments import UNBOOKED
-from db.stock import RESERVED
+from db.stock import RESERVED, SHIPPED
 from domain.status import FINAL_STATUSES
 
 
@@ -43,3 +43,32 @@ async def assert_stock_invariants(sessions: SessionFactory) -> None:
             .where(Order.status.in_(ended), Shipment.status.in_(UNBOOKED))
         )
         assert open_lists == 0, f"{open_lists} pick lists open on ended orders"
+        # Goods are neither made nor lost by the books: for every sku booked in through
+        # receipts (the tests' own), what came in is on hand, on its way between warehouses,
+        # or gone out in parcels (lost ones included).
+        received = dict(
+            (
+                await session.execute(
+                    select(StockReceipt.sku, func.sum(StockReceipt.quantity))
+                    .where(StockReceipt.sku.like("SKU-%"))
+                    .group_by(StockReceipt.sku)
+                )
+            ).all()
+        )
+        for sku, came_in in received.items():
+            on_hand = await session.scalar(
+                select(func.coalesce(func.sum(Stock.on_hand), 0)).where(Stock.sku == sku)
+            )
+            moving = await session.scalar(
+                select(func.coalesce(func.sum(StockTransfer.quantity), 0)).where(
+                    StockTransfer.sku == sku, StockTransfer.status == "in_transit"
+                )
+            )
+            gone = await session.scalar(
+                select(func.coalesce(func.sum(Reservation.quantity), 0)).where(
+                    Reservation.sku == sku, Reservation.status.in_([SHIPPED, "lost"])
+                )
+            )
+            assert came_in == int(on_hand or 0) + int(moving or 0) + int(gone or 0), (
+                f"{sku}: received {came_in}, on hand {on_hand}, in transit {moving}, shipped {gone}"
+            )

@@ -6,14 +6,20 @@ Orders started before pick and pack (no `pick-and-pack-v1` marker) ship as one p
 at once, as they did.
 """
 
+from datetime import datetime, timedelta
+
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from activities.fulfilment import FulfilmentActivities
+from activities.shipment_trouble import TroubleActivities
 from activities.shipping import ShippingActivities
+from domain.carrier import PROMISED_DELIVERY
 from domain.messages import (
     BookRequest,
     DeliveryTargets,
+    ExceptionAction,
+    ExceptionResolution,
     PackingInput,
     PackingRecord,
     PrepareShipments,
@@ -22,6 +28,7 @@ from domain.messages import (
     ShipmentEventRecord,
     ShipmentPlan,
     ShipRequest,
+    TroubleRecord,
 )
 from domain.refusals import NOT_ALLOWED_NOW
 from domain.status import OrderStatus
@@ -29,6 +36,9 @@ from workflows.host import OrderHost
 from workflows.settlement_stage import Settlement
 
 PICK_AND_PACK_PATCH = "pick-and-pack-v1"
+# Exception scans stop the order for customer service (reship or refund); a late delivery is
+# flagged. Before it, an exception scan was only recorded.
+TROUBLE_PATCH = "shipment-trouble-v1"
 
 
 class Delivery:
@@ -45,6 +55,14 @@ class Delivery:
         # How many parcels the order ships in, once known.
         self.expected: int | None = None
         self.delivered = False
+        # Known at the first shipment: whether trouble is handled (orders started before, not).
+        self.trouble: bool | None = None
+        # Parcels with an exception scan that customer service has not resolved yet.
+        self.exceptions: list[str] = []
+        self.resolution: ExceptionResolution | None = None
+        self.late = False
+        # Every parcel refunded, none delivered: the order ended (CANCELLED).
+        self.closed = False
 
     @property
     def tracking(self) -> str | None:
@@ -52,6 +70,8 @@ class Delivery:
 
     async def ship(self, final: bool = True) -> None:
         """Ships what the order holds; not final: more follows (a partial order's rest)."""
+        if self.trouble is None:
+            self.trouble = workflow.patched(TROUBLE_PATCH)
         if workflow.patched(PICK_AND_PACK_PATCH):
             await self._pick_pack_ship(final)
         else:
@@ -72,12 +92,9 @@ class Delivery:
         order_id = host.order.order_id
         self.plans = await host.run_activity(
             FulfilmentActivities.prepare_shipments,
-            PrepareShipments(
-                order_id=order_id,
-                to=OrderStatus.PICKING if not self.started else host.status,
-            ),
+            PrepareShipments(order_id=order_id, to=self._picking_status()),
         )
-        host.set_status(OrderStatus.PICKING if not self.started else host.status)
+        host.set_status(self._picking_status())
         booked: set[str] = set()
         while len(booked) < len(self.plans):
             # Booked in the order they are packed.
@@ -143,16 +160,90 @@ class Delivery:
             )
             self.packed.add(packing.shipment_id)
 
-    async def await_delivered(self) -> None:
-        poll = self.host.order.timeouts.carrier_poll
-        while not self.delivered:
-            if poll is None:
-                await workflow.wait_condition(lambda: self.delivered)
+    def _picking_status(self) -> OrderStatus:
+        """PICKING for the first pick lists and a reship; a partial order's rest is picked
+        while it shows PARTIALLY_SHIPPED."""
+        status = self.host.status
+        if not self.started or status == OrderStatus.SHIPMENT_EXCEPTION:
+            return OrderStatus.PICKING
+        return status
+
+    async def await_delivered(self, shipped_at: datetime) -> None:
+        """Until every parcel is delivered (or, all refunded, the order ended): polls a carrier
+        without webhooks, flags the order late past the shipping method's promise, and waits
+        for customer service to resolve each parcel's exception."""
+        host = self.host
+        poll = host.order.timeouts.carrier_poll
+        promise = (
+            shipped_at + PROMISED_DELIVERY[host.order.shipping_method] if self.trouble else None
+        )
+        while not (self.delivered or self.closed):
+            if self.exceptions:
+                await self._resolve(self.exceptions[0])
                 continue
+            late_in = None
+            if promise is not None and not self.late:
+                late_in = max(promise - workflow.now(), timedelta(seconds=1))
+            timeout = min((t for t in (poll, late_in) if t is not None), default=None)
             try:
-                await workflow.wait_condition(lambda: self.delivered, timeout=poll)
+                await workflow.wait_condition(
+                    lambda: self.delivered or self.closed or bool(self.exceptions),
+                    timeout=timeout,
+                )
             except TimeoutError:
-                await self._poll()
+                if promise is not None and not self.late and workflow.now() >= promise:
+                    await host.run_activity(TroubleActivities.flag_late, host.order.order_id)
+                    self.late = True
+                if poll is not None:
+                    await self._poll()
+
+    def validate_resolution(self, resolution: ExceptionResolution) -> None:
+        if not self.exceptions or self.resolution is not None:
+            raise ApplicationError(
+                "no parcel of this order awaits a decision", type=NOT_ALLOWED_NOW
+            )
+
+    async def on_resolution(self, resolution: ExceptionResolution) -> None:
+        self.resolution = resolution
+        await workflow.wait_condition(lambda: self.resolution is None)
+
+    async def _resolve(self, tracking: str) -> None:
+        """Customer service's decision on a parcel in trouble: reship it (its goods held
+        again, packed and booked anew) or refund it (the order ends if it was all)."""
+        host = self.host
+        await workflow.wait_condition(lambda: self.resolution is not None)
+        assert self.resolution is not None
+        resolution = self.resolution
+        self.exceptions.remove(tracking)
+        self.parcels.pop(tracking, None)
+        record = TroubleRecord(
+            order_id=host.order.order_id,
+            tracking_number=tracking,
+            resolution=resolution,
+            to=host.status,
+        )
+        if resolution.action == ExceptionAction.RESHIP:
+            result = await host.run_activity(TroubleActivities.resolve_shipment_exception, record)
+            self.resolution = None
+            if not result.reserved:
+                await host.reserve_outstanding()
+            await self.ship()
+            return
+        others = dict(self.parcels)
+        if not others:
+            record.to = OrderStatus.CANCELLED
+        elif all(others.values()):
+            record.to, record.targets = OrderStatus.DELIVERED, DeliveryTargets()
+        else:
+            record.to = OrderStatus.SHIPPED
+        record.credit = bool(others)
+        result = await host.run_activity(TroubleActivities.resolve_shipment_exception, record)
+        self.resolution = None
+        self.settlement.paid = result.paid_total
+        host.set_status(result.status)
+        self.expected = len(self.parcels)
+        self.closed = not others
+        self.delivered = bool(others) and record.targets is not None
 
     async def _poll(self) -> None:
         order_id = self.host.order.order_id
@@ -195,16 +286,20 @@ class Delivery:
             # The last parcel's delivered scan moves the order (and settles it) in the same
             # transaction: DELIVERED, then COMPLETED or AWAITING_SETTLEMENT.
             completes = delivered and self._all_booked() and all(self.parcels[t] for t in others)
+            trouble = bool(self.trouble) and event.event == ShipmentEventKind.EXCEPTION
             result = await host.run_activity(
                 ShippingActivities.record_shipment_event,
                 ShipmentEventRecord(
                     order_id=host.order.order_id,
                     event=event,
                     targets=DeliveryTargets() if completes else None,
+                    on_exception=OrderStatus.SHIPMENT_EXCEPTION if trouble else None,
                 ),
             )
             self.settlement.paid = result.paid_total
             host.set_status(result.status)
+            if trouble and result.new and not self.parcels.get(event.tracking_number, True):
+                self.exceptions.append(event.tracking_number)
             if delivered:
                 self.parcels[event.tracking_number] = True
                 self.delivered = completes or self.delivered

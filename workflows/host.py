@@ -12,9 +12,12 @@ from typing import Any, Protocol, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
 
 from domain.messages import OrderWorkflowInput
+from domain.refusals import INVALID_INPUT
 from domain.status import OrderStatus
+from domain.text import UnstorableText, check_storable_message
 
 ArgT = TypeVar("ArgT")
 ResultT = TypeVar("ResultT")
@@ -38,6 +41,15 @@ async def run_activity(method: Callable[[Any, ArgT], Awaitable[ResultT]], arg: A
     )
 
 
+def refuse_unstorable(message: Any) -> None:
+    """Text the database cannot store would fail the activity that writes it: refused here,
+    before the update is accepted, so the order never holds a message it cannot record."""
+    try:
+        check_storable_message(message)
+    except UnstorableText as exc:
+        raise ApplicationError(str(exc), type=INVALID_INPUT) from None
+
+
 class OrderHost(Protocol):
     """The order workflow, as its stages see it."""
 
@@ -59,6 +71,10 @@ class OrderHost(Protocol):
     ) -> ResultT: ...
 
     async def wait(self, condition: Callable[[], bool], timeout: timedelta | None) -> bool: ...
+
+    async def reserve_outstanding(self) -> None:
+        """Holds what the order still needs, waiting for stock as long as it takes."""
+        ...
 
     def check_cancel(self) -> None:
         """Ends the current stage if a cancellation has been accepted."""

@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
         CancelInput,
         CloseRequest,
         ConfirmationInput,
+        ExceptionResolution,
         OrderState,
         OrderWorkflowInput,
         PackingInput,
@@ -28,19 +29,18 @@ with workflow.unsafe.imports_passed_through():
         StatusChange,
         SubstitutionAnswer,
     )
-    from domain.refusals import INVALID_INPUT, NOT_ALLOWED_NOW
+    from domain.refusals import NOT_ALLOWED_NOW
     from domain.review import ReviewDecision
     from domain.status import (
         CANCELLABLE_STATUSES,
         FINAL_STATUSES,
         OrderStatus,
     )
-    from domain.text import UnstorableText, check_storable_message
     from workflows import host
     from workflows.approval_path import ApprovalPath, no_approval_pending
     from workflows.delivery_stage import Delivery
     from workflows.desk_approvals import DeskApprovals
-    from workflows.host import workflow_id
+    from workflows.host import refuse_unstorable, workflow_id
     from workflows.legacy_approvals import LegacyApprovals
     from workflows.search_attributes import ORDER_STATUS
     from workflows.settlement_stage import Settlement
@@ -52,15 +52,6 @@ ArgT = TypeVar("ArgT")
 ResultT = TypeVar("ResultT")
 # Orders started before the approval desk keep their one-wait approval on replay.
 APPROVAL_DESK_PATCH = "approval-desk-v1"
-
-
-def _refuse_unstorable(message: Any) -> None:
-    """Text the database cannot store would fail the activity that writes it: refused here,
-    before the update is accepted, so the order never holds a message it cannot record."""
-    try:
-        check_storable_message(message)
-    except UnstorableText as exc:
-        raise ApplicationError(str(exc), type=INVALID_INPUT) from None
 
 
 class _Cancelled(Exception):
@@ -125,7 +116,7 @@ class OrderWorkflow:
             await self.stock.reserve_rest()
             await self.delivery.ship()
         shipped_at = workflow.now()
-        await self.delivery.await_delivered()
+        await self.delivery.await_delivered(shipped_at)
         await self.settlement.await_invoice(shipped_at)
 
     async def close(self, to: OrderStatus, reason: str, actor: str = "system") -> None:
@@ -167,7 +158,7 @@ class OrderWorkflow:
 
     @decide.validator
     def _validate_decide(self, d: ApprovalDecisionInput) -> None:
-        _refuse_unstorable(d)
+        refuse_unstorable(d)
         if self._approvals is None:
             raise no_approval_pending()
         self._approvals.validate(d)
@@ -180,7 +171,7 @@ class OrderWorkflow:
 
     @customer_confirmation.validator
     def _validate_confirmation(self, c: ConfirmationInput) -> None:
-        _refuse_unstorable(c)
+        refuse_unstorable(c)
         if self._approvals is None:
             raise ApplicationError("this order asks for no confirmation", type=NOT_ALLOWED_NOW)
         self._approvals.validate_confirmation(c)
@@ -191,7 +182,7 @@ class OrderWorkflow:
 
     @record_payment.validator
     def _validate_payment(self, payment: PaymentInput) -> None:
-        _refuse_unstorable(payment)
+        refuse_unstorable(payment)
         self.settlement.validate(payment)
 
     @workflow.update(name="shipment_event")
@@ -201,7 +192,7 @@ class OrderWorkflow:
 
     @shipment_event.validator
     def _validate_shipment_event(self, event: ShipmentEventInput) -> None:
-        _refuse_unstorable(event)
+        refuse_unstorable(event)
         self.delivery.validate(event)
 
     @workflow.update(name="shipment_packed")
@@ -211,7 +202,7 @@ class OrderWorkflow:
 
     @shipment_packed.validator
     def _validate_packing(self, packing: PackingInput) -> None:
-        _refuse_unstorable(packing)
+        refuse_unstorable(packing)
         self.delivery.validate_packing(packing)
 
     @workflow.update(name="shortage_choice")
@@ -221,7 +212,7 @@ class OrderWorkflow:
 
     @shortage_choice.validator
     def _validate_shortage_choice(self, choice: ShortageChoiceInput) -> None:
-        _refuse_unstorable(choice)
+        refuse_unstorable(choice)
         self.stock.validate_choice(choice)
 
     @workflow.update(name="substitution_answer")
@@ -232,8 +223,18 @@ class OrderWorkflow:
 
     @substitution_answer.validator
     def _validate_substitution_answer(self, answer: SubstitutionAnswer) -> None:
-        _refuse_unstorable(answer)
+        refuse_unstorable(answer)
         self.stock.validate_answer()
+
+    @workflow.update(name="shipment_exception")
+    async def shipment_exception(self, resolution: ExceptionResolution) -> OrderState:
+        await self.delivery.on_resolution(resolution)
+        return self.state()
+
+    @shipment_exception.validator
+    def _validate_resolution(self, resolution: ExceptionResolution) -> None:
+        refuse_unstorable(resolution)
+        self.delivery.validate_resolution(resolution)
 
     @workflow.update(name="cancel")
     async def cancel(self, request: CancelInput) -> OrderState:
@@ -244,7 +245,7 @@ class OrderWorkflow:
 
     @cancel.validator
     def _validate_cancel(self, request: CancelInput) -> None:
-        _refuse_unstorable(request)
+        refuse_unstorable(request)
         if self._status not in CANCELLABLE_STATUSES or self.delivery.started:
             raise ApplicationError(
                 f"an order in status {self._status} can no longer be cancelled",
@@ -252,6 +253,9 @@ class OrderWorkflow:
             )
 
     # --- helpers ------------------------------------------------------------------------
+
+    async def reserve_outstanding(self) -> None:
+        await self.stock.reserve_outstanding()
 
     def payment_due(self) -> bool:
         return self.settlement.due()

@@ -91,9 +91,16 @@ class StockStage:
             )
 
     async def reserve_rest(self) -> None:
-        """The rest of a partial order, whenever it arrives (the status stays as it is)."""
+        """The rest of a partial order, whenever it arrives."""
+        if self.rest:
+            await self.reserve_outstanding()
+            self.rest = {}
+
+    async def reserve_outstanding(self) -> None:
+        """What the order still needs (a partial order's rest, a lost parcel's goods), held
+        whenever it arrives; the status stays as it is."""
         host = self.host
-        while self.rest:
+        while True:
             result = await host.run_activity(
                 InventoryActivities.reserve_stock,
                 ReserveRequest(
@@ -101,7 +108,6 @@ class StockStage:
                 ),
             )
             if result.reserved:
-                self.rest = {}
                 return
             self.nudged = False
             await _wait_quietly(lambda: self.nudged, host.order.timeouts.stock_recheck)

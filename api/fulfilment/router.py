@@ -7,8 +7,21 @@ from fastapi import APIRouter, Path
 from api.deps import SessionDep, TemporalDep
 from api.errors import NotFound
 from api.fulfilment import warehouse as desk
-from api.fulfilment.schemas import PackedIn, PackedOut, PickListOut
-from api.permissions import CanPackShipment, CanReadPickLists
+from api.fulfilment.schemas import (
+    FulfilmentKpis,
+    PackedIn,
+    PackedOut,
+    PickListOut,
+    ResolutionIn,
+    ShipmentExceptionOut,
+)
+from api.orders.schemas import OrderStateOut
+from api.permissions import (
+    CanPackShipment,
+    CanReadKpis,
+    CanReadPickLists,
+    CanResolveShipmentException,
+)
 from db.models import Warehouse
 
 router = APIRouter(tags=["fulfilment"])
@@ -36,3 +49,29 @@ async def packed(
 ) -> PackedOut:
     """The shipment is packed: its packages' weight and size book the carrier."""
     return await desk.confirm_packing(session, temporal, user, shipment_id, body)
+
+
+@router.post("/orders/{order_id}/shipment-exception")
+async def resolve_shipment_exception(
+    order_id: str,
+    body: ResolutionIn,
+    session: SessionDep,
+    temporal: TemporalDep,
+    user: CanResolveShipmentException,
+) -> OrderStateOut:
+    """Reship the parcel in trouble (from stock, held again) or refund its value."""
+    return await desk.resolve_exception(session, temporal, user, order_id, body)
+
+
+@router.get("/shipment-exceptions")
+async def shipment_exceptions(
+    session: SessionDep, user: CanResolveShipmentException
+) -> list[ShipmentExceptionOut]:
+    """Customer service's queue: orders stopped by a parcel's exception, oldest first."""
+    return await desk.open_exceptions(session)
+
+
+@router.get("/kpis/fulfilment")
+async def fulfilment_kpis(session: SessionDep, user: CanReadKpis) -> FulfilmentKpis:
+    """Orders by fulfilment stage, open shipment exceptions, late deliveries."""
+    return await desk.fulfilment_kpis(session)

@@ -4,19 +4,31 @@ workflow (which books the carrier from the packages).
 Reads run in short transactions, none held open while Temporal answers (see db/engine.py).
 """
 
-from sqlalchemy import select
+from decimal import Decimal
+
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from api.auth import Principal
 from api.errors import NotAllowedNow, NotFound
-from api.fulfilment.schemas import PackedIn, PackedOut, PickListLine, PickListOut
+from api.fulfilment.schemas import (
+    FulfilmentKpis,
+    PackedIn,
+    PackedOut,
+    PickListLine,
+    PickListOut,
+    ResolutionIn,
+    ShipmentExceptionOut,
+)
+from api.orders.schemas import OrderStateOut
 from api.orders.views import load_order
 from api.workflow_calls import update_order
-from db.models import Order, Product, Shipment, ShipmentLine
+from db.models import Order, OrderHistory, Product, Shipment, ShipmentEvent, ShipmentLine
 from db.shipments import PICKING_LIST
 from db.stock import priority_rank
-from domain.messages import Package, PackingInput
+from domain.messages import ExceptionResolution, Package, PackingInput, ShipmentEventKind
+from domain.status import DELIVERED_STATUS, EXCEPTION_STATUS, FULFILMENT_STAGES
 from temporal_client import OrderWorkflow
 
 
@@ -98,4 +110,74 @@ def _packed(shipment: Shipment, order_status: str) -> PackedOut:
         warehouse=shipment.warehouse,
         status=shipment.status,
         order_status=order_status,
+    )
+
+
+async def resolve_exception(
+    session: AsyncSession, temporal: Client, user: Principal, order_id: str, body: ResolutionIn
+) -> OrderStateOut:
+    """Customer service reships or refunds the parcel in trouble."""
+    async with session.begin():
+        await load_order(session, order_id, user)
+    resolution = ExceptionResolution(action=body.action, comment=body.comment, actor=user.username)
+    state = await update_order(temporal, order_id, OrderWorkflow.shipment_exception, resolution)
+    return OrderStateOut(order_id=order_id, **state.model_dump(exclude={"pending_levels"}))
+
+
+async def open_exceptions(session: AsyncSession) -> list[ShipmentExceptionOut]:
+    """Customer service's queue: orders stopped by a parcel's exception scan, oldest first."""
+    rows = await session.execute(
+        select(Order, Shipment, ShipmentEvent)
+        .join(Shipment, Shipment.order_id == Order.id)
+        .join(ShipmentEvent, ShipmentEvent.tracking_number == Shipment.tracking_number)
+        .where(
+            Order.status == EXCEPTION_STATUS,
+            ShipmentEvent.event == ShipmentEventKind.EXCEPTION,
+            Shipment.status == ShipmentEventKind.EXCEPTION,
+        )
+        .order_by(ShipmentEvent.occurred_at)
+        .limit(500)
+    )
+    return [
+        ShipmentExceptionOut(
+            order_id=order.id,
+            shipment_id=shipment.id,
+            warehouse=shipment.warehouse,
+            tracking_number=event.tracking_number,
+            detail=event.detail,
+            reported_at=event.occurred_at,
+            customer_id=order.customer_id,
+            shipping_method=order.shipping_method,
+        )
+        for order, shipment, event in rows
+    ]
+
+
+async def fulfilment_kpis(session: AsyncSession) -> FulfilmentKpis:
+    counts = {
+        str(status): int(n)
+        for status, n in await session.execute(
+            select(Order.status, func.count())
+            .where(Order.status.in_(FULFILMENT_STAGES))
+            .group_by(Order.status)
+        )
+    }
+    late = await session.scalar(select(func.count()).where(Order.late.is_(True)))
+    delivered = await session.execute(
+        select(Order.late, func.count())
+        .join(OrderHistory, OrderHistory.order_id == Order.id)
+        .where(OrderHistory.to_status == DELIVERED_STATUS)
+        .group_by(Order.late)
+    )
+    by_late = {bool(k): int(v) for k, v in delivered}
+    total = sum(by_late.values())
+    return FulfilmentKpis(
+        orders_by_stage={str(stage): counts.get(stage, 0) for stage in FULFILMENT_STAGES},
+        open_shipment_exceptions=counts.get(EXCEPTION_STATUS, 0),
+        late_orders=int(late or 0),
+        late_share=(
+            (Decimal(by_late.get(True, 0)) / Decimal(total)).quantize(Decimal("0.0001"))
+            if total
+            else None
+        ),
     )

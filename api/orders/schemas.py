@@ -140,6 +140,8 @@ class WarehouseOrderSummary(BaseModel):
     created_at: datetime
     priority: str
     requested_delivery_date: date | None
+    # Not delivered within the shipping method's promise.
+    late: bool
 
 
 class OrderSummary(WarehouseOrderSummary):

@@ -73,6 +73,7 @@ def summary(o: Order) -> OrderSummary:
         created_at=o.created_at,
         priority=o.priority,
         requested_delivery_date=o.requested_delivery_date,
+        late=o.late,
     )
 
 

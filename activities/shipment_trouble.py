@@ -1,0 +1,181 @@
+"""A parcel in trouble: customer service reships it (its goods held again, a new shipment) or
+refunds it (its value credited, and paid money returned up to it); and an order flagged late
+when its parcels are not delivered within the shipping method's promise."""
+
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.adapters import PaymentGateway
+from activities.shipping import settle_delivery
+from db import stock
+from db.engine import SessionFactory
+from db.models import Order, OrderLine, Payment, Reservation, Shipment, ShipmentLine, User
+from db.notify import notify
+from db.payments import paid_total
+from db.status import change_status, lock_order, record_event
+from domain.messages import ExceptionAction, TroubleRecord, TroubleResult
+from domain.money import to_money
+from domain.roles import Role
+from domain.status import OrderStatus
+
+LOST, REFUNDED = "lost", "refunded"
+
+
+class TroubleActivities:
+    def __init__(self, sessions: SessionFactory, gateway: PaymentGateway) -> None:
+        self.sessions = sessions
+        self.gateway = gateway
+
+    @activity.defn(name="resolve_shipment_exception")
+    async def resolve_shipment_exception(self, record: TroubleRecord) -> TroubleResult:
+        r = record.resolution
+        async with self.sessions.begin() as session:
+            order = await lock_order(session, record.order_id)
+            shipment = await session.scalar(
+                select(Shipment).where(
+                    Shipment.order_id == order.id,
+                    Shipment.tracking_number == record.tracking_number,
+                )
+            )
+            if shipment is None:
+                raise ApplicationError(
+                    f"tracking number {record.tracking_number} is not this order's",
+                    type="UnknownTrackingNumber",
+                    non_retryable=True,
+                )
+            note = f": {r.comment}" if r.comment else ""
+            if r.action == ExceptionAction.RESHIP:
+                if shipment.status != LOST:
+                    shipment.status = LOST
+                    for held in await session.scalars(
+                        select(Reservation).where(Reservation.shipment_id == shipment.id)
+                    ):
+                        held.status = LOST  # counts as needed again
+                    await record_event(
+                        session,
+                        order,
+                        r.actor,
+                        f"parcel {shipment.tracking_number} reshipped{note}",
+                    )
+                short = await stock.try_reserve(session, order.id)
+                if short:
+                    await stock.enqueue_wait(session, order.id)
+                await change_status(session, order, record.to, r.actor, "reship")
+                return TroubleResult(
+                    status=OrderStatus(order.status),
+                    paid_total=await paid_total(session, order.id),
+                    reserved=not short,
+                )
+            if shipment.status != REFUNDED:
+                shipment.status = REFUNDED
+                value = await self._refund(session, order, shipment, record.credit)
+                await record_event(
+                    session,
+                    order,
+                    r.actor,
+                    f"parcel {shipment.tracking_number} refunded: value {value}{note}",
+                )
+            reason = f"parcel {shipment.tracking_number} refunded"
+            if record.targets is not None:
+                await change_status(session, order, record.targets.delivered, r.actor, reason)
+                paid = await settle_delivery(session, order, shipment.id, record.targets)
+            else:
+                await change_status(session, order, record.to, r.actor, reason)
+                paid = await paid_total(session, order.id)
+            return TroubleResult(status=OrderStatus(order.status), paid_total=paid)
+
+    async def _refund(
+        self, session: AsyncSession, order: Order, shipment: Shipment, credit: bool
+    ) -> Decimal:
+        """Money paid goes back through the gateway up to the parcel's value (its lines' net
+        with tax); with credit, the value is also credited to the order, which then owes that
+        much less. Returns the value."""
+        lines = {
+            line.sku: line
+            for line in await session.scalars(
+                select(OrderLine).where(OrderLine.order_id == order.id)
+            )
+        }
+        net = Decimal(0)
+        for item in await session.scalars(
+            select(ShipmentLine).where(ShipmentLine.shipment_id == shipment.id)
+        ):
+            line = lines[item.sku]
+            net += line.net * item.quantity / line.quantity
+        taxable = order.subtotal - order.discount
+        value = to_money(net + (net * order.tax / taxable if taxable else Decimal(0)))
+        paid = await paid_total(session, order.id)
+        back = min(value, max(paid, Decimal(0)))
+        payments = list(
+            await session.scalars(
+                select(Payment)
+                .where(Payment.order_id == order.id, Payment.kind == "payment")
+                .order_by(Payment.created_at.desc())
+            )
+        )
+        for payment in payments:
+            if back <= 0:
+                break
+            amount = min(back, payment.amount)
+            # Idempotent at the gateway by the original reference; keyed here by the parcel.
+            gateway_ref = await self.gateway.refund(order.id, payment.reference, amount)
+            await session.execute(
+                insert(Payment)
+                .values(
+                    order_id=order.id,
+                    kind="refund",
+                    reference=f"{payment.reference}:{shipment.id}",
+                    amount=-amount,
+                    method=payment.method,
+                    gateway_ref=gateway_ref,
+                )
+                .on_conflict_do_nothing()
+            )
+            back -= amount
+        if not credit:
+            return value
+        # The credit: what the customer no longer owes (or was given back).
+        await session.execute(
+            insert(Payment)
+            .values(
+                order_id=order.id,
+                kind="credit",
+                reference=f"lost-{shipment.id}",
+                amount=value,
+                method="credit",
+            )
+            .on_conflict_do_nothing()
+        )
+        return value
+
+    @activity.defn(name="flag_late")
+    async def flag_late(self, order_id: str) -> None:
+        """Not delivered within the promise: flagged, and customer service told once."""
+        async with self.sessions.begin() as session:
+            order = await lock_order(session, order_id)
+            if order.late:
+                return
+            order.late = True
+            await record_event(
+                session, order, "system", "late: not delivered within the promised time"
+            )
+            for person in await session.scalars(
+                select(User.username).where(
+                    User.role == Role.CUSTOMER_SERVICE, User.active.is_(True)
+                )
+            ):
+                await notify(
+                    session,
+                    f"{order.id}:late:{person}",
+                    order.id,
+                    "late",
+                    person,
+                    f"Order {order.id} is late",
+                    f"Order {order.id} ({order.shipping_method}) is not delivered within the "
+                    "promised time; the customer may ask.",
+                )
