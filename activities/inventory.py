@@ -41,6 +41,8 @@ class InventoryActivities:
     async def reserve_stock(self, request: ReserveRequest) -> ReserveResult:
         async with self.sessions.begin() as session:
             order = await lock_order(session, request.order_id)
+            # Empty when an earlier attempt of this step already reserved everything.
+            needed = await stock.outstanding(session, request.order_id)
             shortages = await stock.try_reserve(session, request.order_id, request.partial)
             holds = await stock.has_reservation(session, request.order_id)
             if shortages:
@@ -53,8 +55,7 @@ class InventoryActivities:
                 short = "short of " + ", ".join(f"{q} x {sku}" for sku, q in shortages.items())
                 if expected is not None:
                     short += f", expected {expected.isoformat()}"
-                if not await change_status(session, order, request.on_short, "system", short):
-                    await record_event(session, order, "system", short)
+                await change_status(session, order, request.on_short, "system", short)
                 return ReserveResult(reserved=False, shortages=shortages)
             order.expected_stock_date = None
             reason = "stock reserved" + (
@@ -63,7 +64,9 @@ class InventoryActivities:
                 if shortages
                 else ""
             )
-            if not await change_status(session, order, request.on_success, "system", reason):
+            moved = await change_status(session, order, request.on_success, "system", reason)
+            if not moved and needed:
+                # A partial order's rest, or a lost parcel's goods: held, the status unchanged.
                 await record_event(session, order, "system", reason)
             return ReserveResult(reserved=True, shortages=shortages)
 
