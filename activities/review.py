@@ -1,6 +1,6 @@
 """Review stage: customer, credit, prices and discounts, judged by the current policy."""
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
@@ -9,7 +9,7 @@ from db.customers import customer_history, open_balance
 from db.engine import SessionFactory
 from db.models import Approval, Customer, Order, OrderLine, Product
 from db.policies import current_policy
-from db.status import change_status, lock_order, mark_workflow_started
+from db.status import change_status, lock_order, mark_workflow_started, record_event
 from domain.messages import ApprovalStep, ReviewOutcome, ReviewRequest, request_of
 from domain.policy import OrderFacts, PolicyDocument, Requirement
 from domain.review import (
@@ -58,7 +58,17 @@ class ReviewActivities:
             order_facts = await self._order_facts(session, order, customer, lines, facts, policy)
             result = review_order(facts, order_facts, policy)
             summary = f"review {result.decision} (policy v{version}): " + "; ".join(result.reasons)
-            await change_status(session, order, targets.to, "system", summary)
+            moved = await change_status(session, order, targets.to, "system", summary)
+            if targets.again and not moved:
+                # Reviewed again (a substitute changed the lines): the verdict is recorded.
+                await record_event(session, order, "system", summary)
+                await session.execute(
+                    delete(Approval).where(
+                        Approval.order_id == order_id,
+                        Approval.opened_at.is_(None),
+                        Approval.level.not_in([r.level for r in result.requirements]),
+                    )
+                )
             order.review_reasons = result.reasons
             order.policy_version = version
             order.review_decision = result.decision

@@ -16,6 +16,7 @@ from db import reorder
 from db.models import Order, OrderLine, Reservation, Stock, StockWait, WarehouseZone
 from domain.allocation import ZoneRow, allocate, allocate_available, nearest_first
 from domain.priority import RANK
+from domain.status import FINAL_STATUSES
 
 RESERVED, RELEASED, SHIPPED = "reserved", "released", "shipped"
 WAITING, ALLOCATED, DROPPED = "waiting", "allocated", "dropped"
@@ -180,6 +181,8 @@ async def allocate_waiting(session: AsyncSession, skus: list[str]) -> list[str]:
                 exists().where(OrderLine.order_id == StockWait.order_id, OrderLine.sku.in_(skus)),
             )
             .join(Order, Order.id == StockWait.order_id)
+            # An ended order holds nothing, whatever its queue row says.
+            .where(Order.status.not_in(FINAL_STATUSES))
             .order_by(priority_rank(Order.priority), StockWait.id)
             # Only the queue rows: an order's own row is taken below without waiting for it.
             .with_for_update(of=StockWait)

@@ -93,6 +93,8 @@ class ReviewRequest(BaseModel):
     order_id: str
     to: OrderStatus = OrderStatus.UNDER_REVIEW
     on_reject: OrderStatus = OrderStatus.REJECTED
+    # Reviewed again because its lines changed (an accepted substitute).
+    again: bool = False
 
 
 class ReserveRequest(BaseModel):

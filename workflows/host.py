@@ -72,6 +72,10 @@ class OrderHost(Protocol):
 
     async def wait(self, condition: Callable[[], bool], timeout: timedelta | None) -> bool: ...
 
+    async def review(self, to: OrderStatus) -> bool:
+        """Reviews the order (again) and sets its approval path; False when it rejects it."""
+        ...
+
     async def reserve_outstanding(self) -> None:
         """Holds what the order still needs, waiting for stock as long as it takes."""
         ...

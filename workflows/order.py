@@ -1,9 +1,8 @@
 """OrderWorkflow: the life of one order, from review to settlement."""
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -48,8 +47,6 @@ with workflow.unsafe.imports_passed_through():
 
 __all__ = ["APPROVAL_DESK_PATCH", "OrderWorkflow", "workflow_id"]
 
-ArgT = TypeVar("ArgT")
-ResultT = TypeVar("ResultT")
 # Orders started before the approval desk keep their one-wait approval on replay.
 APPROVAL_DESK_PATCH = "approval-desk-v1"
 
@@ -72,6 +69,7 @@ class OrderWorkflow:
         self.delivery = Delivery(self, self.settlement)
         # Chosen by the review: the approval desk, or the one-wait path of earlier orders.
         self._approvals: ApprovalPath | None = None
+        self._with_desk = True
 
     @workflow.run
     async def run(self, order: OrderWorkflowInput) -> OrderState:
@@ -84,26 +82,12 @@ class OrderWorkflow:
         return self.state()
 
     async def _process(self) -> None:
-        with_desk = workflow.patched(APPROVAL_DESK_PATCH)
-        review = ReviewRequest(
-            order_id=self.order.order_id,
-            to=OrderStatus.UNDER_REVIEW,
-            on_reject=OrderStatus.REJECTED,
-        )
-        outcome = await self.run_activity(ReviewActivities.review_order, review)
-        if outcome.decision == ReviewDecision.REJECT:
-            self.set_status(review.on_reject)
+        self._with_desk = workflow.patched(APPROVAL_DESK_PATCH)
+        if not await self.review(OrderStatus.UNDER_REVIEW):
             return
-        self.set_status(review.to)
-        self._approvals = (
-            DeskApprovals(self, outcome.steps)
-            if with_desk
-            else LegacyApprovals(self, list(outcome.levels))
-        )
-        approvals = self._approvals
-        if not await self.stock.reserve(lambda: bool(approvals.pending_levels())):
+        if not await self.stock.reserve(lambda: bool(self.approvals().pending_levels())):
             return
-        if self._status == OrderStatus.AWAITING_APPROVAL and not await self._approvals.run():
+        if self._status == OrderStatus.AWAITING_APPROVAL and not await self.approvals().run():
             return
         if (
             self._status == OrderStatus.AWAITING_PAYMENT
@@ -118,6 +102,28 @@ class OrderWorkflow:
         shipped_at = workflow.now()
         await self.delivery.await_delivered(shipped_at)
         await self.settlement.await_invoice(shipped_at)
+
+    async def review(self, to: OrderStatus) -> bool:
+        """The review (again when a substitute changed the lines) and the approval path it
+        asks for; False when it rejects the order."""
+        again = self._approvals is not None
+        request = ReviewRequest(order_id=self.order.order_id, to=to, again=again)
+        outcome = await self.run_activity(ReviewActivities.review_order, request)
+        if outcome.decision == ReviewDecision.REJECT:
+            self.set_status(request.on_reject)
+            return False
+        self.set_status(to)
+        self._approvals = (
+            DeskApprovals(self, outcome.steps)
+            if self._with_desk
+            else LegacyApprovals(self, list(outcome.levels))
+        )
+        return True
+
+    def approvals(self) -> ApprovalPath:
+        # Chosen by the review; the update validators refuse decisions before it.
+        assert self._approvals is not None
+        return self._approvals
 
     async def close(self, to: OrderStatus, reason: str, actor: str = "system") -> None:
         request = CloseRequest(order_id=self.order.order_id, to=to, reason=reason, actor=actor)
@@ -152,9 +158,7 @@ class OrderWorkflow:
 
     @workflow.update(name="decide")
     async def decide(self, d: ApprovalDecisionInput) -> ApprovalState:
-        if self._approvals is None:
-            raise no_approval_pending()
-        return await self._approvals.decide(d)
+        return await self.approvals().decide(d)
 
     @decide.validator
     def _validate_decide(self, d: ApprovalDecisionInput) -> None:
@@ -165,9 +169,7 @@ class OrderWorkflow:
 
     @workflow.update(name="customer_confirmation")
     async def customer_confirmation(self, c: ConfirmationInput) -> ApprovalState:
-        if self._approvals is None:
-            raise no_approval_pending()
-        return await self._approvals.confirm(c)
+        return await self.approvals().confirm(c)
 
     @customer_confirmation.validator
     def _validate_confirmation(self, c: ConfirmationInput) -> None:
@@ -293,7 +295,5 @@ class OrderWorkflow:
     def status(self) -> OrderStatus:
         return self._status
 
-    async def run_activity(
-        self, method: Callable[[Any, ArgT], Awaitable[ResultT]], arg: ArgT
-    ) -> ResultT:
-        return await host.run_activity(method, arg)
+    # Every activity of the order, with one timeout and retry policy.
+    run_activity = staticmethod(host.run_activity)

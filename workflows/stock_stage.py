@@ -78,7 +78,13 @@ class StockStage:
                 if self.choice == ShortageChoice.SUBSTITUTE and not self._substitution_tried:
                     self._substitution_tried = True
                     if await self._substitute():
-                        continue  # the lines changed: reserve them
+                        # The lines changed: reviewed again (its approvals may change too),
+                        # then reserved.
+                        if not await host.review(host.status):
+                            # Rejected: its place in the stock queue goes too.
+                            await host.close(OrderStatus.REJECTED, "review of the substitute")
+                            return False
+                        continue
             remaining = deadline - workflow.now()
             if remaining <= timedelta(0):
                 await host.close(OrderStatus.CANCELLED, "backorder: no stock within the wait")

@@ -13,15 +13,16 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.engine import SessionFactory
 from tests.harness import Desk, new_customer, open_desk
-from tests.invariants import assert_stock_invariants
+from tests.invariants import assert_stock_invariants, database_now
 from tests.workflows.test_paths import status_path
 
 
 @pytest.fixture
 async def desk(time_env: WorkflowEnvironment, sessions: SessionFactory) -> AsyncIterator[Desk]:
+    since = await database_now(sessions)
     async with open_desk(time_env, sessions) as desk:
         yield desk
-        await assert_stock_invariants(sessions)
+        await assert_stock_invariants(sessions, since)
 
 
 async def shipped(desk: Desk, payment: str, stock: int = 5, quantity: int = 2) -> tuple[str, str]:

@@ -4,6 +4,7 @@ lets lapse, backorder with the expected date, and customer service changing the 
 the order waits. After each story, the stock invariants hold."""
 
 import re
+import uuid
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from decimal import Decimal
@@ -16,15 +17,16 @@ from temporalio.testing import WorkflowEnvironment
 from db.engine import SessionFactory
 from db.models import Notification
 from tests.harness import Desk, eventually, new_customer, open_desk
-from tests.invariants import assert_stock_invariants
+from tests.invariants import assert_stock_invariants, database_now
 from tests.workflows.test_paths import status_path
 
 
 @pytest.fixture
 async def desk(time_env: WorkflowEnvironment, sessions: SessionFactory) -> AsyncIterator[Desk]:
+    since = await database_now(sessions)
     async with open_desk(time_env, sessions) as desk:
         yield desk
-        await assert_stock_invariants(sessions)
+        await assert_stock_invariants(sessions, since)
 
 
 async def product(desk: Desk, price: str, wh2: int, substitutes: list[str] | None = None) -> str:
@@ -213,3 +215,44 @@ async def test_backorder_shows_when_stock_is_expected_and_service_may_change_the
         "service", "PUT", f"/orders/{order_id}/shortage", json={"on_shortage": "partial"}
     )
     assert late.status_code == 409
+
+
+async def test_an_accepted_substitute_is_reviewed_again(desk: Desk) -> None:
+    """A substitute may change what the order needs: here a hazardous product, which the
+    policy sends to a manager."""
+    policy = (await desk.ok("admin", "GET", "/policies/approval"))["document"]
+    policy["rules"].append(
+        {
+            "id": "hazmat",
+            "description": "hazardous goods need a manager",
+            "when": {"categories": ["hazardous"]},
+            "level": "manager",
+        }
+    )
+    await desk.ok("admin", "PUT", "/policies/approval", json={"document": policy, "comment": "t"})
+    hazardous = f"SKU-{uuid.uuid4().hex[:10]}"
+    await desk.ok(
+        "admin",
+        "POST",
+        "/products",
+        json={
+            "sku": hazardous,
+            "name": "Solvent",
+            "unit_price": "10.00",
+            "weight_kg": "1",
+            "category": "hazardous",
+        },
+    )
+    await desk.receive(hazardous, 3, "WH2")
+    wanted = await product(desk, "10.00", wh2=0, substitutes=[hazardous])
+    order_id = await order(desk, wanted, 1, "substitute")
+    await desk.status_is(order_id, "AWAITING_CUSTOMER")
+    assert (await desk.get(order_id))["approvals"] == []
+    await desk.ok(
+        "service", "POST", f"/orders/{order_id}/substitution", json={"decision": "accept"}
+    )
+    waiting = await desk.status_is(order_id, "AWAITING_APPROVAL")
+    assert [a["level"] for a in waiting["approvals"]] == ["manager"]
+    assert any("category hazardous" in r for r in waiting["review_reasons"])
+    await desk.ok("manager", "POST", f"/orders/{order_id}/approvals", json={"decision": "approve"})
+    await desk.status_is(order_id, "SHIPPED")
