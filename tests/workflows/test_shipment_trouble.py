@@ -154,3 +154,37 @@ async def test_an_undelivered_parcel_flags_the_order_late(desk: Desk) -> None:
     assert kpis["late_orders"] >= 1
     await scan(desk, order_id, order["shipments"][0]["tracking_number"], "delivered")
     await desk.status_is(order_id, "COMPLETED")
+
+
+async def test_refunding_one_parcel_of_a_split_order_credits_its_value(desk: Desk) -> None:
+    only_wh1 = await desk.product(price="30.00", stock=0)
+    await desk.receive(only_wh1, 2, "WH1")
+    only_wh2 = await desk.product(price="20.00", stock=0)
+    await desk.receive(only_wh2, 2, "WH2")
+    body = {
+        "channel": "web",
+        "customer": new_customer(),
+        "lines": [{"sku": only_wh1, "quantity": 1}, {"sku": only_wh2, "quantity": 1}],
+        "shipping": {"method": "standard"},
+        "payment": {"method": "cod"},
+    }
+    order_id = str((await desk.ok("sales1", "POST", "/orders", json=body))["order_id"])
+    order = await desk.status_is(order_id, "SHIPPED")
+    parcel = {s["warehouse"]: s["tracking_number"] for s in order["shipments"]}
+    await scan(desk, order_id, parcel["WH1"], "delivered")
+    await scan(desk, order_id, parcel["WH2"], "exception", "crushed")
+    await desk.status_is(order_id, "SHIPMENT_EXCEPTION")
+    await desk.ok(
+        "service",
+        "POST",
+        f"/orders/{order_id}/shipment-exception",
+        json={"action": "refund", "comment": "customer keeps the rest"},
+    )
+    # The other parcel was delivered: the order completes, cash on delivery less the credit.
+    done = await desk.status_is(order_id, "COMPLETED")
+    total = Decimal(done["totals"]["total"])  # 50.00 + 19 % tax
+    credit = [p for p in done["payments"] if p["method"] == "credit"]
+    cod = [p for p in done["payments"] if p["method"] == "cod"]
+    assert [Decimal(p["amount"]) for p in credit] == [Decimal("23.80")]  # 20.00 + tax
+    assert [Decimal(p["amount"]) for p in cod] == [total - Decimal("23.80")]
+    assert Decimal(done["paid_total"]) == total
