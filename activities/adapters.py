@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
+from domain.carrier import CarrierChoice, ShippingMethod, choose_carrier
 from domain.messages import Package, ShipmentEventKind
 
 
@@ -26,6 +27,35 @@ class ParcelRequest:
     reference: str = ""
     # As packed: carriers price and route by each package's weight and size.
     packages: tuple[Package, ...] = ()
+
+
+async def book_parcel(
+    carrier: "CarrierAdapter",
+    order_id: str,
+    shipping_method: str,
+    ship_to: dict[str, object],
+    home_country: str,
+    weight: Decimal,
+    reference: str = "",
+    packages: tuple[Package, ...] = (),
+) -> tuple[CarrierChoice, str]:
+    """The carrier and service for the parcel (by method, weight, destination), booked; returns
+    the choice and the tracking number."""
+    country = str(ship_to.get("country", home_country))
+    choice = choose_carrier(ShippingMethod(shipping_method), weight, country, home_country)
+    tracking = await carrier.create_shipment(
+        ParcelRequest(
+            order_id=order_id,
+            carrier=choice.carrier,
+            service=choice.service,
+            weight_kg=weight,
+            country=country,
+            postal_code=str(ship_to.get("postal_code", "")),
+            reference=reference,
+            packages=packages,
+        )
+    )
+    return choice, tracking
 
 
 class CarrierAdapter(Protocol):

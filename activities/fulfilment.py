@@ -8,14 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.adapters import CarrierAdapter, ParcelRequest, SimulatedPacker
+from activities.adapters import CarrierAdapter, SimulatedPacker, book_parcel
 from activities.invoices import issue_invoice
 from db import stock
 from db.engine import SessionFactory
 from db.models import Order, Product, Shipment
 from db.shipments import BOOKED, PACKED, PICKING_LIST, issue_pick_lists, lines_of
 from db.status import change_status, lock_order, record_event
-from domain.carrier import ShippingMethod, choose_carrier
 from domain.messages import (
     BookRequest,
     Package,
@@ -116,22 +115,15 @@ class FulfilmentActivities:
 
     async def _book(self, session: AsyncSession, order: Order, shipment: Shipment) -> None:
         packages = [Package.model_validate(p) for p in shipment.packages or []]
-        weight = sum((p.weight_kg for p in packages), Decimal(0))
-        country = str(order.ship_to.get("country", self.home_country))
-        choice = choose_carrier(
-            ShippingMethod(order.shipping_method), weight, country, self.home_country
-        )
-        tracking = await self.carrier.create_shipment(
-            ParcelRequest(
-                order_id=order.id,
-                carrier=choice.carrier,
-                service=choice.service,
-                weight_kg=weight,
-                country=country,
-                postal_code=str(order.ship_to.get("postal_code", "")),
-                reference=shipment.id,
-                packages=tuple(packages),
-            )
+        choice, tracking = await book_parcel(
+            self.carrier,
+            order.id,
+            order.shipping_method,
+            order.ship_to,
+            self.home_country,
+            sum((p.weight_kg for p in packages), Decimal(0)),
+            reference=shipment.id,
+            packages=tuple(packages),
         )
         shipment.carrier, shipment.service = choice.carrier, choice.service
         shipment.tracking_number, shipment.status = tracking, BOOKED

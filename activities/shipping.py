@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.adapters import CarrierAdapter, ParcelRequest
+from activities.adapters import CarrierAdapter, book_parcel
 from activities.invoices import issue_invoice
 from db import stock
 from db.engine import SessionFactory
@@ -17,7 +17,6 @@ from db.models import ShipmentEvent as ShipmentEventRow
 from db.payments import add_payment, paid_total
 from db.shipments import BOOKED
 from db.status import change_status, lock_order, record_event
-from domain.carrier import ShippingMethod, choose_carrier
 from domain.messages import (
     DeliveryTargets,
     ParcelScan,
@@ -74,20 +73,13 @@ class ShippingActivities:
             .join(Product, Product.sku == OrderLine.sku)
             .where(OrderLine.order_id == order.id)
         )
-        weight = Decimal(total_weight or 0)
-        country = str(order.ship_to.get("country", self.home_country))
-        choice = choose_carrier(
-            ShippingMethod(order.shipping_method), weight, country, self.home_country
-        )
-        tracking = await self.carrier.create_shipment(
-            ParcelRequest(
-                order_id=order.id,
-                carrier=choice.carrier,
-                service=choice.service,
-                weight_kg=weight,
-                country=country,
-                postal_code=str(order.ship_to.get("postal_code", "")),
-            )
+        choice, tracking = await book_parcel(
+            self.carrier,
+            order.id,
+            order.shipping_method,
+            order.ship_to,
+            self.home_country,
+            Decimal(total_weight or 0),
         )
         shipment = Shipment(
             id=order.id,

@@ -70,14 +70,7 @@ def allocate(
     for w in order_of_warehouses:
         if all(available.get((sku, w), 0) >= qty for sku, qty in needs.items()):
             return Allocation({(sku, w): qty for sku, qty in needs.items() if qty > 0}, {})
-    takes: dict[tuple[str, str], int] = {}
-    for sku, qty in needs.items():
-        for w in order_of_warehouses:
-            take = min(qty, available.get((sku, w), 0))
-            if take > 0:
-                takes[(sku, w)] = take
-                qty -= take
-    return Allocation(takes, {})
+    return _nearest_first(needs, available, order_of_warehouses)
 
 
 def allocate_available(
@@ -90,6 +83,15 @@ def allocate_available(
     whole = allocate(needs, available, order_of_warehouses)
     if not whole.shortages:
         return whole
+    return _nearest_first(needs, available, order_of_warehouses)
+
+
+def _nearest_first(
+    needs: Mapping[str, int],
+    available: Mapping[tuple[str, str], int],
+    order_of_warehouses: list[str],
+) -> Allocation:
+    """Each line from the nearest warehouses first, as far as they have it."""
     takes: dict[tuple[str, str], int] = {}
     shortages: dict[str, int] = {}
     for sku, qty in needs.items():

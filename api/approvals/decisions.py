@@ -5,10 +5,8 @@ from its record, and the decision sent to the order's workflow.
 Reads run in one short transaction that ends before the workflow is asked (see db/engine.py).
 """
 
-import logging
 import uuid
 
-import jwt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
@@ -22,6 +20,7 @@ from api.approvals.schemas import (
     RelayedAnswerIn,
 )
 from api.auth import Principal
+from api.customer_links import verified_link
 from api.errors import Forbidden, NotAllowedNow, NotFound
 from api.orders.views import load_order
 from api.workflow_calls import update_order
@@ -35,8 +34,6 @@ from domain.messages import ApprovalDecisionInput, ConfirmationInput, Decision
 from domain.policy import Mode, open_levels
 from domain.roles import ApprovalLevel
 from temporal_client import OrderWorkflow
-
-log = logging.getLogger(__name__)
 
 
 async def decide(
@@ -102,12 +99,7 @@ async def confirm_by_link(
     body: ConfirmationIn,
 ) -> ConfirmationOut:
     """The customer's own answer through their signed link (one answer per link)."""
-    try:
-        order_id, link_id = settings.link_signer().verify(token, CONFIRM)
-    except jwt.InvalidTokenError as exc:
-        # The library's words help a forger: logged, not answered.
-        log.info("confirmation link refused: %s", exc)
-        raise Forbidden("this confirmation link is invalid or has expired") from exc
+    order_id, link_id = verified_link(settings, token, CONFIRM)
     async with session.begin():
         order = await session.get(Order, order_id)
         if order is None:
