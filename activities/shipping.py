@@ -155,15 +155,12 @@ class ShippingActivities:
                     )
                 )
             ]
-            seen = set(
-                (
-                    await session.execute(
-                        select(ShipmentEventRow.tracking_number, ShipmentEventRow.event).where(
-                            ShipmentEventRow.tracking_number.in_([t for t, _ in parcels])
-                        )
-                    )
-                ).tuples()
+            rows = await session.execute(
+                select(ShipmentEventRow.tracking_number, ShipmentEventRow.event).where(
+                    ShipmentEventRow.tracking_number.in_([t for t, _ in parcels])
+                )
             )
+            seen = {(tracking, event) for tracking, event in rows}
         scans = []
         for tracking, booked_at in parcels:
             assert tracking is not None

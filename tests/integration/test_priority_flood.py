@@ -18,6 +18,7 @@ from stack.seed import SEED_USERS, seed_all
 from tests.conftest import fresh_task_queue
 from tests.conftest import test_settings as settings_for
 from tests.harness import end_orders_since, new_customer
+from tests.invariants import assert_stock_invariants, database_now
 from worker import activity_functions
 from workflows.order import OrderWorkflow
 
@@ -33,7 +34,7 @@ async def test_urgent_orders_overtake_a_backlog_of_normal_ones(
     tokens = {u: issue_token(settings.auth, u, r) for u, r in SEED_USERS.items()}
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://desk") as http:
-        since = datetime.now().astimezone()
+        since = await database_now(sessions)
         admin = {"Authorization": f"Bearer {tokens['admin']}"}
         sales = {"Authorization": f"Bearer {tokens['sales1']}"}
         sku = f"FLOOD-{fresh_task_queue()[-8:]}"
@@ -77,6 +78,7 @@ async def test_urgent_orders_overtake_a_backlog_of_normal_ones(
         finally:
             await end_orders_since(dev_env, sessions, since)
 
+    await assert_stock_invariants(sessions, since)
     ranking = sorted(reached, key=reached.__getitem__)
     urgent_ranks = [ranking.index(o) for o in urgent]
     normal_ranks = [ranking.index(o) for o in normal]
