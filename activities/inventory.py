@@ -2,7 +2,6 @@
 choice), or queue it for the next receipt with the date stock is expected; propose and apply
 substitutes for short lines."""
 
-from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -11,7 +10,7 @@ from temporalio import activity
 
 from db import stock
 from db.engine import SessionFactory
-from db.models import Customer, Order, OrderLine, Product, Stock, StockTransfer, Substitution
+from db.models import Customer, Order, OrderLine, Product, Stock, Substitution
 from db.notify import notify
 from db.status import change_status, lock_order, record_event
 from domain.confirmation_links import SUBSTITUTE, LinkSigner
@@ -25,8 +24,6 @@ from domain.messages import (
     SubstitutionRequest,
 )
 from domain.pricing import LineRequest, order_totals, price_line
-
-IN_TRANSIT = "in_transit"
 
 
 class InventoryActivities:
@@ -50,7 +47,7 @@ class InventoryActivities:
             else:
                 await stock.drop_wait(session, request.order_id)
             if shortages and not (request.partial and holds):
-                expected = await _expected(session, list(shortages))
+                expected = await stock.expected_arrival(session, list(shortages))
                 order.expected_stock_date = expected
                 short = "short of " + ", ".join(f"{q} x {sku}" for sku, q in shortages.items())
                 if expected is not None:
@@ -180,21 +177,6 @@ class InventoryActivities:
                 + ", ".join(f"{s.quantity} x {s.substitute} for {s.sku}" for s in proposed),
             )
             return order.total
-
-
-async def _expected(session: AsyncSession, skus: list[str]) -> date | None:
-    """When every short sku has stock on its way with a date: the latest of those dates."""
-    dates = []
-    for sku in skus:
-        soonest = await session.scalar(
-            select(func.min(StockTransfer.expected_on)).where(
-                StockTransfer.sku == sku, StockTransfer.status == IN_TRANSIT
-            )
-        )
-        if soonest is None:
-            return None
-        dates.append(soonest)
-    return max(dates) if dates else None
 
 
 async def _substitute_for(session: AsyncSession, line: OrderLine) -> str | None:

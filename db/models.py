@@ -165,6 +165,24 @@ class LowStock(Base):
     since: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
+class ExpectedReceipt(Base):
+    """Goods announced by a supplier: orders waiting for the sku show when they should come."""
+
+    __tablename__ = "expected_receipts"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"))
+    warehouse: Mapped[str] = mapped_column(ForeignKey("warehouses.code"))
+    quantity: Mapped[int]
+    expected_on: Mapped[date]
+    status: Mapped[str] = mapped_column(String(16))  # open | received
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="expected_quantity_positive"),
+        Index("expected_receipts_open", "sku", postgresql_where=text("status = 'open'")),
+    )
+
+
 class StockReceipt(Base):
     __tablename__ = "stock_receipts"
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

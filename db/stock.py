@@ -6,6 +6,7 @@ order everywhere, so concurrent reservations, receipts and releases serialise wi
 """
 
 from collections import defaultdict
+from datetime import date
 from typing import Any
 
 from sqlalchemy import case, exists, func, select, update
@@ -13,7 +14,16 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import reorder
-from db.models import Order, OrderLine, Reservation, Stock, StockWait, WarehouseZone
+from db.models import (
+    ExpectedReceipt,
+    Order,
+    OrderLine,
+    Reservation,
+    Stock,
+    StockTransfer,
+    StockWait,
+    WarehouseZone,
+)
 from domain.allocation import ZoneRow, allocate, allocate_available, nearest_first
 from domain.priority import RANK
 from domain.status import FINAL_STATUSES
@@ -239,3 +249,28 @@ async def take_available(session: AsyncSession, sku: str, warehouse: str, quanti
 def priority_rank(column: Any) -> Any:
     """Urgent first: the priority as a number to sort by."""
     return case({p.value: rank for p, rank in RANK.items()}, value=column, else_=len(RANK))
+
+
+IN_TRANSIT, OPEN = "in_transit", "open"
+
+
+async def expected_arrival(session: AsyncSession, skus: list[str]) -> date | None:
+    """When every one of these skus has stock coming with a date (an announced receipt, a
+    transfer on its way): the latest of their soonest dates; None when one has none."""
+    dates = []
+    for sku in skus:
+        transfer = await session.scalar(
+            select(func.min(StockTransfer.expected_on)).where(
+                StockTransfer.sku == sku, StockTransfer.status == IN_TRANSIT
+            )
+        )
+        receipt = await session.scalar(
+            select(func.min(ExpectedReceipt.expected_on)).where(
+                ExpectedReceipt.sku == sku, ExpectedReceipt.status == OPEN
+            )
+        )
+        known = [d for d in (transfer, receipt) if d is not None]
+        if not known:
+            return None
+        dates.append(min(known))
+    return max(dates) if dates else None

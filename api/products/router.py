@@ -16,6 +16,8 @@ from api.permissions import (
     CanTransferStock,
 )
 from api.products.schemas import (
+    ExpectedReceiptIn,
+    ExpectedReceiptOut,
     InventoryOut,
     LowStockOut,
     ProductIn,
@@ -25,6 +27,7 @@ from api.products.schemas import (
     TransferOut,
 )
 from api.products.stock import (
+    announce_receipt,
     book_receipt,
     dispatch_transfer,
     inventory_of,
@@ -73,6 +76,14 @@ async def receive_stock(
     served = await retrying_deadlocks(lambda: book_receipt(session, body, user))
     await nudge_orders(temporal, served)
     return await inventory_of(session, body.sku)
+
+
+@router.post("/inventory/expected-receipts", status_code=201)
+async def expect_receipt(
+    body: ExpectedReceiptIn, session: SessionDep, user: CanReceiveStock
+) -> ExpectedReceiptOut:
+    """Goods a supplier announced; book them in later with their expected_receipt_id."""
+    return await announce_receipt(session, body, user)
 
 
 @router.post("/inventory/transfers", status_code=201)

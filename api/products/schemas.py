@@ -45,6 +45,24 @@ class ReceiptIn(In):
     sku: Sku
     warehouse: Annotated[str, StringConstraints(min_length=1, max_length=16)]
     quantity: Annotated[int, Field(gt=0, le=1_000_000)]
+    # The announced receipt these goods are (it is then no longer expected).
+    expected_receipt_id: Annotated[int, Field(ge=1, le=2**62)] | None = None
+
+
+class ExpectedReceiptIn(In):
+    sku: Sku
+    warehouse: Annotated[str, StringConstraints(min_length=1, max_length=16)]
+    quantity: Annotated[int, Field(gt=0, le=1_000_000)]
+    expected_on: date
+
+
+class ExpectedReceiptOut(BaseModel):
+    expected_receipt_id: int
+    sku: str
+    warehouse: str
+    quantity: int
+    expected_on: date
+    status: str
 
 
 WarehouseCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]{1,16}$")]
@@ -68,6 +86,8 @@ class InventoryOut(BaseModel):
     in_transit: int = 0
     reorder_point: int = 0
     warehouses: list[WarehouseStock]
+    # Announced by suppliers, not yet booked in.
+    expected: list[ExpectedReceiptOut] = Field(default_factory=list)
 
 
 class TransferIn(In):

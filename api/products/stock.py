@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import Principal
 from api.errors import InvalidFields, NotAllowedNow, NotFound
 from api.products.schemas import (
+    ExpectedReceiptIn,
+    ExpectedReceiptOut,
     InventoryOut,
     LowStockOut,
     ReceiptIn,
@@ -19,12 +21,20 @@ from api.products.schemas import (
     WarehouseStock,
 )
 from db import stock
-from db.models import LowStock, Product, Stock, StockReceipt, StockTransfer, Warehouse
+from db.models import (
+    ExpectedReceipt,
+    LowStock,
+    Product,
+    Stock,
+    StockReceipt,
+    StockTransfer,
+    Warehouse,
+)
 from domain.text import MAX_QUANTITY
 
 DEADLOCK_RETRIES = 3
 RETRYABLE = {"40P01", "40001"}  # deadlock detected, serialization failure
-IN_TRANSIT, RECEIVED = "in_transit", "received"
+IN_TRANSIT, RECEIVED, OPEN = "in_transit", "received", "open"
 T = TypeVar("T")
 
 
@@ -65,6 +75,11 @@ async def inventory_of(session: AsyncSession, sku: str) -> InventoryOut:
         if w not in {r.warehouse for r in rows}
     ]
     point = await session.scalar(select(Product.reorder_point).where(Product.sku == sku))
+    expected = await session.scalars(
+        select(ExpectedReceipt)
+        .where(ExpectedReceipt.sku == sku, ExpectedReceipt.status == OPEN)
+        .order_by(ExpectedReceipt.expected_on, ExpectedReceipt.id)
+    )
     return InventoryOut(
         sku=sku,
         on_hand=sum(w.on_hand for w in per),
@@ -73,6 +88,7 @@ async def inventory_of(session: AsyncSession, sku: str) -> InventoryOut:
         in_transit=sum(incoming.values()),
         reorder_point=point or 0,
         warehouses=per,
+        expected=[expected_out(e) for e in expected],
     )
 
 
@@ -113,6 +129,15 @@ async def book_receipt(session: AsyncSession, body: ReceiptIn, user: Principal) 
         await _known(session, body.sku, ("warehouse", body.warehouse))
         await _room_for(session, body.sku, body.warehouse, body.quantity)
         await stock.add_on_hand(session, body.sku, body.warehouse, body.quantity)
+        if body.expected_receipt_id is not None:
+            announced = await session.get(
+                ExpectedReceipt, body.expected_receipt_id, with_for_update=True
+            )
+            if announced is None or announced.sku != body.sku or announced.status != OPEN:
+                raise InvalidFields(
+                    [(("expected_receipt_id",), "no open expected receipt of this sku")]
+                )
+            announced.status = RECEIVED
         session.add(
             StockReceipt(
                 sku=body.sku,
@@ -172,6 +197,39 @@ async def receive_transfer(
         transfer.received_at = await session.scalar(select(func.now()))
         served = await stock.allocate_waiting(session, [transfer.sku])
         return transfer_out(transfer), served
+
+
+async def announce_receipt(
+    session: AsyncSession, body: ExpectedReceiptIn, user: Principal
+) -> ExpectedReceiptOut:
+    """Goods a supplier announced: waiting orders show when they should come."""
+    async with session.begin():
+        await _known(session, body.sku, ("warehouse", body.warehouse))
+        today = await session.scalar(select(func.current_date()))
+        if today is not None and body.expected_on < today:
+            raise InvalidFields([(("expected_on",), "must be today or later")])
+        announced = ExpectedReceipt(
+            sku=body.sku,
+            warehouse=body.warehouse,
+            quantity=body.quantity,
+            expected_on=body.expected_on,
+            status=OPEN,
+            created_by=user.username,
+        )
+        session.add(announced)
+        await session.flush()
+        return expected_out(announced)
+
+
+def expected_out(e: ExpectedReceipt) -> ExpectedReceiptOut:
+    return ExpectedReceiptOut(
+        expected_receipt_id=e.id,
+        sku=e.sku,
+        warehouse=e.warehouse,
+        quantity=e.quantity,
+        expected_on=e.expected_on,
+        status=e.status,
+    )
 
 
 def transfer_out(t: StockTransfer) -> TransferOut:

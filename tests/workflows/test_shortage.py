@@ -256,3 +256,55 @@ async def test_an_accepted_substitute_is_reviewed_again(desk: Desk) -> None:
     assert any("category hazardous" in r for r in waiting["review_reasons"])
     await desk.ok("manager", "POST", f"/orders/{order_id}/approvals", json={"decision": "approve"})
     await desk.status_is(order_id, "SHIPPED")
+
+
+async def test_an_announced_receipt_dates_the_backorder_and_booking_it_serves_the_order(
+    desk: Desk,
+) -> None:
+    sku = await product(desk, "10.00", wh2=0)
+    due = (date.today() + timedelta(days=3)).isoformat()
+    announced = await desk.ok(
+        "warehouse",
+        "POST",
+        "/inventory/expected-receipts",
+        json={"sku": sku, "warehouse": "WH2", "quantity": 5, "expected_on": due},
+    )
+    assert announced["status"] == "open"
+    past = await desk.call(
+        "warehouse",
+        "POST",
+        "/inventory/expected-receipts",
+        json={"sku": sku, "warehouse": "WH2", "quantity": 5, "expected_on": "2020-01-01"},
+    )
+    assert past.status_code == 422 and "expected_on" in past.text
+    order_id = await order(desk, sku, 2, "backorder")
+    waiting = await desk.status_is(order_id, "AWAITING_STOCK")
+    assert waiting["expected_stock_date"] == due
+    inventory = await desk.ok("admin", "GET", f"/inventory/{sku}")
+    assert [(e["quantity"], e["expected_on"]) for e in inventory["expected"]] == [(5, due)]
+    booked = await desk.ok(
+        "warehouse",
+        "POST",
+        "/inventory/receipts",
+        json={
+            "sku": sku,
+            "warehouse": "WH2",
+            "quantity": 5,
+            "expected_receipt_id": announced["expected_receipt_id"],
+        },
+    )
+    assert booked["expected"] == []
+    served = await desk.status_is(order_id, "SHIPPED")
+    assert served["expected_stock_date"] is None
+    twice = await desk.call(
+        "warehouse",
+        "POST",
+        "/inventory/receipts",
+        json={
+            "sku": sku,
+            "warehouse": "WH2",
+            "quantity": 5,
+            "expected_receipt_id": announced["expected_receipt_id"],
+        },
+    )
+    assert twice.status_code == 422 and "expected_receipt_id" in twice.text
