@@ -74,6 +74,10 @@ class OrderActivities:
             )
             freed = await stock.release(session, order.id)
             reason = request.reason + (f"; refunded {refunded}" if refunded else "")
+            if request.reason_code is not None:
+                order.cancel_reason_code = request.reason_code
+                if not reason.startswith(request.reason_code):
+                    reason = f"{request.reason_code}: {reason}"
             await change_status(session, order, request.to, request.actor, reason)
             if request.role:
                 who = Who(request.actor, request.role, request.request_id, request.client_addr)

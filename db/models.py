@@ -234,6 +234,8 @@ class Order(Base):
     expected_stock_date: Mapped[date | None]
     # Not delivered within the shipping method's promise.
     late: Mapped[bool] = mapped_column(default=False, server_default="false")
+    # Why it was cancelled (domain/cancellation.py), when it was.
+    cancel_reason_code: Mapped[str | None] = mapped_column(String(24))
     __table_args__ = (
         UniqueConstraint(
             "created_by", "channel", "external_ref", name="orders_caller_channel_external_ref"

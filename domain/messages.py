@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, Field
 
+from domain.cancellation import CancelReason
 from domain.carrier import ShippingMethod
 from domain.payment import PaymentMethod
 from domain.policy import Mode
@@ -185,6 +186,8 @@ class CloseRequest(BaseModel):
     to: OrderStatus
     reason: str
     actor: str = "system"
+    # Why a cancellation happened (None: a rejection).
+    reason_code: CancelReason | None = None
     # Set when a person asked for it (a cancellation): audited with the change.
     role: str = ""
     request_id: str = ""
@@ -410,6 +413,8 @@ class ShipmentEventResult(BaseModel):
 class CancelInput(BaseModel):
     reason: str
     actor: str
+    # Requests before reason codes carry none.
+    reason_code: CancelReason = CancelReason.OTHER
     role: str = ""
     request_id: str = ""
     client_addr: str = ""

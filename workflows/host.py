@@ -14,6 +14,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
+from domain.cancellation import CancelReason
 from domain.messages import OrderWorkflowInput
 from domain.refusals import INVALID_INPUT
 from domain.status import OrderStatus
@@ -86,4 +87,10 @@ class OrderHost(Protocol):
 
     async def change_status(self, to: OrderStatus, reason: str) -> None: ...
 
-    async def close(self, to: OrderStatus, reason: str, actor: str = "system") -> None: ...
+    async def close(
+        self,
+        to: OrderStatus,
+        reason: str,
+        actor: str = "system",
+        code: CancelReason | None = None,
+    ) -> None: ...

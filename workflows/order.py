@@ -10,6 +10,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.orders import OrderActivities
     from activities.review import ReviewActivities
+    from domain.cancellation import CancelReason
     from domain.messages import (
         ApprovalDecisionInput,
         ApprovalState,
@@ -77,7 +78,8 @@ class OrderWorkflow:
             await self._process()
         except _Cancelled:
             assert self._cancel is not None
-            await self.close(OrderStatus.CANCELLED, self._cancel.reason, self._cancel.actor)
+            c = self._cancel
+            await self.close(OrderStatus.CANCELLED, c.reason, c.actor, c.reason_code)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.state()
 
@@ -125,8 +127,12 @@ class OrderWorkflow:
         assert self._approvals is not None
         return self._approvals
 
-    async def close(self, to: OrderStatus, reason: str, actor: str = "system") -> None:
-        request = CloseRequest(order_id=self.order.order_id, to=to, reason=reason, actor=actor)
+    async def close(
+        self, to: OrderStatus, reason: str, actor: str = "system", code: CancelReason | None = None
+    ) -> None:
+        request = CloseRequest(
+            order_id=self.order.order_id, to=to, reason=reason, actor=actor, reason_code=code
+        )
         if self._cancel is not None and actor == self._cancel.actor:
             # A person's cancellation: audited in the same transaction as the close.
             c = self._cancel

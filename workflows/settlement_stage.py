@@ -8,6 +8,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from activities.settlement import SettlementActivities
+from domain.cancellation import CancelReason
 from domain.messages import PaymentInput, PaymentRecord, PaymentState, Transition
 from domain.refusals import NOT_ALLOWED_NOW
 from domain.review import PaymentMethod
@@ -33,7 +34,11 @@ class Settlement:
         host = self.host
         paid = await host.wait(lambda: not self.due(), host.order.timeouts.payment_wait)
         if not paid:
-            await host.close(OrderStatus.CANCELLED, "timeout: prepayment not received in time")
+            await host.close(
+                OrderStatus.CANCELLED,
+                "timeout: prepayment not received in time",
+                code=CancelReason.PAYMENT_FAILED,
+            )
             return False
         # The payment that covered the total moved the order on in its own transaction, unless
         # it landed before the order reached AWAITING_PAYMENT (paid while stock was reserved).

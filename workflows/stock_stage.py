@@ -15,6 +15,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from activities.inventory import InventoryActivities
+from domain.cancellation import CancelReason
 from domain.messages import (
     ReserveRequest,
     ShortageChoiceInput,
@@ -73,7 +74,9 @@ class StockStage:
             host.set_status(OrderStatus.AWAITING_STOCK)
             if with_choices:
                 if self.choice == ShortageChoice.CANCEL:
-                    await host.close(OrderStatus.CANCELLED, OUT_OF_STOCK)
+                    await host.close(
+                        OrderStatus.CANCELLED, OUT_OF_STOCK, code=CancelReason.OUT_OF_STOCK
+                    )
                     return False
                 if self.choice == ShortageChoice.SUBSTITUTE and not self._substitution_tried:
                     self._substitution_tried = True
@@ -87,7 +90,11 @@ class StockStage:
                         continue
             remaining = deadline - workflow.now()
             if remaining <= timedelta(0):
-                await host.close(OrderStatus.CANCELLED, "backorder: no stock within the wait")
+                await host.close(
+                    OrderStatus.CANCELLED,
+                    "backorder: no stock within the wait",
+                    code=CancelReason.OUT_OF_STOCK,
+                )
                 return False
             # A receipt nudges us; the periodic recheck covers a nudge lost in a crash.
             self.nudged = self.choice_changed = False

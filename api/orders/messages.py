@@ -97,7 +97,8 @@ async def cancel(
         if not may_cancel(user.role, user.username, order.created_by):
             raise Forbidden(f"role {user.role} may not cancel this order")
     request = CancelInput(
-        reason=body.reason,
+        reason=f"{body.reason_code}: {body.comment}" if body.comment else body.reason_code,
+        reason_code=body.reason_code,
         actor=user.username,
         role=user.role,
         request_id=w.request_id or "",

@@ -15,6 +15,7 @@ from pydantic import (
 from api.approvals.schemas import ApprovalOut
 from api.customers.schemas import AddressIn, CustomerChoice
 from api.fields import In, MoneyIn, Sku
+from domain.cancellation import CancelReason
 from domain.carrier import ShippingMethod
 from domain.messages import ShipmentEventKind
 from domain.review import PaymentMethod
@@ -211,6 +212,7 @@ class OrderDetail(OrderSummary):
     invoice: InvoiceOut | None
     payments: list[PaymentOut]
     on_shortage: str
+    cancel_reason_code: str | None
     # When the stock a waiting order lacks is expected (a transfer on its way), if known.
     expected_stock_date: date | None
     substitution: SubstitutionOut | None
@@ -264,7 +266,8 @@ class ShipmentEventIn(In):
 
 
 class CancelIn(In):
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    reason_code: CancelReason
+    comment: Annotated[str, StringConstraints(max_length=500)] = ""
 
 
 class OrderStateOut(BaseModel):

@@ -126,6 +126,7 @@ async def order_detail(
         payments=payments,
         paid_total=paid,
         on_shortage=o.on_shortage,
+        cancel_reason_code=o.cancel_reason_code,
         expected_stock_date=o.expected_stock_date,
         substitution=await _substitution(session, order_id),
         # Never absorbed silently: what was paid beyond the total, until settled back.

@@ -118,7 +118,12 @@ async def test_a_refund_never_collides_with_another_orders_payment(desk: Desk) -
     # b's payment carries exactly the reference the gateway gives a's refund.
     assert (await pay(desk, b, "refund-p1", "3.00")).status_code == 200
     assert (await pay(desk, a, "p1", "10.00")).status_code == 200
-    await desk.ok("admin", "POST", f"/orders/{a}/cancel", json={"reason": "changed mind"})
+    await desk.ok(
+        "admin",
+        "POST",
+        f"/orders/{a}/cancel",
+        json={"reason_code": "customer_request", "comment": "changed mind"},
+    )
     cancelled = await desk.status_is(a, "CANCELLED")
     kinds = sorted((p["kind"], p["amount"]) for p in cancelled["payments"])
     assert kinds == [("payment", "10.00"), ("refund", "-10.00")]

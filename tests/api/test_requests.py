@@ -222,7 +222,12 @@ async def test_orders_list_is_filtered_and_paginated(desk: Desk) -> None:
     ).status_code == 422
     assert (await desk.call("admin", "GET", "/orders", params={"cursor": "%%%"})).status_code == 422
     for order_id in ids:  # leave nothing waiting for the next test's receipts
-        await desk.ok("service", "POST", f"/orders/{order_id}/cancel", json={"reason": "test done"})
+        await desk.ok(
+            "service",
+            "POST",
+            f"/orders/{order_id}/cancel",
+            json={"reason_code": "customer_request", "comment": "test done"},
+        )
 
 
 async def test_shipment_event_for_an_order_not_shipped_is_409(desk: Desk) -> None:
@@ -236,7 +241,12 @@ async def test_shipment_event_for_an_order_not_shipped_is_409(desk: Desk) -> Non
         json={"event": "delivered", "tracking_number": "X"},
     )
     assert response.status_code == 409
-    await desk.ok("service", "POST", f"/orders/{order_id}/cancel", json={"reason": "test done"})
+    await desk.ok(
+        "service",
+        "POST",
+        f"/orders/{order_id}/cancel",
+        json={"reason_code": "customer_request", "comment": "test done"},
+    )
     late = await desk.call(
         "finance",
         "POST",

@@ -209,7 +209,12 @@ async def test_cancelling_while_picking_withdraws_the_pick_list_and_frees_the_st
     order_id = await order_of(desk, {sku: 2})
     await desk.status_is(order_id, "PICKING")
     assert await desk.available(sku) == 1
-    await desk.ok("service", "POST", f"/orders/{order_id}/cancel", json={"reason": "changed mind"})
+    await desk.ok(
+        "service",
+        "POST",
+        f"/orders/{order_id}/cancel",
+        json={"reason_code": "customer_request", "comment": "changed mind"},
+    )
     order = await desk.status_is(order_id, "CANCELLED")
     assert order["shipments"][0]["status"] == "cancelled"
     assert await desk.available(sku) == 3

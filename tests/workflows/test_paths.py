@@ -339,25 +339,32 @@ async def test_cancel_at_each_waiting_stage_compensates(desk: Desk, stage: str) 
             json={"reference": f"dep-{order_id}", "amount": "50.00", "method": "card"},
         )
     other_sales = await desk.call(
-        "sales2", "POST", f"/orders/{order_id}/cancel", json={"reason": "x"}
+        "sales2",
+        "POST",
+        f"/orders/{order_id}/cancel",
+        json={"reason_code": "customer_request", "comment": "x"},
     )
     assert other_sales.status_code == 404  # another rep's order is out of sales2's scope
     result = await desk.ok(
         "sales1",
         "POST",
         f"/orders/{order_id}/cancel",
-        json={"reason": "customer changed their mind"},
+        json={"reason_code": "customer_request", "comment": "customer changed their mind"},
     )
     assert result["status"] == "CANCELLED"
     audited = [h for h in await desk.history(order_id) if h["action"] == "order.cancel"]
     assert [(a["actor"], a["result"]) for a in audited] == [("sales1", "CANCELLED")]
+    assert (await desk.get(order_id))["cancel_reason_code"] == "customer_request"
     order = await desk.get(order_id)
     assert all(r["status"] == "released" for r in order["reservations"])
     assert await desk.available(sku) == (0 if stage == "AWAITING_STOCK" else 4)
     if stage == "AWAITING_PAYMENT":
         assert sorted(p["amount"] for p in order["payments"]) == ["-50.00", "50.00"]
     again = await desk.call(
-        "service", "POST", f"/orders/{order_id}/cancel", json={"reason": "again"}
+        "service",
+        "POST",
+        f"/orders/{order_id}/cancel",
+        json={"reason_code": "customer_request", "comment": "again"},
     )
     assert again.status_code == 409
 
@@ -367,7 +374,10 @@ async def test_cancel_after_shipping_is_refused(desk: Desk) -> None:
     order_id = await desk.order(sku, payment="cod")
     await desk.status_is(order_id, "SHIPPED")
     refused = await desk.call(
-        "service", "POST", f"/orders/{order_id}/cancel", json={"reason": "late"}
+        "service",
+        "POST",
+        f"/orders/{order_id}/cancel",
+        json={"reason_code": "customer_request", "comment": "late"},
     )
     assert refused.status_code == 409
     assert (await desk.get(order_id))["status"] == "SHIPPED"

@@ -91,7 +91,12 @@ async def _backorder_cancelled(desk: Desk) -> str:
     order_id = await desk.order(sku, payment="cod", user="sales1")
     await desk.status_is(order_id, "AWAITING_STOCK")
     await asyncio.sleep(1.5)  # a few stock rechecks (every 0.3 s here) go by
-    await desk.ok("sales1", "POST", f"/orders/{order_id}/cancel", json={"reason": "recorded"})
+    await desk.ok(
+        "sales1",
+        "POST",
+        f"/orders/{order_id}/cancel",
+        json={"reason_code": "customer_request", "comment": "recorded"},
+    )
     return order_id
 
 

@@ -75,7 +75,8 @@ async def deliver_all(desk: Desk, order_id: str) -> Any:
 async def test_cancel_ends_the_order_at_once_holding_nothing(desk: Desk) -> None:
     sku = await product(desk, "10.00", wh2=1)
     order_id = await order(desk, sku, 2, "cancel")
-    await desk.status_is(order_id, "CANCELLED")
+    cancelled = await desk.status_is(order_id, "CANCELLED")
+    assert cancelled["cancel_reason_code"] == "out_of_stock"
     history = await desk.history(order_id)
     assert history[-1]["reason"].startswith("out_of_stock")
     assert await desk.available(sku) == 1

@@ -27,7 +27,7 @@ async def test_nul_messages_are_refused_and_the_order_still_moves(desk: Desk) ->
     url = f"/orders/{order_id}"
     for user, path, body in [
         ("admin", "/payments", {"reference": "p\u00001", "amount": "1.00", "method": "card"}),
-        ("admin", "/cancel", {"reason": "changed\u0000mind"}),
+        ("admin", "/cancel", {"reason_code": "customer_request", "comment": "changed\u0000mind"}),
         ("manager", "/approvals", {"decision": "approve", "comment": "ok\u0000"}),
     ]:
         response = await desk.call(user, "POST", url + path, json=body)
@@ -69,8 +69,18 @@ async def test_a_cancel_after_a_refused_one_still_releases_the_stock(desk: Desk)
     order_id = await desk.order(sku, quantity=2, payment="prepaid")
     await desk.status_is(order_id, "AWAITING_PAYMENT")
     assert await desk.available(sku) == 0
-    bad = await desk.call("admin", "POST", f"/orders/{order_id}/cancel", json={"reason": "\u0000"})
+    bad = await desk.call(
+        "admin",
+        "POST",
+        f"/orders/{order_id}/cancel",
+        json={"reason_code": "customer_request", "comment": "\u0000"},
+    )
     assert bad.status_code == 422
-    await desk.ok("admin", "POST", f"/orders/{order_id}/cancel", json={"reason": "customer called"})
+    await desk.ok(
+        "admin",
+        "POST",
+        f"/orders/{order_id}/cancel",
+        json={"reason_code": "customer_request", "comment": "customer called"},
+    )
     await desk.status_is(order_id, "CANCELLED")
     assert await desk.available(sku) == 2
