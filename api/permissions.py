@@ -41,3 +41,4 @@ CanSetShortageChoice = Annotated[Principal, Depends(allowed(Action.SET_SHORTAGE_
 CanResolveShipmentException = Annotated[
     Principal, Depends(allowed(Action.RESOLVE_SHIPMENT_EXCEPTION))
 ]
+CanManageWarehouses = Annotated[Principal, Depends(allowed(Action.MANAGE_WAREHOUSES))]

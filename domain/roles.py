@@ -44,6 +44,7 @@ class Action(StrEnum):
     TRANSFER_STOCK = "transfer_stock"
     SET_SHORTAGE_CHOICE = "set_shortage_choice"
     RESOLVE_SHIPMENT_EXCEPTION = "resolve_shipment_exception"
+    MANAGE_WAREHOUSES = "manage_warehouses"
 
 
 class ApprovalLevel(StrEnum):
@@ -98,6 +99,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.TRANSFER_STOCK: frozenset({R.ADMIN, R.WAREHOUSE}),
     Action.SET_SHORTAGE_CHOICE: frozenset({R.ADMIN, R.CUSTOMER_SERVICE}),
     Action.RESOLVE_SHIPMENT_EXCEPTION: frozenset({R.ADMIN, R.CUSTOMER_SERVICE}),
+    Action.MANAGE_WAREHOUSES: frozenset({R.ADMIN}),
 }
 
 # A higher level may stand in for a lower one; finance decides only credit.

@@ -2,14 +2,15 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from api.deps import SessionDep, TemporalDep
+from api.deps import SessionDep, TemporalDep, who
 from api.errors import NotFound
 from api.permissions import (
     CanManageProducts,
+    CanManageWarehouses,
     CanReadCatalogue,
     CanReadStock,
     CanReceiveStock,
@@ -25,6 +26,8 @@ from api.products.schemas import (
     ReceiptIn,
     TransferIn,
     TransferOut,
+    WarehouseOut,
+    ZonesIn,
 )
 from api.products.stock import (
     announce_receipt,
@@ -33,7 +36,9 @@ from api.products.stock import (
     inventory_of,
     low_stock,
     receive_transfer,
+    replace_zones,
     retrying_deadlocks,
+    warehouses,
 )
 from api.workflow_calls import nudge_orders
 from db.models import Product
@@ -107,6 +112,24 @@ async def receive_transfer_route(
     )
     await nudge_orders(temporal, served)
     return transfer
+
+
+@router.get("/warehouses")
+async def list_warehouses(session: SessionDep, user: CanReadStock) -> list[WarehouseOut]:
+    """Warehouses with their zone tables (how the allocation rule measures nearness)."""
+    return await warehouses(session)
+
+
+@router.put("/warehouses/{code}/zones")
+async def put_zones(
+    code: Annotated[str, Path(pattern=r"^[A-Za-z0-9_\-]{1,16}$")],
+    body: ZonesIn,
+    request: Request,
+    session: SessionDep,
+    user: CanManageWarehouses,
+) -> list[WarehouseOut]:
+    """Replace a warehouse's zone table; the next reservations allocate by it."""
+    return await replace_zones(session, who(request, user), code, body)
 
 
 @router.get("/inventory/low-stock")

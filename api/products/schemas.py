@@ -90,6 +90,24 @@ class InventoryOut(BaseModel):
     expected: list[ExpectedReceiptOut] = Field(default_factory=list)
 
 
+class ZoneIn(In):
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+    # "" covers the whole country; the longest matching prefix decides.
+    postal_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{0,12}$")] = ""
+    zone: Annotated[int, Field(ge=0, le=1000)]
+
+
+class ZonesIn(In):
+    zones: Annotated[list[ZoneIn], Field(max_length=500)]
+
+
+class WarehouseOut(BaseModel):
+    code: str
+    name: str
+    # How near it is to destinations: the allocation rule's distances (lower is nearer).
+    zones: list[ZoneIn]
+
+
 class TransferIn(In):
     sku: Sku
     from_warehouse: WarehouseCode

@@ -4,7 +4,7 @@
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,9 +18,13 @@ from api.products.schemas import (
     ReceiptIn,
     TransferIn,
     TransferOut,
+    WarehouseOut,
     WarehouseStock,
+    ZoneIn,
+    ZonesIn,
 )
 from db import stock
+from db.audit import Who, audit
 from db.models import (
     ExpectedReceipt,
     LowStock,
@@ -29,6 +33,7 @@ from db.models import (
     StockReceipt,
     StockTransfer,
     Warehouse,
+    WarehouseZone,
 )
 from domain.text import MAX_QUANTITY
 
@@ -230,6 +235,45 @@ def expected_out(e: ExpectedReceipt) -> ExpectedReceiptOut:
         expected_on=e.expected_on,
         status=e.status,
     )
+
+
+async def warehouses(session: AsyncSession) -> list[WarehouseOut]:
+    zones = list(
+        await session.scalars(
+            select(WarehouseZone).order_by(
+                WarehouseZone.warehouse, WarehouseZone.country, WarehouseZone.postal_prefix
+            )
+        )
+    )
+    return [
+        WarehouseOut(
+            code=w.code,
+            name=w.name,
+            zones=[
+                ZoneIn(country=z.country, postal_prefix=z.postal_prefix, zone=z.zone)
+                for z in zones
+                if z.warehouse == w.code
+            ],
+        )
+        for w in await session.scalars(select(Warehouse).order_by(Warehouse.code))
+    ]
+
+
+async def replace_zones(
+    session: AsyncSession, w: Who, code: str, body: ZonesIn
+) -> list[WarehouseOut]:
+    """The warehouse's whole zone table, replaced in one transaction (audited)."""
+    keys = [(z.country, z.postal_prefix) for z in body.zones]
+    if len(keys) != len(set(keys)):
+        raise InvalidFields([(("zones",), "one zone per country and postal prefix")])
+    async with session.begin():
+        if await session.get(Warehouse, code, with_for_update=True) is None:
+            raise NotFound(f"warehouse {code} not found")
+        await session.execute(delete(WarehouseZone).where(WarehouseZone.warehouse == code))
+        for z in body.zones:
+            session.add(WarehouseZone(warehouse=code, **z.model_dump()))
+        audit(session, w, "warehouse.zones", "replaced", detail=f"{code}: {len(body.zones)} zones")
+    return await warehouses(session)
 
 
 def transfer_out(t: StockTransfer) -> TransferOut:

@@ -356,3 +356,23 @@ async def test_a_requested_delivery_date_in_the_past_is_refused_by_name(auto: De
     }
     refused = await auto.call("sales1", "POST", "/orders", json=body)
     assert refused.status_code == 422 and "requested_delivery_date" in refused.text
+
+
+async def test_the_zone_table_is_data_an_admin_changes(auto: Desk) -> None:
+    desk = auto
+    before = {w["code"]: w["zones"] for w in await desk.ok("warehouse", "GET", "/warehouses")}
+    assert {"country": "DE", "postal_prefix": "1", "zone": 1} in before["WH2"]
+    duplicate = {"zones": [{"country": "DE", "zone": 1}, {"country": "DE", "zone": 2}]}
+    refused = await desk.call("admin", "PUT", "/warehouses/WH1/zones", json=duplicate)
+    assert refused.status_code == 422 and "zones" in refused.text
+    nearer = {"zones": [*before["WH1"], {"country": "DE", "postal_prefix": "10", "zone": 0}]}
+    try:
+        await desk.ok("admin", "PUT", "/warehouses/WH1/zones", json=nearer)
+        sku = await stocked(desk, wh1=5, wh2=5)
+        berlin = await order_of(desk, {sku: 1})  # 10178: now nearest to WH1
+        order = await desk.status_is(berlin, "SHIPPED")
+        assert [r["warehouse"] for r in order["reservations"]] == ["WH1"]
+    finally:
+        await desk.ok("admin", "PUT", "/warehouses/WH1/zones", json={"zones": before["WH1"]})
+    audited = await desk.ok("admin", "GET", "/audit?action=warehouse.zones")
+    assert audited and audited["items"][0]["detail"].startswith("WH1")
