@@ -16,6 +16,7 @@ from activities.adapters import (
     SimulatedPaymentGateway,
 )
 from activities.approvals import ApprovalActivities
+from activities.cancellations import CancellationActivities
 from activities.failures import FailFastOnBadData
 from activities.fulfilment import FulfilmentActivities
 from activities.inventory import InventoryActivities
@@ -52,6 +53,7 @@ def activity_functions(
         sessions, carrier, settings.process.home_country, settings.process.credit_days
     )
     trouble = TroubleActivities(sessions, gateway)
+    cancellations = CancellationActivities(sessions)
     return [
         review.review_order,
         inventory.reserve_stock,
@@ -76,6 +78,8 @@ def activity_functions(
         fulfilment.book_shipment,
         trouble.resolve_shipment_exception,
         trouble.flag_late,
+        cancellations.request_cancellation,
+        cancellations.decide_cancellation,
     ]
 
 

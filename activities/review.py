@@ -97,6 +97,7 @@ class ReviewActivities:
                 levels=result.levels,
                 steps=[_step(r, policy) for r in result.requirements],
                 policy_version=version,
+                cancel_confirm_above=policy.cancellation.confirm_above,
             )
 
     async def _order_facts(

@@ -64,8 +64,16 @@ def check_level(role: Role | str | None, level: ApprovalLevel) -> None:
         raise NotPermitted(f"role {role} may not decide {level}")
 
 
-def check_limit(authority: Authority, total: Decimal, decision: Decision) -> None:
-    """Rejecting is always within one's authority; approving only up to the limit."""
+def check_limit(
+    authority: Authority,
+    total: Decimal,
+    decision: Decision,
+    level: ApprovalLevel | None = None,
+) -> None:
+    """Rejecting is always within one's authority; approving only up to the limit. Confirming
+    a cancellation puts no money at risk: no limit applies."""
+    if level == ApprovalLevel.CANCELLATION:
+        return
     limit = authority.limit
     if decision == Decision.APPROVE and limit is not None and total > limit:
         raise NotPermitted(f"approval limit {limit} is below the order total {total}")
@@ -88,7 +96,7 @@ def check_decision(
     """The whole rule, for callers that know every fact (the inbox, the API's early check)."""
     check_four_eyes(who, parties)
     check_level(authority.role, level)
-    check_limit(authority, total, decision)
+    check_limit(authority, total, decision, level)
     check_second_person(who, approved_by)
 
 

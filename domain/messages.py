@@ -86,6 +86,8 @@ class ReviewOutcome(BaseModel):
     levels: list[ApprovalLevel]
     steps: list[ApprovalStep] = Field(default_factory=list)
     policy_version: int | None = None
+    # The policy's threshold above which an approved order's cancellation needs confirming.
+    cancel_confirm_above: Decimal | None = None
 
 
 class ReviewRequest(BaseModel):
@@ -427,6 +429,8 @@ class OrderState(BaseModel):
     tracking_number: str | None
     # The levels that may decide now (after escalation: the level they moved to).
     open_levels: list[ApprovalLevel] = Field(default_factory=list)
+    # A costly cancellation waits for the cancellation level's confirmation.
+    cancellation_requested: bool = False
 
 
 class DecisionRecord(BaseModel):
@@ -434,3 +438,15 @@ class DecisionRecord(BaseModel):
     decision: ApprovalDecisionInput
     # Set by the approval desk: the level that decides now (after any escalation).
     current_level: ApprovalLevel | None = None
+
+
+class CancellationRequest(BaseModel):
+    """A costly cancellation, waiting for the cancellation level to confirm it."""
+
+    order_id: str
+    request: CancelInput
+
+
+class CancellationDecision(BaseModel):
+    order_id: str
+    decision: ApprovalDecisionInput

@@ -89,6 +89,15 @@ class Credit(_Strict):
     default_limit: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)] = Decimal("0")
 
 
+class CancellationRules(_Strict):
+    """An approved order above this total is cancelled only once the cancellation level (a
+    sales supervisor, or a manager) confirms; None: every cancellation at once."""
+
+    confirm_above: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)] | None = (
+        Decimal("5000")
+    )
+
+
 class PolicyDocument(_Strict):
     rules: Annotated[list[Rule], Field(max_length=200)]
     timing: dict[ApprovalLevel, Timing]
@@ -96,6 +105,7 @@ class PolicyDocument(_Strict):
     credit: Credit = Credit()
     # How orders are ranked for the warehouse and the stock queue.
     priority: Annotated[list[PriorityRule], Field(max_length=50)] = list(DEFAULT_PRIORITY_RULES)
+    cancellation: CancellationRules = CancellationRules()
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -105,6 +115,8 @@ class PolicyDocument(_Strict):
         for i, rule in enumerate(self.rules):
             if rule.when.is_empty():
                 raise ValueError(f"rules.{i}.when: a rule needs at least one criterion")
+            if rule.level == ApprovalLevel.CANCELLATION:
+                raise ValueError(f"rules.{i}.level: cancellation is not an approval level")
             if rule.level == ApprovalLevel.CUSTOMER and rule.approvers != 1:
                 raise ValueError(f"rules.{i}.approvers: a customer confirms once")
         needed = {r.level for r in self.rules}

@@ -54,6 +54,8 @@ class ApprovalLevel(StrEnum):
     # The customer confirms through a signed link; unanswered, customer service takes it.
     CUSTOMER = "customer"
     CUSTOMER_SERVICE = "customer_service"
+    # Not a policy level: the confirmation a costly cancellation waits for.
+    CANCELLATION = "cancellation"
 
 
 R = Role
@@ -109,6 +111,7 @@ DECIDERS: dict[ApprovalLevel, frozenset[Role]] = {
     ApprovalLevel.FINANCE: frozenset({R.FINANCE}),
     ApprovalLevel.CUSTOMER: frozenset(),
     ApprovalLevel.CUSTOMER_SERVICE: frozenset({R.CUSTOMER_SERVICE, R.MANAGER}),
+    ApprovalLevel.CANCELLATION: frozenset({R.SALES_SUPERVISOR, R.MANAGER}),
 }
 
 # Where a pending approval goes when its escalation time passes without a decision.
@@ -118,6 +121,7 @@ NEXT_LEVEL_UP: dict[ApprovalLevel, ApprovalLevel | None] = {
     ApprovalLevel.FINANCE: ApprovalLevel.MANAGER,
     ApprovalLevel.CUSTOMER_SERVICE: ApprovalLevel.MANAGER,
     ApprovalLevel.MANAGER: None,
+    ApprovalLevel.CANCELLATION: None,
 }
 
 # Sequential levels open in this order: the customer confirms before staff spend time on it.
@@ -127,6 +131,7 @@ LEVEL_ORDER: tuple[ApprovalLevel, ...] = (
     ApprovalLevel.SALES_SUPERVISOR,
     ApprovalLevel.FINANCE,
     ApprovalLevel.MANAGER,
+    ApprovalLevel.CANCELLATION,
 )
 
 

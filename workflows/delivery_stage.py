@@ -80,6 +80,7 @@ class Delivery:
 
     async def _ship_as_one_parcel(self) -> None:
         host = self.host
+        await host.cancellation_settled()
         self.started, self.expected = True, 1
         shipment = await host.run_activity(
             ShippingActivities.ship_order,
@@ -103,7 +104,7 @@ class Delivery:
                 await self._await_packing(booked)
                 continue
             if not self.started:
-                host.check_cancel()
+                await host.cancellation_settled()
                 self.started = True
             last = len(booked) == len(self.plans) - 1
             done = OrderStatus.SHIPPED if final else OrderStatus.PARTIALLY_SHIPPED

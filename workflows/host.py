@@ -81,6 +81,10 @@ class OrderHost(Protocol):
         """Holds what the order still needs, waiting for stock as long as it takes."""
         ...
 
+    async def cancellation_settled(self) -> None:
+        """Returns once no cancellation awaits confirmation (a confirmed one ends the stage)."""
+        ...
+
     def check_cancel(self) -> None:
         """Ends the current stage if a cancellation has been accepted."""
         ...

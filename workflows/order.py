@@ -15,7 +15,6 @@ with workflow.unsafe.imports_passed_through():
         ApprovalDecisionInput,
         ApprovalState,
         CancelInput,
-        CloseRequest,
         ConfirmationInput,
         ExceptionResolution,
         OrderState,
@@ -32,12 +31,12 @@ with workflow.unsafe.imports_passed_through():
     from domain.refusals import NOT_ALLOWED_NOW
     from domain.review import ReviewDecision
     from domain.status import (
-        CANCELLABLE_STATUSES,
         FINAL_STATUSES,
         OrderStatus,
     )
     from workflows import host
     from workflows.approval_path import ApprovalPath, no_approval_pending
+    from workflows.cancellation_stage import Cancellation, Cancelled
     from workflows.delivery_stage import Delivery
     from workflows.desk_approvals import DeskApprovals
     from workflows.host import refuse_unstorable, workflow_id
@@ -52,17 +51,13 @@ __all__ = ["APPROVAL_DESK_PATCH", "OrderWorkflow", "workflow_id"]
 APPROVAL_DESK_PATCH = "approval-desk-v1"
 
 
-class _Cancelled(Exception):
-    """Raised inside the workflow when an accepted cancel request interrupts a stage."""
-
-
 @workflow.defn(name="OrderWorkflow")
 class OrderWorkflow:
     @workflow.init
     def __init__(self, order: OrderWorkflowInput) -> None:
         self.order = order
         self._status = OrderStatus.RECEIVED
-        self._cancel: CancelInput | None = None
+        self.cancellation = Cancellation(self)
         # Decisions and events run one at a time, so a racing approve and reject see each other.
         self.lock = asyncio.Lock()
         self.stock = StockStage(self)
@@ -76,9 +71,9 @@ class OrderWorkflow:
     async def run(self, order: OrderWorkflowInput) -> OrderState:
         try:
             await self._process()
-        except _Cancelled:
-            assert self._cancel is not None
-            c = self._cancel
+        except Cancelled:
+            c = self.cancellation.accepted
+            assert c is not None
             await self.close(OrderStatus.CANCELLED, c.reason, c.actor, c.reason_code)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.state()
@@ -115,6 +110,7 @@ class OrderWorkflow:
             self.set_status(request.on_reject)
             return False
         self.set_status(to)
+        self.cancellation.confirm_above = outcome.cancel_confirm_above
         self._approvals = (
             DeskApprovals(self, outcome.steps)
             if self._with_desk
@@ -130,17 +126,7 @@ class OrderWorkflow:
     async def close(
         self, to: OrderStatus, reason: str, actor: str = "system", code: CancelReason | None = None
     ) -> None:
-        request = CloseRequest(
-            order_id=self.order.order_id, to=to, reason=reason, actor=actor, reason_code=code
-        )
-        if self._cancel is not None and actor == self._cancel.actor:
-            # A person's cancellation: audited in the same transaction as the close.
-            c = self._cancel
-            request.role, request.request_id, request.client_addr = (
-                c.role or "unknown",
-                c.request_id,
-                c.client_addr,
-            )
+        request = self.cancellation.closing(to, reason, actor, code)
         result = await self.run_activity(OrderActivities.close_order, request)
         self.set_status(to)
         for other in result.allocated_orders:
@@ -156,6 +142,7 @@ class OrderWorkflow:
             paid_total=self.settlement.paid,
             tracking_number=self.delivery.tracking,
             open_levels=self._approvals.open_levels() if self._approvals else [],
+            cancellation_requested=self.cancellation.requested is not None,
         )
 
     @workflow.signal(name="stock_available")
@@ -164,11 +151,15 @@ class OrderWorkflow:
 
     @workflow.update(name="decide")
     async def decide(self, d: ApprovalDecisionInput) -> ApprovalState:
+        if self.cancellation.decides(d):
+            return await self.cancellation.decide(d)
         return await self.approvals().decide(d)
 
     @decide.validator
     def _validate_decide(self, d: ApprovalDecisionInput) -> None:
         refuse_unstorable(d)
+        if self.cancellation.decides(d):
+            return self.cancellation.validate_decision(d)
         if self._approvals is None:
             raise no_approval_pending()
         self._approvals.validate(d)
@@ -246,19 +237,14 @@ class OrderWorkflow:
 
     @workflow.update(name="cancel")
     async def cancel(self, request: CancelInput) -> OrderState:
-        if self._cancel is None:
-            self._cancel = request
-        await workflow.wait_condition(lambda: self._status in FINAL_STATUSES)
+        if not await self.cancellation.on_request(request):
+            await workflow.wait_condition(lambda: self._status in FINAL_STATUSES)
         return self.state()
 
     @cancel.validator
     def _validate_cancel(self, request: CancelInput) -> None:
         refuse_unstorable(request)
-        if self._status not in CANCELLABLE_STATUSES or self.delivery.started:
-            raise ApplicationError(
-                f"an order in status {self._status} can no longer be cancelled",
-                type=NOT_ALLOWED_NOW,
-            )
+        self.cancellation.validate(request, self.delivery.started)
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -269,15 +255,17 @@ class OrderWorkflow:
         return self.settlement.due()
 
     def check_cancel(self) -> None:
-        if self._cancel is not None:
-            raise _Cancelled()
+        self.cancellation.check()
+
+    async def cancellation_settled(self) -> None:
+        await self.cancellation.settled()
 
     async def wait(self, condition: Callable[[], bool], timeout: timedelta | None) -> bool:
         """Wait for condition (None: no timeout); False on timeout; an accepted cancel
         interrupts the wait."""
         try:
             await workflow.wait_condition(
-                lambda: condition() or self._cancel is not None, timeout=timeout
+                lambda: condition() or self.cancellation.accepted is not None, timeout=timeout
             )
         except TimeoutError:
             self.check_cancel()

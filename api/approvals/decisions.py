@@ -50,7 +50,7 @@ async def decide(
         if replayed is not None:
             return replayed
         level, authority = await _choose(session, order, user)
-        check_limit(authority, order.total, body.decision)
+        check_limit(authority, order.total, body.decision, level)
     return await _send(session, temporal, w, user, order_id, level, authority, body)
 
 

@@ -131,7 +131,8 @@ async def _open_for(
             Approval.status == "pending",
             Approval.opened_at.is_not(None),
             Approval.current_level.in_(levels),
-            Order.status == DECIDING_STATUS,
+            # A costly cancellation waits on the desk whatever the order's status.
+            or_(Order.status == DECIDING_STATUS, Approval.level == ApprovalLevel.CANCELLATION),
             ~already,
         )
         .order_by(Approval.deadline)

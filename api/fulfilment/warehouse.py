@@ -121,7 +121,7 @@ async def resolve_exception(
         await load_order(session, order_id, user)
     resolution = ExceptionResolution(action=body.action, comment=body.comment, actor=user.username)
     state = await update_order(temporal, order_id, OrderWorkflow.shipment_exception, resolution)
-    return OrderStateOut(order_id=order_id, **state.model_dump(exclude={"pending_levels"}))
+    return OrderStateOut.of(order_id, state)
 
 
 async def open_exceptions(session: AsyncSession) -> list[ShipmentExceptionOut]:

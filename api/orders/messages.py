@@ -31,6 +31,8 @@ from domain.messages import CancelInput, PaymentInput, ShipmentEventInput
 from domain.roles import may_cancel
 from temporal_client import OrderWorkflow
 
+CANCELLATION_REQUESTED = "cancellation_requested"
+
 
 async def pay(
     session: AsyncSession,
@@ -80,7 +82,7 @@ async def record_carrier_event(
         if replayed is None:
             raise
         return replayed
-    return OrderStateOut(order_id=order_id, **state.model_dump(exclude={"pending_levels"}))
+    return OrderStateOut.of(order_id, state)
 
 
 async def cancel(
@@ -105,7 +107,10 @@ async def cancel(
         client_addr=w.client_addr or "",
     )
     state = await update_order(temporal, order_id, OrderWorkflow.cancel, request, starter)
-    return OrderStateOut(order_id=order_id, **state.model_dump(exclude={"pending_levels"}))
+    answer = OrderStateOut.of(order_id, state)
+    if state.cancellation_requested:
+        answer.status = CANCELLATION_REQUESTED
+    return answer
 
 
 async def _now(session: AsyncSession, order_id: str) -> tuple[Order, Decimal]:

@@ -145,15 +145,20 @@ async def cancel_order(
     order_id: str,
     body: CancelIn,
     request: Request,
+    response: Response,
     session: SessionDep,
     temporal: TemporalDep,
     starter: StarterDep,
     user: CanCancelOrder,
 ) -> OrderStateOut:
-    """Cancel until shipped: stock is released and payments refunded."""
-    return await messages.cancel(
+    """Cancel until shipped: stock is released and payments refunded. An approved order above
+    the policy's threshold waits for a sales supervisor's confirmation (202)."""
+    answer = await messages.cancel(
         session, temporal, starter, who(request, user), user, order_id, body
     )
+    if answer.status == messages.CANCELLATION_REQUESTED:
+        response.status_code = 202
+    return answer
 
 
 @router.put("/orders/{order_id}/shortage")

@@ -17,7 +17,7 @@ from api.customers.schemas import AddressIn, CustomerChoice
 from api.fields import In, MoneyIn, Sku
 from domain.cancellation import CancelReason
 from domain.carrier import ShippingMethod
-from domain.messages import ShipmentEventKind
+from domain.messages import OrderState, ShipmentEventKind
 from domain.review import PaymentMethod
 from domain.shortage import ShortageChoice
 
@@ -272,6 +272,13 @@ class CancelIn(In):
 
 class OrderStateOut(BaseModel):
     order_id: str
+    # The order's status; "cancellation_requested" (202) while a costly cancellation waits for
+    # the cancellation level's confirmation.
     status: str
     paid_total: Decimal
     tracking_number: str | None
+
+    @classmethod
+    def of(cls, order_id: str, state: OrderState) -> "OrderStateOut":
+        """The answer to a message a running order took, from its state."""
+        return cls(order_id=order_id, **state.model_dump(exclude={"pending_levels"}))

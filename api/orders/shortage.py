@@ -30,7 +30,7 @@ async def change_choice(
         await load_order(session, order_id, user)
     choice = ShortageChoiceInput(on_shortage=body.on_shortage, actor=user.username)
     state = await update_order(temporal, order_id, OrderWorkflow.shortage_choice, choice)
-    return OrderStateOut(order_id=order_id, **state.model_dump(exclude={"pending_levels"}))
+    return OrderStateOut.of(order_id, state)
 
 
 async def relay_answer(
@@ -55,4 +55,4 @@ async def _answer(
 ) -> OrderStateOut:
     answer = SubstitutionAnswer(accept=body.decision == SubstitutionDecision.ACCEPT, actor=actor)
     state = await update_order(temporal, order_id, OrderWorkflow.substitution_answer, answer)
-    return OrderStateOut(order_id=order_id, **state.model_dump(exclude={"pending_levels"}))
+    return OrderStateOut.of(order_id, state)

@@ -272,6 +272,7 @@ def test_who_decides_which_level() -> None:
         L.SALES_SUPERVISOR,
         L.MANAGER,
         L.CUSTOMER_SERVICE,
+        L.CANCELLATION,
     ]
     assert levels_decidable_by(Role.FINANCE) == [L.FINANCE]
     assert levels_decidable_by(Role.CUSTOMER_SERVICE) == [L.CUSTOMER_SERVICE]

@@ -3,6 +3,7 @@ history; the process's own cancellations carry theirs (out of stock, payment fai
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
@@ -57,3 +58,93 @@ async def test_an_unpaid_prepayment_is_cancelled_as_payment_failed(desk: Desk) -
     await desk.env.sleep(timedelta(days=8))  # past the 7 days a prepayment is waited for
     order = await desk.status_is(order_id, "CANCELLED")
     assert order["cancel_reason_code"] == "payment_failed"
+
+
+@pytest.fixture
+async def manual(time_env: WorkflowEnvironment, sessions: SessionFactory) -> AsyncIterator[Desk]:
+    since = await database_now(sessions)
+    async with open_desk(time_env, sessions, warehouse_confirmation="manual") as desk:
+        yield desk
+        await assert_stock_invariants(sessions, since)
+
+
+async def costly_order_waiting_to_be_packed(desk: Desk) -> tuple[str, str]:
+    """An approved order above the policy's 5,000 threshold, its stock held, not shipped."""
+    sku = await desk.product(price="2600.00", stock=3)
+    order_id = await desk.order(sku, quantity=2, payment="cod")
+    order = await desk.status_is(order_id, "PICKING")
+    assert Decimal(order["totals"]["total"]) > Decimal("5000")
+    return order_id, sku
+
+
+async def test_a_costly_cancellation_waits_for_a_supervisor_who_confirms_it(
+    manual: Desk,
+) -> None:
+    desk = manual
+    order_id, sku = await costly_order_waiting_to_be_packed(desk)
+    asked = await desk.call(
+        "service",
+        "POST",
+        f"/orders/{order_id}/cancel",
+        json={"reason_code": "customer_request", "comment": "found it cheaper"},
+    )
+    assert (asked.status_code, asked.json()["status"]) == (202, "cancellation_requested")
+    again = await desk.call(
+        "service", "POST", f"/orders/{order_id}/cancel", json={"reason_code": "duplicate"}
+    )
+    assert again.status_code == 409
+    # Meanwhile the order does not ship, even once packed.
+    shipment = (await desk.get(order_id))["shipments"][0]["id"]
+    package = {"weight_kg": "2", "length_cm": 30, "width_cm": 20, "height_cm": 10}
+    await desk.ok(
+        "warehouse", "POST", f"/shipments/{shipment}/packed", json={"packages": [package]}
+    )
+    await desk.env.sleep(timedelta(hours=1))
+    held = await desk.get(order_id)
+    assert held["status"] == "PICKING" and held["shipments"][0]["tracking_number"] is None
+    # On the supervisor's desk, as any approval.
+    inbox = await desk.ok("supervisor", "GET", "/approvals")
+    mine = [i for i in inbox["items"] if i["order_id"] == order_id]
+    assert [i["level"] for i in mine] == ["cancellation"]
+    assert "found it cheaper" in mine[0]["reasons"][0]
+    confirmed = await desk.ok(
+        "supervisor",
+        "POST",
+        f"/orders/{order_id}/approvals",
+        json={"decision": "approve", "comment": "ok"},
+    )
+    assert confirmed["level"] == "cancellation"
+    order = await desk.status_is(order_id, "CANCELLED")
+    assert order["cancel_reason_code"] == "customer_request"
+    assert await desk.available(sku) == 3
+    assert {a["level"]: a["status"] for a in order["approvals"]}["cancellation"] == "approved"
+
+
+async def test_a_refused_cancellation_lets_the_order_ship(manual: Desk) -> None:
+    desk = manual
+    order_id, _ = await costly_order_waiting_to_be_packed(desk)
+    asked = await desk.call(
+        "service", "POST", f"/orders/{order_id}/cancel", json={"reason_code": "other"}
+    )
+    assert asked.status_code == 202
+    # Only the cancellation level decides: not customer service, not the customer's rep.
+    for user in ("service", "sales1"):
+        refused = await desk.call(
+            user, "POST", f"/orders/{order_id}/approvals", json={"decision": "reject"}
+        )
+        assert refused.status_code == 403, user
+    await desk.ok(
+        "supervisor",
+        "POST",
+        f"/orders/{order_id}/approvals",
+        json={"decision": "reject", "comment": "the goods are already picked"},
+    )
+    shipment = (await desk.get(order_id))["shipments"][0]["id"]
+    package = {"weight_kg": "2", "length_cm": 30, "width_cm": 20, "height_cm": 10}
+    await desk.ok(
+        "warehouse", "POST", f"/shipments/{shipment}/packed", json={"packages": [package]}
+    )
+    order = await desk.status_is(order_id, "SHIPPED")
+    assert {a["level"]: a["status"] for a in order["approvals"]}["cancellation"] == "rejected"
+    history = [h["reason"] for h in await desk.history(order_id)]
+    assert any("cancellation refused" in (r or "") for r in history)

@@ -10,7 +10,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from db.engine import SessionFactory
-from tests.harness import Desk, open_desk
+from tests.harness import Desk, eventually, open_desk
 
 
 @pytest.fixture
@@ -170,8 +170,13 @@ async def test_discount_over_ten_percent_waits_for_a_supervisor(desk: Desk) -> N
         ("sales_supervisor", "pending")
     ]
     assert await desk.available(sku) == 2  # stock is held while the order waits
-    inbox = await desk.ok("supervisor", "GET", "/approvals")
-    assert order_id in [item["order_id"] for item in inbox["items"]]
+
+    # The level opens a moment after the status changes (the workflow's next activity).
+    async def in_inbox() -> bool:
+        inbox = await desk.ok("supervisor", "GET", "/approvals")
+        return order_id in [item["order_id"] for item in inbox["items"]]
+
+    assert await eventually(in_inbox)
     decided = await desk.ok(
         "supervisor",
         "POST",

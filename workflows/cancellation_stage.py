@@ -1,0 +1,138 @@
+"""Cancelling an order: at once, or, for an approved order above the policy's threshold, once
+the cancellation level (a sales supervisor or a manager) confirms it on the approval desk.
+Until then the order does not ship; a refusal lets it go on."""
+
+from decimal import Decimal
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+from activities.cancellations import CancellationActivities
+from domain.authority import NotPermitted, Parties, check_four_eyes, check_level, people
+from domain.cancellation import CancelReason
+from domain.messages import (
+    ApprovalDecisionInput,
+    ApprovalState,
+    CancelInput,
+    CancellationDecision,
+    CancellationRequest,
+    CloseRequest,
+    Decision,
+)
+from domain.refusals import NOT_ALLOWED_NOW
+from domain.roles import ApprovalLevel
+from domain.status import APPROVED_STATUSES, CANCELLABLE_STATUSES, OrderStatus
+from workflows.approval_path import permitted
+from workflows.host import OrderHost
+
+LEVEL = ApprovalLevel.CANCELLATION
+
+
+class Cancelled(Exception):
+    """Raised inside the workflow when an accepted cancellation interrupts a stage."""
+
+
+class Cancellation:
+    def __init__(self, host: OrderHost) -> None:
+        self.host = host
+        # The cancellation the order carries out (it interrupts whatever the order waits for).
+        self.accepted: CancelInput | None = None
+        # A costly one, waiting for its confirmation.
+        self.requested: CancelInput | None = None
+        # From the policy version that reviewed the order; None: never asks.
+        self.confirm_above: Decimal | None = None
+
+    def check(self) -> None:
+        if self.accepted is not None:
+            raise Cancelled()
+
+    def closing(
+        self, to: OrderStatus, reason: str, actor: str, code: CancelReason | None
+    ) -> CloseRequest:
+        """How the order closes; a person's cancellation is audited with the close."""
+        request = CloseRequest(
+            order_id=self.host.order.order_id, to=to, reason=reason, actor=actor, reason_code=code
+        )
+        c = self.accepted
+        if c is not None and actor == c.actor:
+            request.role, request.request_id, request.client_addr = (
+                c.role or "unknown",
+                c.request_id,
+                c.client_addr,
+            )
+        return request
+
+    def validate(self, request: CancelInput, goods_left: bool) -> None:
+        host = self.host
+        if self.requested is not None:
+            raise ApplicationError(
+                "a cancellation of this order already awaits confirmation", type=NOT_ALLOWED_NOW
+            )
+        if host.status not in CANCELLABLE_STATUSES or goods_left:
+            raise ApplicationError(
+                f"an order in status {host.status} can no longer be cancelled",
+                type=NOT_ALLOWED_NOW,
+            )
+
+    async def on_request(self, request: CancelInput) -> bool:
+        """True when the cancellation waits for confirmation; False when it goes ahead."""
+        host = self.host
+        costly = (
+            self.accepted is None
+            and self.confirm_above is not None
+            and host.status in APPROVED_STATUSES
+            and host.order.total > self.confirm_above
+        )
+        if costly:
+            self.requested = request
+            await host.run_activity(
+                CancellationActivities.request_cancellation,
+                CancellationRequest(order_id=host.order.order_id, request=request),
+            )
+            return True
+        if self.accepted is None:
+            self.accepted = request
+        return False
+
+    def decides(self, d: ApprovalDecisionInput) -> bool:
+        return self.requested is not None and d.level == LEVEL
+
+    def validate_decision(self, d: ApprovalDecisionInput) -> None:
+        assert self.requested is not None
+        order = self.host.order
+        who = people(d.decided_by, d.on_behalf_of)
+        permitted(lambda: check_level(d.role, LEVEL))
+        permitted(lambda: check_four_eyes(who, Parties(order.created_by, order.customer_owner)))
+        requester = self.requested.actor
+
+        def not_the_requester() -> None:
+            if requester in who:
+                raise NotPermitted("nobody confirms a cancellation they asked for")
+
+        permitted(not_the_requester)
+
+    async def decide(self, d: ApprovalDecisionInput) -> ApprovalState:
+        host = self.host
+        async with host.lock:
+            if self.requested is not None:
+                await host.run_activity(
+                    CancellationActivities.decide_cancellation,
+                    CancellationDecision(order_id=host.order.order_id, decision=d),
+                )
+                if d.decision == Decision.APPROVE:
+                    self.accepted = self.requested
+                self.requested = None
+        if d.decision == Decision.APPROVE:
+            # The order's own flow carries it out: wait for that.
+            await workflow.wait_condition(lambda: host.status not in CANCELLABLE_STATUSES)
+        return ApprovalState(
+            status=host.status,
+            pending_levels=[],
+            approved_levels=[LEVEL] if d.decision == Decision.APPROVE else [],
+            rejected=d.decision == Decision.REJECT,
+            decision_id=d.decision_id,
+        )
+
+    async def settled(self) -> None:
+        """Before the goods leave: a requested cancellation is decided first."""
+        await self.host.wait(lambda: self.requested is None, None)
