@@ -4,14 +4,14 @@ Each method is one transaction with its history, audit and outbox rows, and safe
 """
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from db.audit import SYSTEM, Who, audit
+from db.decisions import DecisionIdInUse, write_decision
 from db.engine import SessionFactory
-from db.models import Approval, ApprovalDecision, Customer, Delegation, Order, User
+from db.models import Approval, Customer, Delegation, Order, User
 from db.notify import approvers_of, notify
 from db.status import lock_order, record_event
 from domain.authority import Authority, NotPermitted, check_limit
@@ -64,30 +64,11 @@ class ApprovalActivities:
         who = Who(d.decided_by, d.role, d.request_id, d.client_addr)
         async with self.sessions.begin() as session:
             order = await lock_order(session, record.order_id)
-            inserted = await session.execute(
-                insert(ApprovalDecision)
-                .values(
-                    decision_id=d.decision_id,
-                    order_id=order.id,
-                    level=d.level,
-                    decision=d.decision,
-                    decided_by=d.decided_by,
-                    role=d.role or "customer",
-                    on_behalf_of=d.on_behalf_of,
-                    comment=d.comment,
-                )
-                .on_conflict_do_nothing(index_elements=[ApprovalDecision.decision_id])
-                .returning(ApprovalDecision.decision_id)
-            )
-            if inserted.first() is None:
-                earlier = await session.get_one(ApprovalDecision, d.decision_id)
-                if (earlier.order_id, earlier.decided_by) == (order.id, d.decided_by):
+            try:
+                if not await write_decision(session, order.id, d, "customer"):
                     return  # a retry: this decision is already written
-                raise ApplicationError(
-                    f"decision id {d.decision_id} is already used",
-                    type=FORBIDDEN,
-                    non_retryable=True,
-                )
+            except DecisionIdInUse as taken:
+                raise ApplicationError(str(taken), type=FORBIDDEN, non_retryable=True) from None
             if record.current_level != ApprovalLevel.CUSTOMER:
                 refusal = await _authority_refusal(session, order, record)
                 if refusal is not None:

@@ -4,13 +4,16 @@ level (a sales supervisor or a manager), who confirms or refuses it like any app
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from db.audit import Who, audit
+from db.decisions import DecisionIdInUse, write_decision
 from db.engine import SessionFactory
-from db.models import Approval, ApprovalDecision
+from db.models import Approval
 from db.notify import approvers_of, notify
 from db.status import lock_order, record_event
 from domain.messages import CancellationDecision, CancellationRequest, Decision
+from domain.refusals import FORBIDDEN
 from domain.roles import ApprovalLevel
 
 LEVEL = ApprovalLevel.CANCELLATION
@@ -73,23 +76,11 @@ class CancellationActivities:
         d = record.decision
         async with self.sessions.begin() as session:
             order = await lock_order(session, record.order_id)
-            inserted = await session.execute(
-                insert(ApprovalDecision)
-                .values(
-                    decision_id=d.decision_id,
-                    order_id=order.id,
-                    level=LEVEL,
-                    decision=d.decision,
-                    decided_by=d.decided_by,
-                    role=d.role or "unknown",
-                    on_behalf_of=d.on_behalf_of,
-                    comment=d.comment,
-                )
-                .on_conflict_do_nothing()
-                .returning(ApprovalDecision.decision_id)
-            )
-            if inserted.first() is None:
-                return
+            try:
+                if not await write_decision(session, order.id, d, "unknown"):
+                    return  # a retry: this decision is already written
+            except DecisionIdInUse as taken:
+                raise ApplicationError(str(taken), type=FORBIDDEN, non_retryable=True) from None
             confirmed = d.decision == Decision.APPROVE
             row = await session.get(Approval, (order.id, LEVEL), with_for_update=True)
             if row is not None:
