@@ -62,6 +62,7 @@ def activity_functions(
         inventory.answer_substitution,
         orders.change_status,
         orders.close_order,
+        orders.compensate,
         approvals.record_decision,
         approvals.record_approval_decision,
         approvals.open_step,

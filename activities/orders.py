@@ -4,16 +4,24 @@ from decimal import Decimal
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
 from activities.adapters import PaymentGateway
 from db import stock
 from db.audit import Who, audit
 from db.engine import SessionFactory
-from db.models import Approval, Invoice, Payment, Shipment
+from db.models import Approval, Invoice, Order, Payment, Shipment
 from db.shipments import CANCELLED_SHIPMENT, UNBOOKED
-from db.status import change_status, lock_order
-from domain.messages import CloseRequest, CloseResult, StatusChange
+from db.status import change_status, lock_order, record_event
+from domain.messages import (
+    CloseRequest,
+    CloseResult,
+    CompensationRequest,
+    CompensationResult,
+    CompensationStep,
+    StatusChange,
+)
 
 
 class OrderActivities:
@@ -29,50 +37,23 @@ class OrderActivities:
 
     @activity.defn(name="close_order")
     async def close_order(self, request: CloseRequest) -> CloseResult:
-        """Release stock, refund payments, expire open approvals, set the final status."""
+        """The final status (with its reason code and audit), open approvals expired, the
+        order out of the stock queue; and, for orders started before compensation steps,
+        stock released, pick lists withdrawn, invoice voided and payments refunded too."""
         async with self.sessions.begin() as session:
             order = await lock_order(session, request.order_id)
-            payments = list(
-                await session.scalars(
-                    select(Payment).where(Payment.order_id == order.id, Payment.kind == "payment")
-                )
-            )
-            refunded = Decimal("0.00")
-            for payment in payments:
-                # The gateway call is idempotent by reference, so a retried activity is safe.
-                gateway_ref = await self.gateway.refund(order.id, payment.reference, payment.amount)
-                # Keyed by this order and the payment it refunds: never another order's key.
-                result = await session.execute(
-                    insert(Payment)
-                    .values(
-                        reference=payment.reference,
-                        order_id=order.id,
-                        amount=-payment.amount,
-                        method=payment.method,
-                        kind="refund",
-                        gateway_ref=gateway_ref,
-                    )
-                    .on_conflict_do_nothing()
-                    .returning(Payment.reference)
-                )
-                if result.first() is not None:
-                    refunded += payment.amount
+            refunded, freed = Decimal("0.00"), []
+            if not request.compensate_separately:
+                refunded = await self._refund(session, order)
+                await _void(session, order)
+                await _withdraw(session, order)
+                freed = await stock.release(session, order.id)
             await session.execute(
                 update(Approval)
                 .where(Approval.order_id == order.id, Approval.status == "pending")
                 .values(status="expired")
             )
-            await session.execute(
-                update(Invoice).where(Invoice.order_id == order.id).values(status="void")
-            )
             await stock.drop_wait(session, order.id)
-            # Pick lists not yet handed to a carrier are withdrawn with the stock they held.
-            await session.execute(
-                update(Shipment)
-                .where(Shipment.order_id == order.id, Shipment.status.in_(UNBOOKED))
-                .values(status=CANCELLED_SHIPMENT)
-            )
-            freed = await stock.release(session, order.id)
             reason = request.reason + (f"; refunded {refunded}" if refunded else "")
             if request.reason_code is not None:
                 order.cancel_reason_code = request.reason_code
@@ -86,3 +67,79 @@ class OrderActivities:
                 )
             allocated = await stock.allocate_waiting(session, freed)
             return CloseResult(refunded=refunded, allocated_orders=allocated)
+
+    @activity.defn(name="compensate")
+    async def compensate(self, request: CompensationRequest) -> CompensationResult:
+        """One compensation step of a closed order, in its own transaction and recorded in the
+        history; run again, it finds nothing left to undo."""
+        async with self.sessions.begin() as session:
+            order = await lock_order(session, request.order_id)
+            result = CompensationResult()
+            step = request.step
+            if step == CompensationStep.WITHDRAW_SHIPMENTS:
+                done = (
+                    f"{n} pick list(s) withdrawn" if (n := await _withdraw(session, order)) else ""
+                )
+            elif step == CompensationStep.RELEASE_STOCK:
+                await stock.drop_wait(session, order.id)  # what it frees goes to others
+                freed = await stock.release(session, order.id)
+                result.allocated_orders = await stock.allocate_waiting(session, freed)
+                done = f"stock released: {', '.join(freed)}" if freed else ""
+            elif step == CompensationStep.VOID_INVOICE:
+                done = "invoice voided" if await _void(session, order) else ""
+            else:
+                result.refunded = await self._refund(session, order)
+                done = f"refunded {result.refunded}" if result.refunded else ""
+            if done:
+                await record_event(session, order, "system", f"compensation: {done}")
+            return result
+
+    async def _refund(self, session: AsyncSession, order: Order) -> Decimal:
+        """Every payment back through the gateway, once (keyed by the payment it refunds)."""
+        payments = list(
+            await session.scalars(
+                select(Payment).where(Payment.order_id == order.id, Payment.kind == "payment")
+            )
+        )
+        refunded = Decimal("0.00")
+        for payment in payments:
+            # The gateway call is idempotent by reference, so a retried activity is safe.
+            gateway_ref = await self.gateway.refund(order.id, payment.reference, payment.amount)
+            # Keyed by this order and the payment it refunds: never another order's key.
+            result = await session.execute(
+                insert(Payment)
+                .values(
+                    reference=payment.reference,
+                    order_id=order.id,
+                    amount=-payment.amount,
+                    method=payment.method,
+                    kind="refund",
+                    gateway_ref=gateway_ref,
+                )
+                .on_conflict_do_nothing()
+                .returning(Payment.reference)
+            )
+            if result.first() is not None:
+                refunded += payment.amount
+        return refunded
+
+
+async def _void(session: AsyncSession, order: Order) -> bool:
+    voided = await session.execute(
+        update(Invoice)
+        .where(Invoice.order_id == order.id, Invoice.status != "void")
+        .values(status="void")
+        .returning(Invoice.order_id)
+    )
+    return voided.first() is not None
+
+
+async def _withdraw(session: AsyncSession, order: Order) -> int:
+    """Pick lists not yet handed to a carrier are withdrawn (their stock is released apart)."""
+    withdrawn = await session.execute(
+        update(Shipment)
+        .where(Shipment.order_id == order.id, Shipment.status.in_(UNBOOKED))
+        .values(status=CANCELLED_SHIPMENT)
+        .returning(Shipment.id)
+    )
+    return len(withdrawn.all())

@@ -190,10 +190,33 @@ class CloseRequest(BaseModel):
     actor: str = "system"
     # Why a cancellation happened (None: a rejection).
     reason_code: CancelReason | None = None
+    # The workflow undoes the order's effects as separate compensation steps after this; False
+    # (orders started before): this closing undoes them all in its own transaction.
+    compensate_separately: bool = False
     # Set when a person asked for it (a cancellation): audited with the change.
     role: str = ""
     request_id: str = ""
     client_addr: str = ""
+
+
+class CompensationStep(StrEnum):
+    """What closing an order undoes, one step at a time, in this order."""
+
+    WITHDRAW_SHIPMENTS = "withdraw_shipments"
+    RELEASE_STOCK = "release_stock"
+    VOID_INVOICE = "void_invoice"
+    REFUND_PAYMENTS = "refund_payments"
+
+
+class CompensationRequest(BaseModel):
+    order_id: str
+    step: CompensationStep
+
+
+class CompensationResult(BaseModel):
+    # Orders that were waiting for stock and got what the step released.
+    allocated_orders: list[str] = Field(default_factory=list)
+    refunded: Decimal = Decimal("0")
 
 
 class CloseResult(BaseModel):

@@ -8,6 +8,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from activities.cancellations import CancellationActivities
+from activities.orders import OrderActivities
 from domain.authority import NotPermitted, Parties, check_four_eyes, check_level, people
 from domain.cancellation import CancelReason
 from domain.messages import (
@@ -17,6 +18,8 @@ from domain.messages import (
     CancellationDecision,
     CancellationRequest,
     CloseRequest,
+    CompensationRequest,
+    CompensationStep,
     Decision,
 )
 from domain.refusals import NOT_ALLOWED_NOW
@@ -26,6 +29,9 @@ from workflows.approval_path import permitted
 from workflows.host import OrderHost
 
 LEVEL = ApprovalLevel.CANCELLATION
+# Closing undoes the order's effects as separate, recorded compensation steps; before it, the
+# closing activity undid them all in one transaction.
+SAGA_PATCH = "compensation-saga-v1"
 
 
 class Cancelled(Exception):
@@ -51,7 +57,12 @@ class Cancellation:
     ) -> CloseRequest:
         """How the order closes; a person's cancellation is audited with the close."""
         request = CloseRequest(
-            order_id=self.host.order.order_id, to=to, reason=reason, actor=actor, reason_code=code
+            order_id=self.host.order.order_id,
+            to=to,
+            reason=reason,
+            actor=actor,
+            reason_code=code,
+            compensate_separately=workflow.patched(SAGA_PATCH),
         )
         c = self.accepted
         if c is not None and actor == c.actor:
@@ -61,6 +72,20 @@ class Cancellation:
                 c.client_addr,
             )
         return request
+
+    async def compensate(self, request: CloseRequest) -> list[str]:
+        """The closing order's effects undone step by step before its final status (each
+        retried until it succeeds, none twice); returns the waiting orders its released stock
+        went to."""
+        allocated: list[str] = []
+        if request.compensate_separately:
+            for step in CompensationStep:
+                done = await self.host.run_activity(
+                    OrderActivities.compensate,
+                    CompensationRequest(order_id=request.order_id, step=step),
+                )
+                allocated += done.allocated_orders
+        return allocated
 
     def validate(self, request: CancelInput, goods_left: bool) -> None:
         host = self.host

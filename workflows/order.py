@@ -126,10 +126,13 @@ class OrderWorkflow:
     async def close(
         self, to: OrderStatus, reason: str, actor: str = "system", code: CancelReason | None = None
     ) -> None:
-        request = self.cancellation.closing(to, reason, actor, code)
-        result = await self.run_activity(OrderActivities.close_order, request)
-        self.set_status(to)
-        for other in result.allocated_orders:
+        # Under the lock: a payment is either refunded by the closing or refused after it.
+        async with self.lock:
+            request = self.cancellation.closing(to, reason, actor, code)
+            allocated = await self.cancellation.compensate(request)
+            result = await self.run_activity(OrderActivities.close_order, request)
+            self.set_status(to)
+        for other in allocated + result.allocated_orders:
             await nudge(other)
 
     # --- messages -----------------------------------------------------------------------

@@ -55,6 +55,9 @@ class Settlement:
         payment and, when it pays the total, that move, in one transaction."""
         host = self.host
         async with host.lock:
+            if host.status in FINAL_STATUSES:
+                # Closed while this payment waited for its turn: not taken (nothing to refund).
+                raise ApplicationError(f"order is {host.status}", type=NOT_ALLOWED_NOW)
             settles = SETTLED_BY_PAYMENT.get(host.status)
             when_paid = Transition(from_status=host.status, to=settles) if settles else None
             state = await host.run_activity(

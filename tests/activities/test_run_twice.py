@@ -20,9 +20,12 @@ from api.orders.schemas import OrderIn
 from config import Settings
 from db.engine import SessionFactory
 from db.models import AuditEntry, Customer, Invoice, OrderHistory, Payment, Product, Shipment, Stock
+from domain.cancellation import CancelReason
 from domain.messages import (
     ApprovalDecisionInput,
     CloseRequest,
+    CompensationRequest,
+    CompensationStep,
     DecisionRecord,
     PaymentInput,
     PaymentRecord,
@@ -187,3 +190,35 @@ async def test_decision_and_close_twice(sessions: SessionFactory) -> None:
     assert [r.refunded for r in results] == [Decimal(5), Decimal(0)]
     assert await count(sessions, Payment, order_id=order_id) == 2  # the payment and one refund
     assert await reserved(sessions, sku) == 0
+
+
+async def test_each_compensation_step_undoes_once(sessions: SessionFactory) -> None:
+    order_id, sku = await new_order(sessions)
+    inventory = InventoryActivities(sessions, Settings().link_signer())
+    reserve = ReserveRequest(order_id=order_id, on_success=OrderStatus.READY_TO_SHIP)
+    await twice.run(ReviewActivities(sessions).review_order, order_id)
+    assert (await twice.run(inventory.reserve_stock, reserve)).reserved
+    held = await reserved(sessions, sku)
+    assert held > 0
+    orders = OrderActivities(sessions, SimulatedPaymentGateway())
+    close = CloseRequest(
+        order_id=order_id,
+        to=OrderStatus.CANCELLED,
+        reason="test",
+        reason_code=CancelReason.OTHER,
+        compensate_separately=True,
+    )
+    await twice.run(orders.close_order, close)
+    assert await reserved(sessions, sku) == held  # the closing itself undoes nothing
+    for step in CompensationStep:
+        await twice.run(orders.compensate, CompensationRequest(order_id=order_id, step=step))
+    assert await reserved(sessions, sku) == 0
+    async with sessions() as session:
+        rows = list(
+            await session.scalars(
+                select(OrderHistory.reason).where(
+                    OrderHistory.order_id == order_id, OrderHistory.reason.like("compensation:%")
+                )
+            )
+        )
+    assert rows == [f"compensation: stock released: {sku}"]  # once, though run twice

@@ -4,6 +4,7 @@ escalation and timeout over days of simulated time. Real activities, real Postgr
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -42,6 +43,10 @@ async def opened(desk: Desk, order_id: str) -> dict[str, Any]:
 
     result: dict[str, Any] = await eventually(check)
     return result
+
+
+async def _lists(desk: Desk, user: str, order_id: str) -> bool:
+    return order_id in [i["order_id"] for i in await inbox(desk, user)]
 
 
 async def inbox(desk: Desk, user: str) -> list[dict[str, Any]]:
@@ -120,8 +125,9 @@ async def test_parallel_level_is_open_beside_the_sequential_one(desk: Desk) -> N
     assert modes == {"sales_supervisor": "sequential", "finance": "parallel"}
     (finance,) = [a for a in order["approvals"] if a["level"] == "finance"]
     assert set(finance["rule_ids"]) == {"credit-risk", "first-credit-order"}
-    assert order_id in [i["order_id"] for i in await inbox(desk, "finance")]
-    assert order_id in [i["order_id"] for i in await inbox(desk, "supervisor")]
+    # Both open at once, each by its own step a moment apart.
+    for user in ("finance", "supervisor"):
+        assert await eventually(partial(_lists, desk, user, order_id)), user
     await desk.ok("finance", "POST", f"/orders/{order_id}/approvals", json=approve())
     await desk.status_is(order_id, "AWAITING_APPROVAL")
     await desk.ok("supervisor", "POST", f"/orders/{order_id}/approvals", json=approve())

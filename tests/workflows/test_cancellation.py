@@ -148,3 +148,41 @@ async def test_a_refused_cancellation_lets_the_order_ship(manual: Desk) -> None:
     assert {a["level"]: a["status"] for a in order["approvals"]}["cancellation"] == "rejected"
     history = [h["reason"] for h in await desk.history(order_id)]
     assert any("cancellation refused" in (r or "") for r in history)
+
+
+async def test_cancelling_undoes_each_effect_once_as_recorded_steps(manual: Desk) -> None:
+    desk = manual
+    sku = await desk.product(price="100.00", stock=3)
+    order_id = await desk.order(sku, quantity=2, payment="prepaid")
+    await desk.status_is(order_id, "AWAITING_PAYMENT")
+    await desk.ok(
+        "finance",
+        "POST",
+        f"/orders/{order_id}/payments",
+        json={"reference": f"psp-{order_id}", "amount": "238.00", "method": "card"},
+    )
+    await desk.status_is(order_id, "PICKING")
+    assert await desk.available(sku) == 1
+    await desk.ok(
+        "service",
+        "POST",
+        f"/orders/{order_id}/cancel",
+        json={"reason_code": "customer_request", "comment": "moved house"},
+    )
+    order = await desk.status_is(order_id, "CANCELLED")
+    steps = [
+        h["reason"]
+        for h in await desk.history(order_id)
+        if (h.get("reason") or "").startswith("compensation:")
+    ]
+    assert steps == [
+        "compensation: 1 pick list(s) withdrawn",
+        f"compensation: stock released: {sku}",
+        "compensation: refunded 238.00",
+    ]
+    assert await desk.available(sku) == 3
+    assert sorted(Decimal(p["amount"]) for p in order["payments"]) == [
+        Decimal("-238.00"),
+        Decimal("238.00"),
+    ]
+    assert order["shipments"][0]["status"] == "cancelled"

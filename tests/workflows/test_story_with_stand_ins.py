@@ -23,6 +23,9 @@ from domain.messages import (
     CancelInput,
     CloseRequest,
     CloseResult,
+    CompensationRequest,
+    CompensationResult,
+    CompensationStep,
     OrderTimeouts,
     OrderWorkflowInput,
     PackingInput,
@@ -74,6 +77,7 @@ class StandIns:
             self.release_reservation.set()
         self.shipped = asyncio.Event()
         self.closed: list[CloseRequest] = []
+        self.compensated: list[CompensationStep] = []
         self.queue = ""
         self.bookings: list[BookRequest] = []
 
@@ -101,6 +105,11 @@ class StandIns:
         self.closed.append(request)
         self._move(request.to)
         return CloseResult(refunded=Decimal(0), allocated_orders=[])
+
+    @activity.defn(name="compensate")
+    async def compensate(self, request: CompensationRequest) -> CompensationResult:
+        self.compensated.append(request.step)
+        return CompensationResult()
 
     @activity.defn(name="record_payment")
     async def record_payment(self, record: PaymentRecord) -> PaymentState:
@@ -161,6 +170,7 @@ class StandIns:
             self.book_shipment,
             self.record_shipment_event,
             self.close_order,
+            self.compensate,
         ]
 
 
@@ -209,7 +219,7 @@ async def test_a_prepayment_during_the_reservation_still_ships(
         ]
         if os.environ.get("RECORD_HISTORIES"):
             history = await handle.fetch_history()
-            (HISTORIES / "pick-pack-paid-during-reservation.json").write_text(history.to_json())
+            (HISTORIES / "saga-paid-during-reservation.json").write_text(history.to_json())
 
 
 def _input(order_id: str, **fields: Any) -> OrderWorkflowInput:
@@ -267,6 +277,8 @@ async def test_the_cancel_choice_closes_a_short_order_at_once(
         result = await handle.result()
     assert result.status == OrderStatus.CANCELLED
     assert [(c.to, c.reason) for c in stand_ins.closed] == [(OrderStatus.CANCELLED, "out_of_stock")]
+    # Then undone step by step, in order.
+    assert stand_ins.compensated == list(CompensationStep)
 
 
 async def test_a_backordered_order_is_cancelled_by_a_person_while_it_waits(
