@@ -17,6 +17,7 @@ from activities.adapters import (
 )
 from activities.approvals import ApprovalActivities
 from activities.cancellations import CancellationActivities
+from activities.changes import ChangeActivities
 from activities.failures import FailFastOnBadData
 from activities.fulfilment import FulfilmentActivities
 from activities.inventory import InventoryActivities
@@ -54,6 +55,7 @@ def activity_functions(
     )
     trouble = TroubleActivities(sessions, gateway)
     cancellations = CancellationActivities(sessions)
+    changes = ChangeActivities(sessions, settings.process.tax_rate_pct)
     return [
         review.review_order,
         inventory.reserve_stock,
@@ -81,6 +83,9 @@ def activity_functions(
         trouble.flag_late,
         cancellations.request_cancellation,
         cancellations.decide_cancellation,
+        cancellations.request_confirmation,
+        cancellations.decide_request,
+        changes.apply_change,
     ]
 
 

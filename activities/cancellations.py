@@ -1,5 +1,6 @@
-"""A costly cancellation's confirmation: the request waits on the approval desk's cancellation
-level (a sales supervisor or a manager), who confirms or refuses it like any approval."""
+"""Requests that wait for a supervisor on the approval desk: a costly cancellation (level
+`cancellation`) and an address change once picking started (level `address_change`). A sales
+supervisor or a manager confirms or refuses it like any approval."""
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -12,11 +13,23 @@ from db.engine import SessionFactory
 from db.models import Approval
 from db.notify import approvers_of, notify
 from db.status import lock_order, record_event
-from domain.messages import CancellationDecision, CancellationRequest, Decision
+from domain.messages import (
+    ApprovalDecisionInput,
+    CancellationDecision,
+    CancellationRequest,
+    Decision,
+    DeskRequest,
+    DeskRequestDecision,
+)
 from domain.refusals import FORBIDDEN
 from domain.roles import ApprovalLevel
 
-LEVEL = ApprovalLevel.CANCELLATION
+# What each request is called in the history, the audit and the deciders' message.
+WHAT = {ApprovalLevel.CANCELLATION: "cancellation", ApprovalLevel.ADDRESS_CHANGE: "address change"}
+AUDIT_ACTION = {
+    ApprovalLevel.CANCELLATION: "order.cancel_request",
+    ApprovalLevel.ADDRESS_CHANGE: "order.change_request",
+}
 
 
 class CancellationActivities:
@@ -25,17 +38,32 @@ class CancellationActivities:
 
     @activity.defn(name="request_cancellation")
     async def request_cancellation(self, record: CancellationRequest) -> None:
+        r = record.request
+        why = f"cancellation requested by {r.actor} ({r.reason_code}): {r.reason}"
+        await self.request_confirmation(
+            DeskRequest(
+                order_id=record.order_id,
+                level=ApprovalLevel.CANCELLATION,
+                why=why,
+                actor=r.actor,
+                role=r.role,
+                request_id=r.request_id,
+                client_addr=r.client_addr,
+            )
+        )
+
+    @activity.defn(name="request_confirmation")
+    async def request_confirmation(self, r: DeskRequest) -> None:
         """The request on the desk (pending, open at once), in the history and the audit, and
         the deciders told."""
-        r = record.request
+        level, why = r.level, r.why
         async with self.sessions.begin() as session:
-            order = await lock_order(session, record.order_id)
+            order = await lock_order(session, r.order_id)
             now = await session.scalar(select(func.now()))
-            why = f"cancellation requested by {r.actor} ({r.reason_code}): {r.reason}"
             row = {
                 "status": "pending",
                 "reasons": [why],
-                "current_level": LEVEL,
+                "current_level": level,
                 "approvers_needed": 1,
                 "approvers_given": 0,
                 "mode": "parallel",
@@ -45,7 +73,7 @@ class CancellationActivities:
             }
             written = await session.execute(
                 insert(Approval)
-                .values(order_id=order.id, level=LEVEL, **row)
+                .values(order_id=order.id, level=level, **row)
                 .on_conflict_do_update(
                     index_elements=[Approval.order_id, Approval.level],
                     set_=row,
@@ -58,22 +86,31 @@ class CancellationActivities:
                 return
             await record_event(session, order, r.actor, why)
             who = Who(r.actor, r.role or "unknown", r.request_id, r.client_addr)
-            audit(session, who, "order.cancel_request", "pending", order_id=order.id, detail=why)
-            for person in await approvers_of(session, LEVEL):
+            audit(session, who, AUDIT_ACTION[level], "pending", order_id=order.id, detail=why)
+            for person in await approvers_of(session, level):
                 await notify(
                     session,
-                    f"{order.id}:cancellation:{now.isoformat() if now else ''}:{person}",
+                    f"{order.id}:{level}:{now.isoformat() if now else ''}:{person}",
                     order.id,
-                    "cancellation",
+                    str(level),
                     person,
-                    f"Order {order.id}: cancellation to confirm",
+                    f"Order {order.id}: {WHAT[level]} to confirm",
                     f"{why}. Order total {order.total} {order.currency}.",
                 )
 
     @activity.defn(name="decide_cancellation")
     async def decide_cancellation(self, record: CancellationDecision) -> None:
+        await self.decide_request(
+            DeskRequestDecision(
+                order_id=record.order_id, level=ApprovalLevel.CANCELLATION, decision=record.decision
+            )
+        )
+
+    @activity.defn(name="decide_request")
+    async def decide_request(self, record: DeskRequestDecision) -> None:
         """The confirmation or refusal, once per decision id, with its history and audit."""
-        d = record.decision
+        d: ApprovalDecisionInput = record.decision
+        level = record.level
         async with self.sessions.begin() as session:
             order = await lock_order(session, record.order_id)
             try:
@@ -82,14 +119,14 @@ class CancellationActivities:
             except DecisionIdInUse as taken:
                 raise ApplicationError(str(taken), type=FORBIDDEN, non_retryable=True) from None
             confirmed = d.decision == Decision.APPROVE
-            row = await session.get(Approval, (order.id, LEVEL), with_for_update=True)
+            row = await session.get(Approval, (order.id, level), with_for_update=True)
             if row is not None:
                 row.status = "approved" if confirmed else "rejected"
                 row.decided_by, row.decided_role = d.decided_by, d.role
                 row.decision_id, row.comment = d.decision_id, d.comment
                 row.decided_at = await session.scalar(select(func.now()))
             note = f": {d.comment}" if d.comment else ""
-            verdict = "cancellation confirmed" if confirmed else "cancellation refused"
+            verdict = f"{WHAT[level]} {'confirmed' if confirmed else 'refused'}"
             await record_event(session, order, d.decided_by, verdict + note)
             audit(
                 session,

@@ -2,24 +2,17 @@
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
-from db.customers import customer_history, open_balance
 from db.engine import SessionFactory
-from db.models import Approval, Customer, Order, OrderLine, Product
-from db.policies import current_policy
+from db.models import Approval, Customer
+from db.review_facts import judge
 from db.status import change_status, lock_order, mark_workflow_started, record_event
+from db.versions import version_in_force
 from domain.messages import ApprovalStep, ReviewOutcome, ReviewRequest, request_of
-from domain.policy import OrderFacts, PolicyDocument, Requirement
-from domain.review import (
-    CustomerFacts,
-    PaymentMethod,
-    ReviewDecision,
-    review_order,
-)
-from domain.risks import OrderToAssess, assess_risks
-from domain.roles import NEXT_LEVEL_UP
+from domain.policy import PolicyDocument, Requirement
+from domain.review import ReviewDecision
+from domain.roles import NEXT_LEVEL_UP, REQUEST_LEVELS
 
 PENDING = "pending"
 
@@ -45,23 +38,24 @@ class ReviewActivities:
                 .with_for_update(key_share=True)
             )
             assert customer is not None  # the foreign key guarantees it
-            lines = list(
-                await session.scalars(select(OrderLine).where(OrderLine.order_id == order_id))
+            version, policy, result = await judge(
+                session, order, customer, await version_in_force(session, order)
             )
-            facts = CustomerFacts(
-                complete=all([customer.name, customer.email, customer.phone, customer.line1]),
-                on_credit_hold=customer.on_credit_hold,
-                credit_limit=customer.credit_limit,
-                open_balance=await open_balance(session, customer.id, order_id),
-            )
-            version, policy = await current_policy(session)
-            order_facts = await self._order_facts(session, order, customer, lines, facts, policy)
-            result = review_order(facts, order_facts, policy)
             summary = f"review {result.decision} (policy v{version}): " + "; ".join(result.reasons)
             moved = await change_status(session, order, targets.to, "system", summary)
-            if targets.again and not moved:
-                # Reviewed again (a substitute changed the lines): the verdict is recorded.
+            if targets.revision is not None:
+                # A changed order: approvals were given to the version before, so every level
+                # is asked again (the decisions stay in approval_decisions and the audit).
+                summary = f"version {targets.revision}: {summary}"
+                await session.execute(
+                    delete(Approval).where(
+                        Approval.order_id == order_id, Approval.level.not_in(REQUEST_LEVELS)
+                    )
+                )
+            if (targets.again or targets.revision is not None) and not moved:
+                # Reviewed again (a substitute or a change): the verdict is recorded.
                 await record_event(session, order, "system", summary)
+            if targets.again:
                 await session.execute(
                     delete(Approval).where(
                         Approval.order_id == order_id,
@@ -99,36 +93,6 @@ class ReviewActivities:
                 policy_version=version,
                 cancel_confirm_above=policy.cancellation.confirm_above,
             )
-
-    async def _order_facts(
-        self,
-        session: AsyncSession,
-        order: Order,
-        customer: Customer,
-        lines: list[OrderLine],
-        facts: CustomerFacts,
-        policy: PolicyDocument,
-    ) -> OrderFacts:
-        priced = [x.priced() for x in lines]
-        rows = await session.execute(
-            select(Product.sku, Product.category).where(Product.sku.in_([x.sku for x in lines]))
-        )
-        history = await customer_history(session, customer.id, order.id)
-        payment = PaymentMethod(order.payment_method)
-        return OrderFacts(
-            total=order.total,
-            channel=order.channel,
-            payment=payment,
-            customer_tier=customer.tier,
-            lines=priced,
-            categories={sku: category for sku, category in rows},
-            risks=assess_risks(
-                OrderToAssess(priced, payment, order.total, order.ship_to, customer.address),
-                facts,
-                history,
-                policy.checks,
-            ),
-        )
 
 
 def _step(r: Requirement, policy: PolicyDocument) -> ApprovalStep:

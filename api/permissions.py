@@ -42,3 +42,4 @@ CanResolveShipmentException = Annotated[
     Principal, Depends(allowed(Action.RESOLVE_SHIPMENT_EXCEPTION))
 ]
 CanManageWarehouses = Annotated[Principal, Depends(allowed(Action.MANAGE_WAREHOUSES))]
+CanChangeOrder = Annotated[Principal, Depends(allowed(Action.CHANGE_ORDER))]

@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from domain.authority import Parties
 from domain.pricing import PricedLine
 
 Money = Numeric(14, 2)
@@ -236,6 +237,15 @@ class Order(Base):
     late: Mapped[bool] = mapped_column(default=False, server_default="false")
     # Why it was cancelled (domain/cancellation.py), when it was.
     cancel_reason_code: Mapped[str | None] = mapped_column(String(24))
+    # The version in force (1 until the first change; see order_versions).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Everyone who changed it: four-eyes keeps them from approving it.
+    changed_by: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+
+    def parties(self, customer_owner: str | None) -> Parties:
+        """The people the order's approvers must be independent of."""
+        return Parties(self.created_by, customer_owner, frozenset(self.changed_by))
+
     __table_args__ = (
         UniqueConstraint(
             "created_by", "channel", "external_ref", name="orders_caller_channel_external_ref"
@@ -249,6 +259,20 @@ class Order(Base):
         Index("orders_status_created", "status", "created_at"),
         Index("orders_customer", "customer_id"),
     )
+
+
+class OrderVersionRow(Base):
+    """One version of an order (domain/changes.py): the order as it then was, and what it
+    changed against the one before. Version 1 is written by the first change."""
+
+    __tablename__ = "order_versions"
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(primary_key=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    reason: Mapped[str] = mapped_column(String(2000), default="")
+    diff: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class OrderLine(Base):

@@ -61,6 +61,26 @@ async def _held(session: AsyncSession, order_id: str) -> dict[str, int]:
     return {sku: int(total) for sku, total in rows}
 
 
+async def held_now(session: AsyncSession, order_id: str) -> dict[str, int]:
+    """What the order holds in the warehouses now (not what has left), per sku."""
+    rows = await session.execute(
+        select(Reservation.sku, func.sum(Reservation.quantity))
+        .where(Reservation.order_id == order_id, Reservation.status == RESERVED)
+        .group_by(Reservation.sku)
+    )
+    return {sku: int(total) for sku, total in rows}
+
+
+async def available(session: AsyncSession, skus: list[str]) -> dict[str, int]:
+    """Stock on hand that nobody holds, over every warehouse, per sku."""
+    rows = await session.execute(
+        select(Stock.sku, func.sum(Stock.on_hand - Stock.reserved))
+        .where(Stock.sku.in_(sorted(set(skus))))
+        .group_by(Stock.sku)
+    )
+    return {sku: int(free) for sku, free in rows}
+
+
 async def has_reservation(session: AsyncSession, order_id: str) -> bool:
     return bool(await _held(session, order_id))
 
@@ -148,6 +168,43 @@ async def release(session: AsyncSession, order_id: str) -> list[str]:
         )
         r.status = RELEASED
     freed = sorted({r.sku for r in held})
+    await reorder.watch(session, freed)
+    return freed
+
+
+async def release_surplus(
+    session: AsyncSession, order_id: str, wanted: dict[str, int]
+) -> list[str]:
+    """A changed order gives back what it holds beyond what it now wants, per sku (last held
+    first); the rest of its reservation stays. Returns the skus that became available."""
+    held = list(
+        await session.scalars(
+            select(Reservation)
+            .where(Reservation.order_id == order_id, Reservation.status == RESERVED)
+            .order_by(Reservation.id.desc())
+            .with_for_update()
+        )
+    )
+    surplus = {sku: q - wanted.get(sku, 0) for sku, q in (await _held(session, order_id)).items()}
+    surplus = {sku: q for sku, q in surplus.items() if q > 0}
+    if not surplus:
+        return []
+    freed = sorted(surplus)
+    await _lock_stock(session, freed)
+    for r in held:
+        give = min(surplus.get(r.sku, 0), r.quantity)
+        if give <= 0:
+            continue
+        surplus[r.sku] -= give
+        await session.execute(
+            update(Stock)
+            .where(Stock.sku == r.sku, Stock.warehouse == r.warehouse)
+            .values(reserved=Stock.reserved - give)
+        )
+        if give == r.quantity:
+            r.status = RELEASED
+        else:
+            r.quantity -= give
     await reorder.watch(session, freed)
     return freed
 

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from domain.messages import Decision
-from domain.roles import DECIDERS, ApprovalLevel, Role
+from domain.messages import Decision, OrderWorkflowInput
+from domain.roles import DECIDERS, REQUEST_LEVELS, ApprovalLevel, Role
 
 
 class NotPermitted(Exception):
@@ -44,6 +44,11 @@ class Parties:
     changed_by: frozenset[str] = field(default_factory=frozenset)
 
 
+def parties_of(order: OrderWorkflowInput) -> Parties:
+    """A running order's parties, as its workflow knows them."""
+    return Parties(order.created_by, order.customer_owner, frozenset(order.changed_by))
+
+
 def people(decided_by: str, on_behalf_of: str | None) -> list[str]:
     """Everyone a decision speaks for: the person, and whom they stand in for."""
     return [decided_by, *([on_behalf_of] if on_behalf_of else [])]
@@ -71,8 +76,8 @@ def check_limit(
     level: ApprovalLevel | None = None,
 ) -> None:
     """Rejecting is always within one's authority; approving only up to the limit. Confirming
-    a cancellation puts no money at risk: no limit applies."""
-    if level == ApprovalLevel.CANCELLATION:
+    a request (a cancellation, an address change) puts no money at risk: no limit applies."""
+    if level in REQUEST_LEVELS:
         return
     limit = authority.limit
     if decision == Decision.APPROVE and limit is not None and total > limit:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from domain.cancellation import CancelReason
 from domain.carrier import ShippingMethod
+from domain.changes import DiffEntry, OrderChange
 from domain.payment import PaymentMethod
 from domain.policy import Mode
 from domain.priority import Priority
@@ -65,6 +66,8 @@ class OrderWorkflowInput(BaseModel):
     on_shortage: ShortageChoice = ShortageChoice.BACKORDER
     # Sets the promised delivery time (domain/carrier.py).
     shipping_method: ShippingMethod = ShippingMethod.STANDARD
+    # Everyone who changed the order since (four-eyes keeps them from approving it).
+    changed_by: list[str] = Field(default_factory=list)
 
 
 class ApprovalStep(BaseModel):
@@ -98,6 +101,8 @@ class ReviewRequest(BaseModel):
     on_reject: OrderStatus = OrderStatus.REJECTED
     # Reviewed again because its lines changed (an accepted substitute).
     again: bool = False
+    # Reviewed again because a person changed it: the version now in force.
+    revision: int | None = None
 
 
 class ReserveRequest(BaseModel):
@@ -454,6 +459,10 @@ class OrderState(BaseModel):
     open_levels: list[ApprovalLevel] = Field(default_factory=list)
     # A costly cancellation waits for the cancellation level's confirmation.
     cancellation_requested: bool = False
+    # The version of the order in force (1 until its first change).
+    version: int = 1
+    # An address change waits for a supervisor's confirmation (level address_change).
+    change_requested: bool = False
 
 
 class DecisionRecord(BaseModel):
@@ -470,6 +479,51 @@ class CancellationRequest(BaseModel):
     request: CancelInput
 
 
+class DeskRequest(BaseModel):
+    """A person's request that waits for a supervisor on the approval desk at `level`."""
+
+    order_id: str
+    level: ApprovalLevel
+    why: str
+    actor: str
+    role: str = ""
+    request_id: str = ""
+    client_addr: str = ""
+
+
+class DeskRequestDecision(BaseModel):
+    order_id: str
+    level: ApprovalLevel
+    decision: "ApprovalDecisionInput"
+
+
 class CancellationDecision(BaseModel):
     order_id: str
     decision: ApprovalDecisionInput
+
+
+class ChangeInput(BaseModel):
+    """A person's change of a running order (POST /orders/{id}/changes)."""
+
+    change: OrderChange
+    actor: str
+    role: str = ""
+    request_id: str = ""
+    client_addr: str = ""
+
+
+class ChangeRecord(BaseModel):
+    order_id: str
+    change: ChangeInput
+    # The version the change makes: a retried activity finds it made and changes nothing.
+    version: int
+
+
+class ChangeResult(BaseModel):
+    version: int
+    total: Decimal
+    payment_method: PaymentMethod
+    shipping_method: ShippingMethod
+    diff: list[DiffEntry] = Field(default_factory=list)
+    # Orders waiting for stock that got what the change released.
+    allocated_orders: list[str] = Field(default_factory=list)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from domain.payment import PaymentMethod
 from domain.pricing import PricedLine
 from domain.priority import DEFAULT_PRIORITY_RULES, PriorityRule
-from domain.roles import LEVEL_ORDER, NEXT_LEVEL_UP, ApprovalLevel
+from domain.roles import LEVEL_ORDER, NEXT_LEVEL_UP, REQUEST_LEVELS, ApprovalLevel
 
 
 class Risk(StrEnum):
@@ -115,8 +115,8 @@ class PolicyDocument(_Strict):
         for i, rule in enumerate(self.rules):
             if rule.when.is_empty():
                 raise ValueError(f"rules.{i}.when: a rule needs at least one criterion")
-            if rule.level == ApprovalLevel.CANCELLATION:
-                raise ValueError(f"rules.{i}.level: cancellation is not an approval level")
+            if rule.level in REQUEST_LEVELS:
+                raise ValueError(f"rules.{i}.level: {rule.level} is not an approval level")
             if rule.level == ApprovalLevel.CUSTOMER and rule.approvers != 1:
                 raise ValueError(f"rules.{i}.approvers: a customer confirms once")
         needed = {r.level for r in self.rules}

@@ -45,6 +45,7 @@ class Action(StrEnum):
     SET_SHORTAGE_CHOICE = "set_shortage_choice"
     RESOLVE_SHIPMENT_EXCEPTION = "resolve_shipment_exception"
     MANAGE_WAREHOUSES = "manage_warehouses"
+    CHANGE_ORDER = "change_order"
 
 
 class ApprovalLevel(StrEnum):
@@ -54,8 +55,10 @@ class ApprovalLevel(StrEnum):
     # The customer confirms through a signed link; unanswered, customer service takes it.
     CUSTOMER = "customer"
     CUSTOMER_SERVICE = "customer_service"
-    # Not a policy level: the confirmation a costly cancellation waits for.
+    # Not policy levels: requests a person makes that wait for a supervisor's confirmation (a
+    # costly cancellation; an address change once picking started).
     CANCELLATION = "cancellation"
+    ADDRESS_CHANGE = "address_change"
 
 
 R = Role
@@ -102,6 +105,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.SET_SHORTAGE_CHOICE: frozenset({R.ADMIN, R.CUSTOMER_SERVICE}),
     Action.RESOLVE_SHIPMENT_EXCEPTION: frozenset({R.ADMIN, R.CUSTOMER_SERVICE}),
     Action.MANAGE_WAREHOUSES: frozenset({R.ADMIN}),
+    # Sales change their own customers' orders (the data scope); prices stay SET_PRICES's.
+    Action.CHANGE_ORDER: frozenset({R.ADMIN, R.SALES, R.SALES_SUPERVISOR, R.CUSTOMER_SERVICE}),
 }
 
 # A higher level may stand in for a lower one; finance decides only credit.
@@ -112,7 +117,12 @@ DECIDERS: dict[ApprovalLevel, frozenset[Role]] = {
     ApprovalLevel.CUSTOMER: frozenset(),
     ApprovalLevel.CUSTOMER_SERVICE: frozenset({R.CUSTOMER_SERVICE, R.MANAGER}),
     ApprovalLevel.CANCELLATION: frozenset({R.SALES_SUPERVISOR, R.MANAGER}),
+    ApprovalLevel.ADDRESS_CHANGE: frozenset({R.SALES_SUPERVISOR, R.MANAGER}),
 }
+
+# Levels that confirm a person's request rather than approve an order (no policy rule asks
+# for them; an order's review leaves them alone).
+REQUEST_LEVELS = (ApprovalLevel.CANCELLATION, ApprovalLevel.ADDRESS_CHANGE)
 
 # Where a pending approval goes when its escalation time passes without a decision.
 NEXT_LEVEL_UP: dict[ApprovalLevel, ApprovalLevel | None] = {
@@ -122,6 +132,7 @@ NEXT_LEVEL_UP: dict[ApprovalLevel, ApprovalLevel | None] = {
     ApprovalLevel.CUSTOMER_SERVICE: ApprovalLevel.MANAGER,
     ApprovalLevel.MANAGER: None,
     ApprovalLevel.CANCELLATION: None,
+    ApprovalLevel.ADDRESS_CHANGE: None,
 }
 
 # Sequential levels open in this order: the customer confirms before staff spend time on it.
@@ -132,6 +143,7 @@ LEVEL_ORDER: tuple[ApprovalLevel, ...] = (
     ApprovalLevel.FINANCE,
     ApprovalLevel.MANAGER,
     ApprovalLevel.CANCELLATION,
+    ApprovalLevel.ADDRESS_CHANGE,
 )
 
 

@@ -12,10 +12,10 @@ from enum import StrEnum
 from temporalio.exceptions import ApplicationError
 
 from domain.authority import (
-    Parties,
     check_four_eyes,
     check_level,
     check_second_person,
+    parties_of,
     people,
 )
 from domain.messages import (
@@ -91,8 +91,7 @@ class ApprovalDesk:
         via_link: the customer's answer through their signed confirmation link.
         """
         who = people(d.decided_by, d.on_behalf_of)
-        parties = Parties(self.order.created_by, self.order.customer_owner)
-        permitted(lambda: check_four_eyes(who, parties))
+        permitted(lambda: check_four_eyes(who, parties_of(self.order)))
         if final or self.rejection is not None:
             raise ApplicationError("the order is no longer awaiting approval", type=NOT_ALLOWED_NOW)
         step = self.step(d.level)

@@ -10,11 +10,12 @@ from typing import Protocol
 
 from temporalio.exceptions import ApplicationError
 
-from domain.authority import NotPermitted
+from domain.authority import NotPermitted, check_four_eyes, check_level, parties_of, people
 from domain.messages import (
     ApprovalDecisionInput,
     ApprovalState,
     ConfirmationInput,
+    OrderWorkflowInput,
 )
 from domain.refusals import FORBIDDEN, NOT_ALLOWED_NOW
 from domain.roles import ApprovalLevel
@@ -47,6 +48,22 @@ def permitted(check: Callable[[], None]) -> None:
         check()
     except NotPermitted as refusal:
         raise ApplicationError(str(refusal), type=FORBIDDEN) from None
+
+
+def check_confirmer(
+    d: ApprovalDecisionInput, order: OrderWorkflowInput, requester: str, level: ApprovalLevel
+) -> None:
+    """Who may confirm a person's request (a cancellation, an address change): the level's
+    role, independent of the order (four-eyes) and not the one who asked."""
+    who = people(d.decided_by, d.on_behalf_of)
+    permitted(lambda: check_level(d.role, level))
+    permitted(lambda: check_four_eyes(who, parties_of(order)))
+
+    def not_the_requester() -> None:
+        if requester in who:
+            raise NotPermitted("nobody confirms a request they made")
+
+    permitted(not_the_requester)
 
 
 def rejection_reason(r: ApprovalDecisionInput) -> str:

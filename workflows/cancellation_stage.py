@@ -9,7 +9,6 @@ from temporalio.exceptions import ApplicationError
 
 from activities.cancellations import CancellationActivities
 from activities.orders import OrderActivities
-from domain.authority import NotPermitted, Parties, check_four_eyes, check_level, people
 from domain.cancellation import CancelReason
 from domain.messages import (
     ApprovalDecisionInput,
@@ -25,7 +24,7 @@ from domain.messages import (
 from domain.refusals import NOT_ALLOWED_NOW
 from domain.roles import ApprovalLevel
 from domain.status import APPROVED_STATUSES, CANCELLABLE_STATUSES, OrderStatus
-from workflows.approval_path import permitted
+from workflows.approval_path import check_confirmer
 from workflows.host import OrderHost
 
 LEVEL = ApprovalLevel.CANCELLATION
@@ -124,17 +123,7 @@ class Cancellation:
 
     def validate_decision(self, d: ApprovalDecisionInput) -> None:
         assert self.requested is not None
-        order = self.host.order
-        who = people(d.decided_by, d.on_behalf_of)
-        permitted(lambda: check_level(d.role, LEVEL))
-        permitted(lambda: check_four_eyes(who, Parties(order.created_by, order.customer_owner)))
-        requester = self.requested.actor
-
-        def not_the_requester() -> None:
-            if requester in who:
-                raise NotPermitted("nobody confirms a cancellation they asked for")
-
-        permitted(not_the_requester)
+        check_confirmer(d, self.host.order, self.requested.actor, LEVEL)
 
     async def decide(self, d: ApprovalDecisionInput) -> ApprovalState:
         host = self.host
@@ -157,7 +146,3 @@ class Cancellation:
             rejected=d.decision == Decision.REJECT,
             decision_id=d.decision_id,
         )
-
-    async def settled(self) -> None:
-        """Before the goods leave: a requested cancellation is decided first."""
-        await self.host.wait(lambda: self.requested is None, None)

@@ -15,7 +15,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 from domain.cancellation import CancelReason
-from domain.messages import OrderWorkflowInput
+from domain.messages import OrderState, OrderWorkflowInput
 from domain.refusals import INVALID_INPUT
 from domain.status import OrderStatus
 from domain.text import UnstorableText, check_storable_message
@@ -67,14 +67,27 @@ class OrderHost(Protocol):
 
     def payment_due(self) -> bool: ...
 
+    def goods_left(self) -> bool:
+        """The first parcel is booked: no cancelling, no changing."""
+        ...
+
+    def reviewed(self) -> bool:
+        """The order's first review has run."""
+        ...
+
     async def run_activity(
         self, method: Callable[[Any, ArgT], Awaitable[ResultT]], arg: ArgT
     ) -> ResultT: ...
 
     async def wait(self, condition: Callable[[], bool], timeout: timedelta | None) -> bool: ...
 
-    async def review(self, to: OrderStatus) -> bool:
-        """Reviews the order (again) and sets its approval path; False when it rejects it."""
+    async def review(self, to: OrderStatus, revision: int | None = None) -> bool:
+        """Reviews the order (again; revision: the changed version) and sets its approval
+        path; False when it rejects it."""
+        ...
+
+    def state(self) -> OrderState:
+        """What the order's callers are answered."""
         ...
 
     async def reserve_outstanding(self) -> None:

@@ -15,6 +15,7 @@ with workflow.unsafe.imports_passed_through():
         ApprovalDecisionInput,
         ApprovalState,
         CancelInput,
+        ChangeInput,
         ConfirmationInput,
         ExceptionResolution,
         OrderState,
@@ -37,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import host
     from workflows.approval_path import ApprovalPath, no_approval_pending
     from workflows.cancellation_stage import Cancellation, Cancelled
+    from workflows.change_stage import Changes, Revised
     from workflows.delivery_stage import Delivery
     from workflows.desk_approvals import DeskApprovals
     from workflows.host import refuse_unstorable, workflow_id
@@ -61,6 +63,9 @@ class OrderWorkflow:
         # Decisions and events run one at a time, so a racing approve and reject see each other.
         self.lock = asyncio.Lock()
         self.stock = StockStage(self)
+        self.changes = Changes(self, self.stock)
+        # Here, not in run: a change may arrive with the start, before run's first line.
+        self.changes.start()
         self.settlement = Settlement(self)
         self.delivery = Delivery(self, self.settlement)
         # Chosen by the review: the approval desk, or the one-wait path of earlier orders.
@@ -80,18 +85,17 @@ class OrderWorkflow:
 
     async def _process(self) -> None:
         self._with_desk = workflow.patched(APPROVAL_DESK_PATCH)
-        if not await self.review(OrderStatus.UNDER_REVIEW):
-            return
-        if not await self.stock.reserve(lambda: bool(self.approvals().pending_levels())):
-            return
-        if self._status == OrderStatus.AWAITING_APPROVAL and not await self.approvals().run():
-            return
-        if (
-            self._status == OrderStatus.AWAITING_PAYMENT
-            and not await self.settlement.await_prepayment()
-        ):
-            return
-        self.check_cancel()
+        async with self.lock:  # a change waits for the review, or the review sees it
+            if not await self.review(OrderStatus.UNDER_REVIEW):
+                return
+        while True:
+            try:
+                if not await self._until_ready():
+                    return
+                break
+            except Revised:  # changed: the new version reviewed, then on from its stock
+                if not await self._review_revision():
+                    return
         await self.delivery.ship(final=not self.stock.rest)
         while self.stock.rest:  # a partial order: the rest ships as it arrives
             await self.stock.reserve_rest()
@@ -100,11 +104,39 @@ class OrderWorkflow:
         await self.delivery.await_delivered(shipped_at)
         await self.settlement.await_invoice(shipped_at)
 
-    async def review(self, to: OrderStatus) -> bool:
-        """The review (again when a substitute changed the lines) and the approval path it
-        asks for; False when it rejects the order."""
-        again = self._approvals is not None
-        request = ReviewRequest(order_id=self.order.order_id, to=to, again=again)
+    async def _until_ready(self) -> bool:
+        """Stock held, approvals given, prepayment in: True once the warehouse may pick."""
+        if not await self.stock.reserve(lambda: bool(self.approvals().pending_levels())):
+            return False
+        if self._status == OrderStatus.AWAITING_APPROVAL and not await self.approvals().run():
+            return False
+        if (
+            self._status == OrderStatus.AWAITING_PAYMENT
+            and not await self.settlement.await_prepayment()
+        ):
+            return False
+        self.check_cancel()
+        async with self.lock:  # from here on, the lines stay as they are
+            self.changes.check()
+            self.changes.lines_locked = True
+        return True
+
+    async def _review_revision(self) -> bool:
+        version = self.changes.take()
+        async with self.lock:
+            passed = await self.review(self._status, revision=version)
+        if not passed:
+            # Rejected: what it holds goes back.
+            await self.close(OrderStatus.REJECTED, f"review of version {version}")
+            return False
+        self.changes.reviewed_again(version)
+        return True
+
+    async def review(self, to: OrderStatus, revision: int | None = None) -> bool:
+        """The review (again when a substitute or a change made new lines) and the approval
+        path it asks for; False when it rejects the order."""
+        again = self._approvals is not None and revision is None
+        request = ReviewRequest(order_id=self.order.order_id, to=to, again=again, revision=revision)
         outcome = await self.run_activity(ReviewActivities.review_order, request)
         if outcome.decision == ReviewDecision.REJECT:
             self.set_status(request.on_reject)
@@ -146,6 +178,8 @@ class OrderWorkflow:
             tracking_number=self.delivery.tracking,
             open_levels=self._approvals.open_levels() if self._approvals else [],
             cancellation_requested=self.cancellation.requested is not None,
+            version=self.changes.version,
+            change_requested=self.changes.requested is not None,
         )
 
     @workflow.signal(name="stock_available")
@@ -156,6 +190,8 @@ class OrderWorkflow:
     async def decide(self, d: ApprovalDecisionInput) -> ApprovalState:
         if self.cancellation.decides(d):
             return await self.cancellation.decide(d)
+        if self.changes.decides(d):
+            return await self.changes.decide(d)
         return await self.approvals().decide(d)
 
     @decide.validator
@@ -163,6 +199,8 @@ class OrderWorkflow:
         refuse_unstorable(d)
         if self.cancellation.decides(d):
             return self.cancellation.validate_decision(d)
+        if self.changes.decides(d):
+            return self.changes.validate_decision(d)
         if self._approvals is None:
             raise no_approval_pending()
         self._approvals.validate(d)
@@ -238,6 +276,15 @@ class OrderWorkflow:
         refuse_unstorable(resolution)
         self.delivery.validate_resolution(resolution)
 
+    @workflow.update(name="change")
+    async def change(self, c: ChangeInput) -> OrderState:
+        return await self.changes.on_change(c)
+
+    @change.validator
+    def _validate_change(self, c: ChangeInput) -> None:
+        refuse_unstorable(c)
+        self.changes.validate(c)
+
     @workflow.update(name="cancel")
     async def cancel(self, request: CancelInput) -> OrderState:
         if not await self.cancellation.on_request(request):
@@ -254,6 +301,12 @@ class OrderWorkflow:
     async def reserve_outstanding(self) -> None:
         await self.stock.reserve_outstanding()
 
+    def goods_left(self) -> bool:
+        return self.delivery.started
+
+    def reviewed(self) -> bool:
+        return self._approvals is not None
+
     def payment_due(self) -> bool:
         return self.settlement.due()
 
@@ -261,19 +314,29 @@ class OrderWorkflow:
         self.cancellation.check()
 
     async def cancellation_settled(self) -> None:
-        await self.cancellation.settled()
+        """Before the goods leave: a requested cancellation or address change is decided."""
+        await self.wait(
+            lambda: self.cancellation.requested is None and self.changes.requested is None, None
+        )
 
     async def wait(self, condition: Callable[[], bool], timeout: timedelta | None) -> bool:
         """Wait for condition (None: no timeout); False on timeout; an accepted cancel
-        interrupts the wait."""
+        (Cancelled) or a change to review again (Revised) interrupts the wait."""
         try:
             await workflow.wait_condition(
-                lambda: condition() or self.cancellation.accepted is not None, timeout=timeout
+                lambda: (
+                    condition()
+                    or self.cancellation.accepted is not None
+                    or self.changes.revised is not None
+                ),
+                timeout=timeout,
             )
         except TimeoutError:
             self.check_cancel()
+            self.changes.check()
             return False
         self.check_cancel()
+        self.changes.check()
         return True
 
     async def change_status(self, to: OrderStatus, reason: str) -> None:

@@ -48,6 +48,8 @@ class StockStage:
         # Known once the reservation starts (None before): orders started before the shortage
         # choices wait for stock as they did.
         self.with_choices: bool | None = None
+        # Reservation attempts made (a change is answered once its version was tried).
+        self.attempts = 0
 
     async def reserve(self, approval_pending: Callable[[], bool]) -> bool:
         """True once the stock is held (the order moved on); False when it was closed."""
@@ -67,6 +69,7 @@ class StockStage:
                     partial=partial,
                 ),
             )
+            self.attempts += 1
             if result.reserved:
                 host.set_status(target)
                 self.rest = dict(result.shortages)

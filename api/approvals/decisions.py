@@ -28,7 +28,7 @@ from config import Settings
 from db.audit import Who, audit
 from db.authorities import authorities
 from db.models import Approval, ApprovalDecision, Customer, Order
-from domain.authority import Authority, Parties, check_four_eyes, check_limit
+from domain.authority import Authority, check_four_eyes, check_limit
 from domain.confirmation_links import CONFIRM
 from domain.messages import ApprovalDecisionInput, ConfirmationInput, Decision
 from domain.policy import Mode, open_levels
@@ -161,7 +161,7 @@ async def _replay(
 
 async def _four_eyes(session: AsyncSession, order: Order, user: Principal) -> None:
     owner = await session.scalar(select(Customer.owner).where(Customer.id == order.customer_id))
-    check_four_eyes([user.username], Parties(order.created_by, owner))
+    check_four_eyes([user.username], order.parties(owner))
 
 
 async def _choose(

@@ -12,9 +12,9 @@ from api.auth import Principal
 from db.authorities import authorities
 from db.customers import open_balance, order_history
 from db.models import Approval, ApprovalDecision, Customer, Order
-from domain.authority import Authority, Parties, may_decide, people
+from domain.authority import Authority, may_decide, people
 from domain.review import ReviewDecision
-from domain.roles import ApprovalLevel
+from domain.roles import REQUEST_LEVELS, ApprovalLevel
 from domain.status import DECIDING_STATUS
 
 
@@ -131,8 +131,8 @@ async def _open_for(
             Approval.status == "pending",
             Approval.opened_at.is_not(None),
             Approval.current_level.in_(levels),
-            # A costly cancellation waits on the desk whatever the order's status.
-            or_(Order.status == DECIDING_STATUS, Approval.level == ApprovalLevel.CANCELLATION),
+            # A request to confirm waits on the desk whatever the order's status.
+            or_(Order.status == DECIDING_STATUS, Approval.level.in_(REQUEST_LEVELS)),
             ~already,
         )
         .order_by(Approval.deadline)
@@ -147,7 +147,7 @@ async def _open_for(
             who,
             authority,
             ApprovalLevel(a.current_level or a.level),
-            Parties(o.created_by, c.owner),
+            o.parties(c.owner),
             o.total,
         )
     ]

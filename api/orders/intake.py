@@ -27,10 +27,34 @@ from config import ProcessSettings
 from db.audit import Who, audit
 from db.models import Customer, Order, OrderHistory, OrderLine, Product
 from db.policies import current_policy
-from domain.pricing import LineRequest, order_totals, price_line
+from domain.pricing import LineRequest, PricedLine, Totals, order_totals, price_line
 from domain.priority import PriorityFacts, priority_of
 from domain.status import INTAKE_STATUS
 from domain.text import MAX_MONEY
+
+
+async def database_today(session: AsyncSession) -> date:
+    return (await session.scalar(select(func.current_date()))) or date.today()
+
+
+async def check_terms(
+    session: AsyncSession, priced: list[PricedLine], totals: Totals, wanted: date | None
+) -> date:
+    """Amounts the records can hold and a delivery date within a year (InvalidFields naming
+    the field otherwise); returns today's date, as the database knows it."""
+    errors: list[tuple[tuple[str | int, ...], str]] = []
+    # Checked before the write: NUMERIC(14, 2) would refuse these inside the transaction.
+    for i, p in enumerate(priced):
+        if p.gross > MAX_MONEY:
+            errors.append((("lines", i, "quantity"), f"line amount exceeds {MAX_MONEY}"))
+    if not errors and max(totals.subtotal, totals.total) > MAX_MONEY:
+        errors.append((("lines",), f"order total exceeds {MAX_MONEY}"))
+    today = await database_today(session)
+    if wanted is not None and not today <= wanted <= today + timedelta(days=365):
+        errors.append((("requested_delivery_date",), "must be between today and a year ahead"))
+    if errors:
+        raise InvalidFields(errors)
+    return today
 
 
 def request_hash(data: OrderIn) -> str:
@@ -113,18 +137,8 @@ async def record_order(
         for line in data.lines
     ]
     totals = order_totals(priced, tax_rate_pct)
-    # Checked before the write: NUMERIC(14, 2) would refuse these inside the transaction.
-    for i, p in enumerate(priced):
-        if p.gross > MAX_MONEY:
-            errors.append((("lines", i, "quantity"), f"line amount exceeds {MAX_MONEY}"))
-    if not errors and max(totals.subtotal, totals.total) > MAX_MONEY:
-        errors.append((("lines",), f"order total exceeds {MAX_MONEY}"))
-    today = (await session.scalar(select(func.current_date()))) or date.today()
     wanted = data.requested_delivery_date
-    if wanted is not None and not today <= wanted <= today + timedelta(days=365):
-        errors.append((("requested_delivery_date",), "must be between today and a year ahead"))
-    if errors:
-        raise InvalidFields(errors)
+    today = await check_terms(session, priced, totals, wanted)
     rules = (await current_policy(session))[1].priority
     priority = priority_of(
         rules, PriorityFacts(customer.tier, totals.total, data.shipping.method, wanted, today)

@@ -7,10 +7,13 @@ from fastapi import APIRouter, Header, Query, Request, Response
 
 from api.deps import SessionDep, SettingsDep, StarterDep, TemporalDep, who
 from api.errors import Forbidden
-from api.orders import messages, shortage
+from api.orders import changes, messages, shortage
 from api.orders.intake import take_order
 from api.orders.schemas import (
     CancelIn,
+    ChangeImpact,
+    ChangeIn,
+    ChangeOut,
     HistoryEntry,
     OrderCreated,
     OrderDetail,
@@ -22,6 +25,7 @@ from api.orders.schemas import (
     ShipmentEventIn,
     ShortageChoiceIn,
     SubstitutionIn,
+    VersionOut,
     WarehouseHistoryEntry,
     WarehouseOrderDetail,
     WarehouseOrderPage,
@@ -33,6 +37,7 @@ from api.orders.views import (
 )
 from api.permissions import (
     CanCancelOrder,
+    CanChangeOrder,
     CanCreateOrder,
     CanReadOrders,
     CanRecordPayment,
@@ -100,9 +105,43 @@ async def get_order(
     order_id: str,
     session: SessionDep,
     user: CanReadOrders,
+    version: Annotated[int | None, Query(ge=1, le=100_000)] = None,
 ) -> OrderDetail | WarehouseOrderDetail:
-    """One order: lines, totals, approvals, stock, shipments, invoice, payments (by role)."""
-    return await order_detail(session, order_id, user)
+    """One order: lines, totals, approvals, stock, shipments, invoice, payments (by role);
+    with version, the lines, totals and terms as that version had them."""
+    return await order_detail(session, order_id, user, version)
+
+
+@router.post("/orders/{order_id}/changes", responses={202: {"model": ChangeOut}})
+async def change_order(
+    order_id: str,
+    body: ChangeIn,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    starter: StarterDep,
+    user: CanChangeOrder,
+) -> ChangeImpact | ChangeOut:
+    """Change lines, address, shipping, payment terms or the delivery date: a new version,
+    re-priced and reviewed again (its approvals asked again). dry_run: the impact, nothing
+    changed. Once picking started only the address, with a sales supervisor's approval (202
+    change_requested until confirmed); once shipped, 409 (a return is the way)."""
+    answer = await changes.change(
+        session, temporal, starter, who(request, user), user, order_id, body, settings.process
+    )
+    if isinstance(answer, ChangeOut) and answer.status == changes.CHANGE_REQUESTED:
+        response.status_code = 202
+    return answer
+
+
+@router.get("/orders/{order_id}/versions")
+async def list_versions(
+    order_id: str, session: SessionDep, user: CanReadOrders
+) -> list[VersionOut]:
+    """Every version of the order, oldest first, each with what it changed."""
+    return await changes.versions(session, order_id, user)
 
 
 @router.get("/orders/{order_id}/history")

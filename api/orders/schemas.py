@@ -3,14 +3,16 @@
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
+    model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from api.approvals.schemas import ApprovalOut
 from api.customers.schemas import AddressIn, CustomerChoice
@@ -59,6 +61,90 @@ class OrderIn(In):
     requested_delivery_date: date | None = None
     # What to do when stock is short.
     on_shortage: ShortageChoice = ShortageChoice.BACKORDER
+
+
+class ChangeLineIn(In):
+    sku: Sku
+    quantity: Annotated[int, Field(gt=0, le=100_000)]
+    # Left out: the line keeps its agreed price (a new sku: the catalogue's) and discount.
+    unit_price: MoneyIn | None = None
+    discount_pct: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)] | None = None
+
+
+class ChangeIn(In):
+    """A change of a running order; what is left out stays as it is."""
+
+    # The full new set of lines, one per sku.
+    lines: Annotated[list[ChangeLineIn], Field(min_length=1, max_length=200)] | None = None
+    ship_to: AddressIn | None = None
+    shipping: ShippingIn | None = None
+    payment: PaymentTermsIn | None = None
+    requested_delivery_date: date | None = None
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    # True: answer with the change's impact and change nothing.
+    dry_run: bool = False
+
+    @model_validator(mode="after")
+    def _one_line_per_sku(self) -> Self:
+        asked = (self.lines, self.ship_to, self.shipping, self.payment)
+        if all(x is None for x in asked) and self.requested_delivery_date is None:
+            raise PydanticCustomError(
+                "nothing_changed",
+                "a change names at least one of lines, ship_to, shipping, payment, "
+                "requested_delivery_date",
+            )
+        seen: set[str] = set()
+        for i, line in enumerate(self.lines or []):
+            if line.sku in seen:
+                raise PydanticCustomError(
+                    "duplicate_sku", f"lines.{i}.sku: {line.sku} appears twice; one line per sku"
+                )
+            seen.add(line.sku)
+        return self
+
+
+class DiffOut(BaseModel):
+    field: str
+    before: str | None
+    after: str | None
+
+
+class StockMoveOut(BaseModel):
+    sku: str
+    reserve: int
+    release: int
+
+
+class ChangeImpact(BaseModel):
+    """What a change would do (dry run): nothing is changed."""
+
+    diff: list[DiffOut]
+    totals_before: "TotalsOut"
+    totals_after: "TotalsOut"
+    # The levels the new version would need (address_change: a supervisor's confirmation).
+    approvals_needed: list[str]
+    review_decision: str
+    review_reasons: list[str]
+    stock: list[StockMoveOut]
+    # When the goods could leave: today when the stock is there, else when it is expected
+    # (None: not known).
+    expected_ship_date: date | None
+
+
+class ChangeOut(BaseModel):
+    order_id: str
+    version: int
+    # The order's status; "change_requested" (202) while an address change waits for a
+    # supervisor's confirmation.
+    status: str
+
+
+class VersionOut(BaseModel):
+    version: int
+    created_by: str
+    created_at: datetime
+    reason: str
+    diff: list[DiffOut]
 
 
 class OrderCreated(BaseModel):
@@ -157,6 +243,7 @@ class PickLineOut(BaseModel):
 
 class WarehouseOrderDetail(WarehouseOrderSummary):
     workflow_id: str
+    version: int
     shipping_method: str
     notes: str | None
     ship_to: dict[str, Any]
@@ -198,6 +285,9 @@ class SubstitutionIn(In):
 
 class OrderDetail(OrderSummary):
     workflow_id: str
+    # The version shown (the one in force unless ?version= asked for an earlier one).
+    version: int
+    ship_to: dict[str, Any]
     payment_method: str
     shipping_method: str
     notes: str | None

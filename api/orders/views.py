@@ -45,6 +45,8 @@ from db.models import (
     Shipment,
     Substitution,
 )
+from db.versions import versions_of
+from domain.changes import OrderVersion
 from domain.money import ZERO
 from temporal_client import workflow_id
 
@@ -82,6 +84,41 @@ def warehouse_summary(o: Order) -> WarehouseOrderSummary:
 
 
 async def order_detail(
+    session: AsyncSession, order_id: str, user: Principal, version: int | None = None
+) -> OrderDetail | WarehouseOrderDetail:
+    """The order as it is; with version, its lines, totals and terms as that version had them
+    (approvals, stock, shipments and payments are always as they are now)."""
+    detail = await _detail_now(session, order_id, user)
+    if version is None or version == detail.version:
+        return detail
+    o = await load_order(session, order_id, user)
+    found = [v for v in await versions_of(session, o) if v.version == version]
+    if not found:
+        raise NotFound(f"order {order_id} has no version {version}")
+    then = OrderVersion.model_validate(found[0].snapshot)
+    lines = [{"line_no": no, **line.model_dump()} for no, line in enumerate(then.lines, start=1)]
+    as_then: dict[str, Any] = {
+        "version": version,
+        "ship_to": then.ship_to,
+        "shipping_method": then.shipping_method,
+        "requested_delivery_date": then.requested_delivery_date,
+    }
+    line_out = LineOut if isinstance(detail, OrderDetail) else PickLineOut
+    as_then["lines"] = [line_out.model_validate(x) for x in lines]
+    if isinstance(detail, OrderDetail):
+        as_then["payment_method"] = then.payment_method
+        as_then["total"] = then.total
+        as_then["totals"] = TotalsOut(
+            subtotal=then.subtotal,
+            discount=then.discount,
+            tax=then.tax,
+            total=then.total,
+            currency=o.currency,
+        )
+    return detail.model_copy(update=as_then)
+
+
+async def _detail_now(
     session: AsyncSession, order_id: str, user: Principal
 ) -> OrderDetail | WarehouseOrderDetail:
     o = await load_order(session, order_id, user)
@@ -93,6 +130,8 @@ async def order_detail(
     # What both views show: where the goods are and how they travel.
     goods: dict[str, Any] = {
         "workflow_id": workflow_id(o.id),
+        "version": o.version,
+        "ship_to": o.ship_to,
         "shipping_method": o.shipping_method,
         "notes": o.notes,
         "reservations": await listed(
@@ -104,7 +143,6 @@ async def order_detail(
         return WarehouseOrderDetail(
             **warehouse_summary(o).model_dump(),
             **goods,
-            ship_to=o.ship_to,
             lines=await listed(PickLineOut, OrderLine, OrderLine.line_no),
         )
     invoice = await session.get(Invoice, order_id)

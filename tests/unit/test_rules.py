@@ -39,7 +39,10 @@ D = Decimal
         (S.COMPLETED, S.CANCELLED, False),
         (S.REJECTED, S.READY_TO_SHIP, False),
         (S.RECEIVED, S.SHIPPED, False),
-        (S.AWAITING_PAYMENT, S.REJECTED, False),
+        (S.AWAITING_PAYMENT, S.REJECTED, True),  # a changed order reviewed again
+        (S.AWAITING_PAYMENT, S.AWAITING_APPROVAL, True),
+        (S.PICKING, S.AWAITING_APPROVAL, False),  # once picking started, no re-review
+        (S.DELIVERED, S.CANCELLED, False),
     ],
 )
 def test_transitions(current: S, target: S, allowed: bool) -> None:
@@ -273,6 +276,7 @@ def test_who_decides_which_level() -> None:
         L.MANAGER,
         L.CUSTOMER_SERVICE,
         L.CANCELLATION,
+        L.ADDRESS_CHANGE,
     ]
     assert levels_decidable_by(Role.FINANCE) == [L.FINANCE]
     assert levels_decidable_by(Role.CUSTOMER_SERVICE) == [L.CUSTOMER_SERVICE]

@@ -1,0 +1,119 @@
+"""An order's versions (domain/changes.py) as records: the version in force read off the order
+and its lines, the next one proposed from the catalogue, and a change written with its diff.
+
+Every function runs inside the caller's transaction.
+"""
+
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Order, OrderLine, OrderVersionRow, Product
+from domain.changes import DiffEntry, LineVersion, OrderChange, OrderVersion, diff, revise
+
+
+async def version_in_force(session: AsyncSession, order: Order) -> OrderVersion:
+    lines = await session.scalars(
+        select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.line_no)
+    )
+    return OrderVersion(
+        lines=[LineVersion.of(line.priced()) for line in lines],
+        ship_to=order.ship_to,
+        shipping_method=order.shipping_method,
+        payment_method=order.payment_method,
+        requested_delivery_date=order.requested_delivery_date,
+        subtotal=order.subtotal,
+        discount=order.discount,
+        tax=order.tax,
+        total=order.total,
+    )
+
+
+async def catalogue_prices(session: AsyncSession, skus: list[str]) -> dict[str, Decimal]:
+    rows = await session.execute(
+        select(Product.sku, Product.unit_price).where(Product.sku.in_(sorted(set(skus))))
+    )
+    return {sku: price for sku, price in rows}
+
+
+async def propose(
+    session: AsyncSession, order: Order, change: OrderChange, tax_rate_pct: Decimal
+) -> tuple[OrderVersion, OrderVersion]:
+    """The version in force and the one the change would make (every sku must exist)."""
+    current = await version_in_force(session, order)
+    skus = [line.sku for line in change.lines or []]
+    return current, revise(current, change, await catalogue_prices(session, skus), tax_rate_pct)
+
+
+async def versions_of(session: AsyncSession, order: Order) -> list[OrderVersionRow]:
+    """Every version, oldest first; an order never changed has its one version in force."""
+    rows = list(
+        await session.scalars(
+            select(OrderVersionRow)
+            .where(OrderVersionRow.order_id == order.id)
+            .order_by(OrderVersionRow.version)
+        )
+    )
+    if rows:
+        return rows
+    return [await _first(session, order)]
+
+
+async def _first(session: AsyncSession, order: Order) -> OrderVersionRow:
+    current = await version_in_force(session, order)
+    return OrderVersionRow(
+        order_id=order.id,
+        version=1,
+        created_by=order.created_by,
+        created_at=order.created_at,
+        reason="received",
+        diff=[],
+        snapshot=current.model_dump(mode="json"),
+    )
+
+
+async def write_change(
+    session: AsyncSession, order: Order, after: OrderVersion, actor: str, reason: str
+) -> tuple[int, list[DiffEntry]]:
+    """Makes `after` the version in force (lines, totals, terms), recorded as the next
+    version with its diff; the first change also records version 1 as it was."""
+    before = await version_in_force(session, order)
+    if order.version == 1:
+        session.add(await _first(session, order))
+    changes = diff(before, after)
+    rows = list(
+        await session.scalars(
+            select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.line_no)
+        )
+    )
+    for row in rows[len(after.lines) :]:
+        await session.delete(row)
+    for no, line in enumerate(after.lines, start=1):
+        if no <= len(rows):
+            for name, value in line.model_dump().items():
+                setattr(rows[no - 1], name, value)
+        else:
+            session.add(OrderLine(order_id=order.id, line_no=no, **line.model_dump()))
+    order.ship_to = after.ship_to
+    order.shipping_method = after.shipping_method
+    order.payment_method = after.payment_method
+    order.requested_delivery_date = after.requested_delivery_date
+    totals = {k: getattr(after, k) for k in ("subtotal", "discount", "tax", "total")}
+    for name, value in totals.items():
+        setattr(order, name, value)
+    order.version += 1
+    if actor not in order.changed_by:
+        order.changed_by = [*order.changed_by, actor]
+    order.updated_at = func.now()
+    session.add(
+        OrderVersionRow(
+            order_id=order.id,
+            version=order.version,
+            created_by=actor,
+            reason=reason,
+            diff=[d.model_dump() for d in changes],
+            snapshot=after.model_dump(mode="json"),
+        )
+    )
+    return order.version, changes

@@ -1,0 +1,231 @@
+"""Changing an order: a version of it as data, what one version changes against another, and
+what a change may touch at each stage. Pure rules; the records are in db/versions.py.
+
+A version is the whole order as the customer agreed it (lines, prices, where it ships, how
+it is paid); approvals are given to a version, so a changed order is reviewed again.
+"""
+
+from dataclasses import asdict
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from domain.pricing import LineRequest, PricedLine, order_totals, price_line
+from domain.status import CANCELLABLE_STATUSES, FINAL_STATUSES, OrderStatus
+
+# Price and discount of a line the change leaves as it is.
+ZERO = Decimal("0")
+
+
+class LineVersion(BaseModel):
+    """One line as priced in a version (the pricing rules' PricedLine, as data)."""
+
+    sku: str
+    quantity: int
+    catalogue_price: Decimal
+    unit_price: Decimal
+    discount_pct: Decimal
+    gross: Decimal
+    discount: Decimal
+    net: Decimal
+
+    @classmethod
+    def of(cls, line: PricedLine) -> "LineVersion":
+        return cls(**asdict(line))
+
+
+class OrderVersion(BaseModel):
+    """The order as one version has it."""
+
+    lines: list[LineVersion]
+    ship_to: dict[str, Any]
+    shipping_method: str
+    payment_method: str
+    requested_delivery_date: date | None = None
+    subtotal: Decimal
+    discount: Decimal
+    tax: Decimal
+    total: Decimal
+
+    def quantities(self) -> dict[str, int]:
+        wanted: dict[str, int] = {}
+        for line in self.lines:
+            wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
+        return wanted
+
+
+class LineChange(BaseModel):
+    sku: str
+    quantity: int
+    # None: the line's price (or discount) as it is, the catalogue's for a new sku.
+    unit_price: Decimal | None = None
+    discount_pct: Decimal | None = None
+
+
+class OrderChange(BaseModel):
+    """What a change asks for; fields left None stay as they are."""
+
+    lines: list[LineChange] | None = None
+    ship_to: dict[str, Any] | None = None
+    shipping_method: str | None = None
+    payment_method: str | None = None
+    requested_delivery_date: date | None = None
+    reason: str = ""
+
+    def touches_only_address(self) -> bool:
+        return (
+            self.lines is None
+            and self.shipping_method is None
+            and self.payment_method is None
+            and self.requested_delivery_date is None
+        )
+
+
+class DiffEntry(BaseModel):
+    """One field that differs: `lines[SKU].quantity`, `ship_to.city`, `total`... (a line
+    added or removed has no before or after)."""
+
+    field: str
+    before: str | None = None
+    after: str | None = None
+
+
+def revise(
+    current: OrderVersion,
+    change: OrderChange,
+    catalogue: dict[str, Decimal],
+    tax_rate_pct: Decimal,
+) -> OrderVersion:
+    """The next version: the change applied and re-priced. A kept sku keeps its agreed price
+    and discount unless the change gives new ones; a new sku sells at the catalogue's."""
+    lines = current.lines
+    if change.lines is not None:
+        agreed = {line.sku: line for line in current.lines}
+        lines = []
+        for asked in change.lines:
+            kept = agreed.get(asked.sku)
+            supplied = asked.unit_price
+            if supplied is None and kept is not None:
+                supplied = kept.unit_price
+            discount = asked.discount_pct
+            if discount is None:
+                discount = kept.discount_pct if kept is not None else ZERO
+            lines.append(
+                LineVersion.of(
+                    price_line(
+                        LineRequest(
+                            sku=asked.sku,
+                            quantity=asked.quantity,
+                            catalogue_price=catalogue[asked.sku],
+                            supplied_price=supplied,
+                            discount_pct=discount,
+                        )
+                    )
+                )
+            )
+    priced = [PricedLine(**line.model_dump()) for line in lines]
+    totals = order_totals(priced, tax_rate_pct)
+    return OrderVersion(
+        lines=lines,
+        ship_to=current.ship_to if change.ship_to is None else change.ship_to,
+        shipping_method=change.shipping_method or current.shipping_method,
+        payment_method=change.payment_method or current.payment_method,
+        requested_delivery_date=(
+            current.requested_delivery_date
+            if change.requested_delivery_date is None
+            else change.requested_delivery_date
+        ),
+        subtotal=totals.subtotal,
+        discount=totals.discount,
+        tax=totals.tax,
+        total=totals.total,
+    )
+
+
+def sets_prices(current: OrderVersion, after: OrderVersion) -> bool:
+    """Whether the new version sells some sku at a price or discount it was not agreed at
+    (a new sku: other than the catalogue's price, or with a discount)."""
+    agreed = {line.sku: line for line in current.lines}
+    for line in after.lines:
+        kept = agreed.get(line.sku)
+        if kept is None:
+            if line.unit_price != line.catalogue_price or line.discount_pct != ZERO:
+                return True
+        elif (line.unit_price, line.discount_pct) != (kept.unit_price, kept.discount_pct):
+            return True
+    return False
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def diff(before: OrderVersion, after: OrderVersion) -> list[DiffEntry]:
+    """Every field the second version changes, lines by sku, then the totals."""
+    entries: list[DiffEntry] = []
+    old = {line.sku: line for line in before.lines}
+    new = {line.sku: line for line in after.lines}
+    for sku in [*old, *(s for s in new if s not in old)]:
+        a, b = old.get(sku), new.get(sku)
+        if a is None and b is not None:
+            entries.append(DiffEntry(field=f"lines[{sku}]", after=f"{b.quantity} x {sku}"))
+        elif b is None and a is not None:
+            entries.append(DiffEntry(field=f"lines[{sku}]", before=f"{a.quantity} x {sku}"))
+        elif a is not None and b is not None:
+            for name in ("quantity", "unit_price", "discount_pct"):
+                x, y = getattr(a, name), getattr(b, name)
+                if x != y:
+                    entries.append(
+                        DiffEntry(field=f"lines[{sku}].{name}", before=str(x), after=str(y))
+                    )
+    for key in sorted(set(before.ship_to) | set(after.ship_to)):
+        x, y = before.ship_to.get(key), after.ship_to.get(key)
+        if x != y:
+            entries.append(DiffEntry(field=f"ship_to.{key}", before=_text(x), after=_text(y)))
+    for name in (
+        "shipping_method",
+        "payment_method",
+        "requested_delivery_date",
+        "subtotal",
+        "discount",
+        "tax",
+        "total",
+    ):
+        x, y = getattr(before, name), getattr(after, name)
+        if x != y:
+            entries.append(DiffEntry(field=name, before=_text(x), after=_text(y)))
+    return entries
+
+
+class StockMove(BaseModel):
+    """What a change does to the stock one sku holds for the order."""
+
+    sku: str
+    reserve: int = Field(ge=0)
+    release: int = Field(ge=0)
+
+
+def stock_moves(held: dict[str, int], wanted: dict[str, int]) -> list[StockMove]:
+    """By the difference only: more wanted than held is reserved, less is released."""
+    moves = []
+    for sku in sorted(set(held) | set(wanted)):
+        h, w = held.get(sku, 0), wanted.get(sku, 0)
+        if h != w:
+            moves.append(StockMove(sku=sku, reserve=max(w - h, 0), release=max(h - w, 0)))
+    return moves
+
+
+def refusal(status: str, goods_left: bool, lines_locked: bool, change: OrderChange) -> str | None:
+    """Why an order in this stage takes no such change (None: it may be made). Picking
+    started: the address only; goods gone: nothing (a return is the way)."""
+    if status in FINAL_STATUSES:
+        return f"the order is {status}"
+    if goods_left or status not in CANCELLABLE_STATUSES:
+        return f"the order is {status}: goods have left the warehouse, a return is the way"
+    if status == OrderStatus.AWAITING_CUSTOMER:
+        return "a substitute awaits the customer's answer: change the order after it"
+    if lines_locked and not change.touches_only_address():
+        return "picking has started: only the ship-to address may change"
+    return None
