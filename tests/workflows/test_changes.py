@@ -266,9 +266,9 @@ async def test_versions_keep_every_diff_and_show_the_order_as_it_was(desk: Desk)
         (2, "service", "now 2"),
         (3, "service", "now 4"),
     ]
-    quantity = {v["version"]: v["diff"][0] for v in versions[1:]}
-    assert quantity[2] == {"field": f"lines[{sku}].quantity", "before": "1", "after": "2"}
-    assert quantity[3] == {"field": f"lines[{sku}].quantity", "before": "2", "after": "4"}
+    first_entry = {v["version"]: v["diff"][0] for v in versions[1:]}
+    assert first_entry[2] == {"field": f"lines[{sku}].quantity", "before": "1", "after": "2"}
+    assert first_entry[3] == {"field": f"lines[{sku}].quantity", "before": "2", "after": "4"}
     first = await desk.ok("admin", "GET", f"/orders/{order_id}?version=1")
     assert (first["version"], first["lines"][0]["quantity"]) == (1, 1)
     assert Decimal(first["totals"]["total"]) == Decimal("11.90")
