@@ -26,19 +26,23 @@ from db.engine import SessionFactory
 from db.models import Customer, Order
 from db.status import mark_workflow_started
 from domain.carrier import ShippingMethod
-from domain.messages import OrderWorkflowInput
+from domain.messages import OrderWorkflowInput, ReturnInput
 from domain.priority import TASK_PRIORITY_KEY, Priority
 from domain.review import PaymentMethod
 from domain.shortage import ShortageChoice
 from workflows import search_attributes as sa
 from workflows.host import workflow_id
 from workflows.order import OrderWorkflow
+from workflows.return_flow import ReturnWorkflow, return_workflow_id
 
 __all__ = [
     "LEGACY_APPROVAL_QUERY",
     "OrderWorkflow",
+    "ReturnWorkflow",
     "connect_temporal",
+    "return_workflow_id",
     "start_order_workflow",
+    "start_return_workflow",
     "sweep_forever",
     "sweep_unstarted",
     "workflow_id",
@@ -107,6 +111,22 @@ async def start_order_workflow(
         )
     except WorkflowAlreadyStartedError:
         return  # it ran to its end earlier: a retry starts nothing
+
+
+async def start_return_workflow(client: Client, settings: Settings, r: ReturnInput) -> None:
+    """Idempotent by the return's id: started again, the running (or ended) one stands."""
+    try:
+        await client.start_workflow(
+            ReturnWorkflow.run,
+            r,
+            id=return_workflow_id(r.rma),
+            task_queue=settings.temporal.task_queue,
+            rpc_timeout=START_RPC_TIMEOUT,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    except WorkflowAlreadyStartedError:
+        return
 
 
 async def sweep_unstarted(

@@ -22,6 +22,7 @@ from activities.failures import FailFastOnBadData
 from activities.fulfilment import FulfilmentActivities
 from activities.inventory import InventoryActivities
 from activities.orders import OrderActivities
+from activities.returns import ReturnActivities
 from activities.review import ReviewActivities
 from activities.settlement import SettlementActivities
 from activities.shipment_trouble import TroubleActivities
@@ -30,6 +31,7 @@ from config import Settings, get_settings
 from db.engine import SessionFactory, engine_from_settings, make_sessions
 from temporal_client import connect_temporal, sweep_forever
 from workflows.order import OrderWorkflow
+from workflows.return_flow import ReturnWorkflow
 
 MAX_CACHED_WORKFLOWS = 10_000  # above the orders in flight, or throughput halves
 
@@ -56,6 +58,7 @@ def activity_functions(
     trouble = TroubleActivities(sessions, gateway)
     cancellations = CancellationActivities(sessions)
     changes = ChangeActivities(sessions, settings.process.tax_rate_pct)
+    returns = ReturnActivities(sessions, gateway)
     return [
         review.review_order,
         inventory.reserve_stock,
@@ -86,6 +89,11 @@ def activity_functions(
         cancellations.request_confirmation,
         cancellations.decide_request,
         changes.apply_change,
+        returns.receive_return,
+        returns.refund_return,
+        returns.hold_exchange,
+        returns.close_exchange,
+        returns.expire_return,
     ]
 
 
@@ -98,7 +106,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[OrderWorkflow],
+        workflows=[OrderWorkflow, ReturnWorkflow],
         activities=activity_functions(sessions, settings),
         max_cached_workflows=MAX_CACHED_WORKFLOWS,
         max_concurrent_activities=concurrent_activities,

@@ -11,15 +11,17 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.adapters import PaymentGateway
+from activities.refunds import refund_up_to
 from activities.shipping import settle_delivery
 from db import stock
 from db.engine import SessionFactory
-from db.models import Order, OrderLine, Payment, Reservation, Shipment, ShipmentLine, User
+from db.models import Order, Payment, Reservation, Shipment, ShipmentLine, User
 from db.notify import notify
 from db.payments import paid_total
+from db.returns import net_per_unit
 from db.status import change_status, lock_order, record_event
 from domain.messages import ExceptionAction, TroubleRecord, TroubleResult
-from domain.money import to_money
+from domain.returns import value_of
 from domain.roles import Role
 from domain.status import OrderStatus
 
@@ -95,48 +97,16 @@ class TroubleActivities:
         """Money paid goes back through the gateway up to the parcel's value (its lines' net
         with tax); with credit, the value is also credited to the order, which then owes that
         much less. Returns the value."""
-        lines = {
-            line.sku: line
-            for line in await session.scalars(
-                select(OrderLine).where(OrderLine.order_id == order.id)
+        items = {
+            item.sku: item.quantity
+            for item in await session.scalars(
+                select(ShipmentLine).where(ShipmentLine.shipment_id == shipment.id)
             )
         }
-        net = Decimal(0)
-        for item in await session.scalars(
-            select(ShipmentLine).where(ShipmentLine.shipment_id == shipment.id)
-        ):
-            line = lines[item.sku]
-            net += line.net * item.quantity / line.quantity
-        taxable = order.subtotal - order.discount
-        value = to_money(net + (net * order.tax / taxable if taxable else Decimal(0)))
-        paid = await paid_total(session, order.id)
-        back = min(value, max(paid, Decimal(0)))
-        payments = list(
-            await session.scalars(
-                select(Payment)
-                .where(Payment.order_id == order.id, Payment.kind == "payment")
-                .order_by(Payment.created_at.desc())
-            )
+        value = value_of(
+            items, await net_per_unit(session, order.id), order.subtotal - order.discount, order.tax
         )
-        for payment in payments:
-            if back <= 0:
-                break
-            amount = min(back, payment.amount)
-            # Idempotent at the gateway by the original reference; keyed here by the parcel.
-            gateway_ref = await self.gateway.refund(order.id, payment.reference, amount)
-            await session.execute(
-                insert(Payment)
-                .values(
-                    order_id=order.id,
-                    kind="refund",
-                    reference=f"{payment.reference}:{shipment.id}",
-                    amount=-amount,
-                    method=payment.method,
-                    gateway_ref=gateway_ref,
-                )
-                .on_conflict_do_nothing()
-            )
-            back -= amount
+        await refund_up_to(session, self.gateway, order, value, shipment.id)
         if not credit:
             return value
         # The credit: what the customer no longer owes (or was given back).

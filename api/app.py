@@ -19,6 +19,7 @@ from api.orders import router as orders
 from api.people import router as people
 from api.policies import router as policies
 from api.products import router as products
+from api.returns import router as returns
 from api.starter import WorkflowStarter
 from config import Settings, get_settings
 from db.engine import SessionFactory, engine_from_settings, make_sessions
@@ -104,6 +105,7 @@ def create_app(
         customers,
         orders,
         fulfilment,
+        returns,
         approvals,
         policies,
         people,

@@ -43,3 +43,5 @@ CanResolveShipmentException = Annotated[
 ]
 CanManageWarehouses = Annotated[Principal, Depends(allowed(Action.MANAGE_WAREHOUSES))]
 CanChangeOrder = Annotated[Principal, Depends(allowed(Action.CHANGE_ORDER))]
+CanAuthorizeReturn = Annotated[Principal, Depends(allowed(Action.AUTHORIZE_RETURN))]
+CanReceiveReturn = Annotated[Principal, Depends(allowed(Action.RECEIVE_RETURN))]

@@ -1,9 +1,9 @@
 """Starting order workflows and sending them messages, with Temporal errors mapped to ours."""
 
 from collections.abc import Awaitable
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
@@ -12,8 +12,15 @@ from api.errors import DependencyDown, Forbidden, NotAllowedNow, Unprocessable
 from api.starter import WorkflowStarter
 from config import Settings
 from db.models import Order
+from domain.messages import ReturnInput
 from domain.refusals import FORBIDDEN, INVALID_DATA, INVALID_INPUT
-from temporal_client import OrderWorkflow, workflow_id
+from temporal_client import (
+    OrderWorkflow,
+    ReturnWorkflow,
+    return_workflow_id,
+    start_return_workflow,
+    workflow_id,
+)
 from temporal_client import start_order_workflow as start_workflow_of
 
 A = TypeVar("A")
@@ -22,6 +29,7 @@ T = TypeVar("T")
 # name comes from the handler's name=, never from a string here.
 # (The SDK types an async handler's result as its coroutine; the call answers the value.)
 OrderUpdate = UpdateMethodMultiParam[[OrderWorkflow, A], Awaitable[T]]
+ReturnUpdate = UpdateMethodMultiParam[[ReturnWorkflow, A], Awaitable[T]]
 
 
 async def start_order_workflow(
@@ -63,6 +71,32 @@ class _NotRunning(Exception):
 
 async def _update(client: Client, order_id: str, update: OrderUpdate[A, T], arg: A) -> T:
     handle = client.get_workflow_handle_for(OrderWorkflow.run, workflow_id(order_id))
+    return await _execute(handle, update, arg)
+
+
+async def start_return(client: Client, settings: Settings, r: ReturnInput) -> None:
+    """Start a return's workflow (again: the one started stands); Temporal down is 503."""
+    try:
+        await start_return_workflow(client, settings, r)
+    except RPCError as exc:
+        raise DependencyDown(f"workflow service unavailable: {exc.message}") from exc
+    except RuntimeError as exc:  # a client whose first connection never succeeded
+        raise DependencyDown("workflow service unavailable") from exc
+
+
+async def update_return(
+    client: Client, settings: Settings, r: ReturnInput, update: ReturnUpdate[A, T], arg: A
+) -> T:
+    """Send a return's workflow an update, starting it first if its start was lost."""
+    await start_return(client, settings, r)
+    handle = client.get_workflow_handle_for(ReturnWorkflow.run, return_workflow_id(r.rma))
+    try:
+        return await _execute(handle, update, arg)
+    except _NotRunning:
+        raise NotAllowedNow("the return's process is not running") from None
+
+
+async def _execute(handle: WorkflowHandle[Any, Any], update: Any, arg: Any) -> T:
     try:
         return cast(T, await handle.execute_update(update, arg))
     except WorkflowUpdateFailedError as exc:

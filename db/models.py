@@ -459,6 +459,51 @@ class Shipment(Base):
     packed_at: Mapped[datetime | None]
     booked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # An exchange's shipment: the return it replaces goods for (None: the order's own).
+    rma: Mapped[str | None] = mapped_column(String(40))
+
+
+class Return(Base):
+    """A return authorized for delivered goods (domain/returns.py), run by its own workflow."""
+
+    __tablename__ = "returns"
+    rma: Mapped[str] = mapped_column(String(40), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"))
+    # authorized | received | refunded | exchanged | expired
+    status: Mapped[str] = mapped_column(String(16))
+    reason_code: Mapped[str] = mapped_column(String(24))
+    resolution: Mapped[str] = mapped_column(String(16))  # refund | exchange
+    comment: Mapped[str] = mapped_column(String(2000), default="")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # The goods are awaited until then; the return expires after.
+    goods_due_by: Mapped[datetime | None]
+    warehouse: Mapped[str | None] = mapped_column(String(16))
+    received_by: Mapped[str | None] = mapped_column(String(64))
+    received_at: Mapped[datetime | None]
+    refunded: Mapped[Decimal | None] = mapped_column(Money)
+    exchange_shipment_id: Mapped[str | None] = mapped_column(String(40))
+    closed_at: Mapped[datetime | None]
+    __table_args__ = (Index("returns_order", "order_id"),)
+
+
+class ReturnLine(Base):
+    """What a return authorizes per sku, and how it came back (sellable: restocked; damaged:
+    written off)."""
+
+    __tablename__ = "return_lines"
+    rma: Mapped[str] = mapped_column(ForeignKey("returns.rma"), primary_key=True)
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"), primary_key=True)
+    quantity: Mapped[int]
+    sellable: Mapped[int] = mapped_column(default=0, server_default="0")
+    damaged: Mapped[int] = mapped_column(default=0, server_default="0")
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="return_quantity_positive"),
+        CheckConstraint(
+            "sellable >= 0 AND damaged >= 0 AND sellable + damaged <= quantity",
+            name="return_received_within_authorized",
+        ),
+    )
 
 
 class ShipmentLine(Base):

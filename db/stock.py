@@ -52,6 +52,11 @@ async def _lock_stock(session: AsyncSession, skus: list[str]) -> list[Stock]:
     return list(result)
 
 
+async def lock_rows(session: AsyncSession, skus: list[str]) -> list[Stock]:
+    """The skus' stock rows in every warehouse, locked in the one order all writers use."""
+    return await _lock_stock(session, skus)
+
+
 async def _held(session: AsyncSession, order_id: str) -> dict[str, int]:
     rows = await session.execute(
         select(Reservation.sku, func.sum(Reservation.quantity))

@@ -17,6 +17,7 @@ from domain.changes import DiffEntry, OrderChange
 from domain.payment import PaymentMethod
 from domain.policy import Mode
 from domain.priority import Priority
+from domain.returns import Condition, Resolution, ReturnStatus
 from domain.review import ReviewDecision
 from domain.roles import ApprovalLevel, Role
 from domain.shortage import ShortageChoice
@@ -527,3 +528,50 @@ class ChangeResult(BaseModel):
     diff: list[DiffEntry] = Field(default_factory=list)
     # Orders waiting for stock that got what the change released.
     allocated_orders: list[str] = Field(default_factory=list)
+
+
+class ReturnInput(BaseModel):
+    """A return's workflow (`return-{rma}`): what it awaits and how it is resolved."""
+
+    rma: str
+    order_id: str
+    resolution: Resolution
+    # The goods are awaited this long; then the return expires.
+    goods_wait: timedelta = timedelta(days=30)
+    # None: the warehouse confirms packing of an exchange; otherwise the simulated packer.
+    auto_pack_after: timedelta | None = None
+    stock_recheck: timedelta = timedelta(hours=1)
+
+
+class ReturnedItem(BaseModel):
+    sku: str
+    quantity: int
+    condition: Condition
+
+
+class ReturnReceipt(BaseModel):
+    """The goods as the warehouse received them."""
+
+    warehouse: str
+    lines: list[ReturnedItem]
+    actor: str
+    role: str = ""
+    request_id: str = ""
+    client_addr: str = ""
+
+
+class ReceiptRecord(BaseModel):
+    rma: str
+    receipt: ReturnReceipt
+
+
+class ReceiptResult(BaseModel):
+    # Orders waiting for stock that got what the return put back.
+    allocated_orders: list[str] = Field(default_factory=list)
+
+
+class ReturnState(BaseModel):
+    rma: str
+    order_id: str
+    status: ReturnStatus
+    exchange_shipment_id: str | None = None

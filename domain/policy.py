@@ -98,6 +98,14 @@ class CancellationRules(_Strict):
     )
 
 
+class ReturnRules(_Strict):
+    """Returns are authorized within window_days of delivery; the goods are awaited for
+    goods_wait_days, after which the return expires."""
+
+    window_days: Annotated[int, Field(ge=0, le=3650)] = 30
+    goods_wait_days: Annotated[int, Field(ge=1, le=365)] = 30
+
+
 class PolicyDocument(_Strict):
     rules: Annotated[list[Rule], Field(max_length=200)]
     timing: dict[ApprovalLevel, Timing]
@@ -106,6 +114,7 @@ class PolicyDocument(_Strict):
     # How orders are ranked for the warehouse and the stock queue.
     priority: Annotated[list[PriorityRule], Field(max_length=50)] = list(DEFAULT_PRIORITY_RULES)
     cancellation: CancellationRules = CancellationRules()
+    returns: ReturnRules = ReturnRules()
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

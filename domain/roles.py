@@ -46,6 +46,8 @@ class Action(StrEnum):
     RESOLVE_SHIPMENT_EXCEPTION = "resolve_shipment_exception"
     MANAGE_WAREHOUSES = "manage_warehouses"
     CHANGE_ORDER = "change_order"
+    AUTHORIZE_RETURN = "authorize_return"
+    RECEIVE_RETURN = "receive_return"
 
 
 class ApprovalLevel(StrEnum):
@@ -107,6 +109,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_WAREHOUSES: frozenset({R.ADMIN}),
     # Sales change their own customers' orders (the data scope); prices stay SET_PRICES's.
     Action.CHANGE_ORDER: frozenset({R.ADMIN, R.SALES, R.SALES_SUPERVISOR, R.CUSTOMER_SERVICE}),
+    Action.AUTHORIZE_RETURN: frozenset({R.ADMIN, R.CUSTOMER_SERVICE}),
+    Action.RECEIVE_RETURN: frozenset({R.ADMIN, R.WAREHOUSE}),
 }
 
 # A higher level may stand in for a lower one; finance decides only credit.

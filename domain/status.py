@@ -22,6 +22,8 @@ class OrderStatus(StrEnum):
     DELIVERED = "DELIVERED"
     AWAITING_SETTLEMENT = "AWAITING_SETTLEMENT"
     COMPLETED = "COMPLETED"
+    # Every delivered item came back (a return); after a partial one it stays COMPLETED.
+    RETURNED = "RETURNED"
     REJECTED = "REJECTED"
     CANCELLED = "CANCELLED"
 
@@ -62,12 +64,15 @@ ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     ),
     S.DELIVERED: frozenset({S.AWAITING_SETTLEMENT, S.COMPLETED}),
     S.AWAITING_SETTLEMENT: frozenset({S.COMPLETED}),
-    S.COMPLETED: frozenset(),
+    S.COMPLETED: frozenset({S.RETURNED}),
+    S.RETURNED: frozenset(),
     S.REJECTED: frozenset(),
     S.CANCELLED: frozenset(),
 }
 
-FINAL_STATUSES = frozenset({S.COMPLETED, S.REJECTED, S.CANCELLED})
+FINAL_STATUSES = frozenset({S.COMPLETED, S.RETURNED, S.REJECTED, S.CANCELLED})
+# Goods delivered: a return may be authorized (within the policy's window).
+RETURNABLE_STATUSES = frozenset({S.AWAITING_SETTLEMENT, S.COMPLETED})
 # Past review and every approval: an order that counts as the customer's track record.
 APPROVED_STATUSES = frozenset(
     {

@@ -5,7 +5,15 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from db.engine import SessionFactory
-from db.models import Order, Reservation, Shipment, Stock, StockReceipt, StockTransfer
+from db.models import (
+    Order,
+    Reservation,
+    ReturnLine,
+    Shipment,
+    Stock,
+    StockReceipt,
+    StockTransfer,
+)
 from db.shipments import UNBOOKED
 from db.stock import RESERVED, SHIPPED
 from domain.status import FINAL_STATUSES
@@ -71,8 +79,15 @@ async def assert_stock_invariants(sessions: SessionFactory, since: datetime) -> 
                     Reservation.sku == sku, Reservation.status.in_([SHIPPED, "lost"])
                 )
             )
-            assert came_in == int(on_hand or 0) + int(moving or 0) + int(gone or 0), (
-                f"{sku}: received {came_in}, on hand {on_hand}, in transit {moving}, shipped {gone}"
+            # Returned goods in sellable condition came back on hand (damaged ones did not).
+            back = await session.scalar(
+                select(func.coalesce(func.sum(ReturnLine.sellable), 0)).where(ReturnLine.sku == sku)
+            )
+            assert came_in + int(back or 0) == int(on_hand or 0) + int(moving or 0) + int(
+                gone or 0
+            ), (
+                f"{sku}: received {came_in}, returned {back}, on hand {on_hand}, "
+                f"in transit {moving}, shipped {gone}"
             )
 
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from api.deps import SessionDep, TemporalDep
+from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.errors import NotFound
 from api.fulfilment import warehouse as desk
 from api.fulfilment.schemas import (
@@ -45,10 +45,11 @@ async def packed(
     body: PackedIn,
     session: SessionDep,
     temporal: TemporalDep,
+    settings: SettingsDep,
     user: CanPackShipment,
 ) -> PackedOut:
     """The shipment is packed: its packages' weight and size book the carrier."""
-    return await desk.confirm_packing(session, temporal, user, shipment_id, body)
+    return await desk.confirm_packing(session, temporal, settings, user, shipment_id, body)
 
 
 @router.post("/orders/{order_id}/shipment-exception")

@@ -23,13 +23,23 @@ from api.fulfilment.schemas import (
 )
 from api.orders.schemas import OrderStateOut
 from api.orders.views import load_order
-from api.workflow_calls import update_order
-from db.models import Order, OrderHistory, Product, Shipment, ShipmentEvent, ShipmentLine
+from api.returns.desk import workflow_input
+from api.workflow_calls import update_order, update_return
+from config import Settings
+from db.models import (
+    Order,
+    OrderHistory,
+    Product,
+    Return,
+    Shipment,
+    ShipmentEvent,
+    ShipmentLine,
+)
 from db.shipments import PICKING_LIST
 from db.stock import priority_rank
 from domain.messages import ExceptionResolution, Package, PackingInput, ShipmentEventKind
 from domain.status import DELIVERED_STATUS, EXCEPTION_STATUS, FULFILMENT_STAGES
-from temporal_client import OrderWorkflow
+from temporal_client import OrderWorkflow, ReturnWorkflow
 
 
 async def pick_lists(session: AsyncSession, warehouse: str) -> list[PickListOut]:
@@ -74,7 +84,12 @@ async def pick_lists(session: AsyncSession, warehouse: str) -> list[PickListOut]
 
 
 async def confirm_packing(
-    session: AsyncSession, temporal: Client, user: Principal, shipment_id: str, body: PackedIn
+    session: AsyncSession,
+    temporal: Client,
+    settings: Settings,
+    user: Principal,
+    shipment_id: str,
+    body: PackedIn,
 ) -> PackedOut:
     """Packing confirmed once; a retry after it was taken answers from the record."""
     async with session.begin():
@@ -91,7 +106,19 @@ async def confirm_packing(
         actor=user.username,
     )
     try:
-        state = await update_order(temporal, order.id, OrderWorkflow.shipment_packed, packing)
+        if shipment.rma is not None:  # an exchange's goods: its return's workflow ships them
+            ret = await session.get_one(Return, shipment.rma)
+            await update_return(
+                temporal,
+                settings,
+                workflow_input(ret, settings),
+                ReturnWorkflow.shipment_packed,
+                packing,
+            )
+            status = order.status
+        else:
+            state = await update_order(temporal, order.id, OrderWorkflow.shipment_packed, packing)
+            status = state.status
     except NotAllowedNow:
         async with session.begin():
             await session.refresh(shipment)
@@ -100,7 +127,7 @@ async def confirm_packing(
             return _packed(shipment, order.status)
     async with session.begin():
         await session.refresh(shipment)
-    return _packed(shipment, state.status)
+    return _packed(shipment, status)
 
 
 def _packed(shipment: Shipment, order_status: str) -> PackedOut:

@@ -17,6 +17,7 @@ from pydantic_core import PydanticCustomError
 from api.approvals.schemas import ApprovalOut
 from api.customers.schemas import AddressIn, CustomerChoice
 from api.fields import In, MoneyIn, Sku
+from api.returns.schemas import ReturnOut
 from domain.cancellation import CancelReason
 from domain.carrier import ShippingMethod
 from domain.messages import OrderState, ShipmentEventKind
@@ -244,6 +245,7 @@ class PickLineOut(BaseModel):
 class WarehouseOrderDetail(WarehouseOrderSummary):
     workflow_id: str
     version: int
+    returns: list[ReturnOut]
     shipping_method: str
     notes: str | None
     ship_to: dict[str, Any]
@@ -285,6 +287,7 @@ class SubstitutionIn(In):
 
 class OrderDetail(OrderSummary):
     workflow_id: str
+    returns: list[ReturnOut]
     # The version shown (the one in force unless ?version= asked for an earlier one).
     version: int
     ship_to: dict[str, Any]

@@ -32,6 +32,7 @@ from api.orders.schemas import (
     WarehouseOrderPage,
     WarehouseOrderSummary,
 )
+from api.returns.views import returns_of
 from api.scope import orders_visible_to, sees_prices
 from db.models import (
     Approval,
@@ -138,6 +139,7 @@ async def _detail_now(
             ReservationOut, Reservation, Reservation.sku, Reservation.warehouse
         ),
         "shipments": await listed(ShipmentOut, Shipment, Shipment.created_at),
+        "returns": await returns_of(session, order_id),
     }
     if not sees_prices(user):
         return WarehouseOrderDetail(

@@ -24,7 +24,12 @@ def upgrade() -> None:
         sa.Column("order_id", sa.String(36), sa.ForeignKey("orders.id"), primary_key=True),
         sa.Column("version", sa.Integer, primary_key=True),
         sa.Column("created_by", sa.String(64), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            nullable=False,
+            server_default=sa.func.now(),
+        ),
         sa.Column("reason", sa.String(2000), nullable=False, server_default=""),
         sa.Column("diff", sa.JSON, nullable=False),
         sa.Column("snapshot", sa.JSON, nullable=False),

@@ -1,0 +1,1 @@
+"""Returns and exchanges: authorized by customer service, received by the warehouse."""
