@@ -46,7 +46,7 @@ def activity_functions(
     gateway = gateway or SimulatedPaymentGateway()
     review = ReviewActivities(sessions)
     inventory = InventoryActivities(sessions, settings.link_signer(), settings.process.tax_rate_pct)
-    orders = OrderActivities(sessions, gateway)
+    orders = OrderActivities(sessions, gateway, carrier)
     approvals = ApprovalActivities(sessions, settings.link_signer())
     settlement = SettlementActivities(sessions)
     shipping = ShippingActivities(

@@ -70,6 +70,11 @@ class CarrierAdapter(Protocol):
         """Every scan the carrier reports for the parcel so far, oldest first."""
         ...
 
+    async def cancel_shipment(self, tracking_number: str, booked_at: datetime) -> bool:
+        """Withdraw a booking before pickup; False when the carrier already has the parcel.
+        Must be idempotent (a withdrawn booking withdrawn again answers True)."""
+        ...
+
 
 class PaymentGateway(Protocol):
     async def refund(self, order_id: str, reference: str, amount: Decimal) -> str:
@@ -106,6 +111,10 @@ class SimulatedCarrier:
         elapsed = datetime.now(UTC) - booked_at
         steps = int(elapsed / timedelta(seconds=self.step_seconds))
         return PARCEL_STEPS[: max(0, min(steps, len(PARCEL_STEPS)))]
+
+    async def cancel_shipment(self, tracking_number: str, booked_at: datetime) -> bool:
+        # Withdrawn as long as its own timeline has not picked the parcel up.
+        return not await self.tracking_events(tracking_number, booked_at)
 
 
 class SimulatedPaymentGateway:

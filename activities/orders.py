@@ -1,5 +1,6 @@
 """Status moves that have no other writes, and the closing of orders that will not ship."""
 
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import select, update
@@ -7,12 +8,12 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
-from activities.adapters import PaymentGateway
+from activities.adapters import CarrierAdapter, PaymentGateway, SimulatedCarrier
 from db import stock
 from db.audit import Who, audit
 from db.engine import SessionFactory
-from db.models import Approval, Invoice, Order, Payment, Shipment
-from db.shipments import CANCELLED_SHIPMENT, UNBOOKED
+from db.models import Approval, Invoice, Order, Payment, Reservation, Shipment
+from db.shipments import BOOKED, CANCELLED_SHIPMENT, UNBOOKED, WITHDRAWN
 from db.status import change_status, lock_order, record_event
 from domain.messages import (
     CloseRequest,
@@ -25,9 +26,15 @@ from domain.messages import (
 
 
 class OrderActivities:
-    def __init__(self, sessions: SessionFactory, gateway: PaymentGateway) -> None:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        gateway: PaymentGateway,
+        carrier: CarrierAdapter | None = None,
+    ) -> None:
         self.sessions = sessions
         self.gateway = gateway
+        self.carrier = carrier or SimulatedCarrier()
 
     @activity.defn(name="change_status")
     async def change_status(self, change: StatusChange) -> None:
@@ -77,8 +84,14 @@ class OrderActivities:
             result = CompensationResult()
             step = request.step
             if step == CompensationStep.WITHDRAW_SHIPMENTS:
-                done = (
-                    f"{n} pick list(s) withdrawn" if (n := await _withdraw(session, order)) else ""
+                withdrawn = await self._withdraw_booked(session, order)
+                result.allocated_orders = await stock.allocate_waiting(session, withdrawn.skus)
+                n = await _withdraw(session, order)
+                done = "; ".join(
+                    [
+                        *([f"{n} pick list(s) withdrawn"] if n else []),
+                        *withdrawn.said,
+                    ]
                 )
             elif step == CompensationStep.RELEASE_STOCK:
                 await stock.drop_wait(session, order.id)  # what it frees goes to others
@@ -93,6 +106,37 @@ class OrderActivities:
             if done:
                 await record_event(session, order, "system", f"compensation: {done}")
             return result
+
+    async def _withdraw_booked(self, session: AsyncSession, order: Order) -> "Withdrawn":
+        """Parcels booked but not yet with the carrier: the booking withdrawn through the
+        carrier adapter, the goods back on hand where they were packed."""
+        withdrawn = Withdrawn()
+        booked = await session.scalars(
+            select(Shipment).where(
+                Shipment.order_id == order.id,
+                Shipment.status == BOOKED,
+                Shipment.rma.is_(None),
+            )
+        )
+        for shipment in booked:
+            assert shipment.tracking_number and shipment.booked_at and shipment.warehouse
+            if not await self.carrier.cancel_shipment(shipment.tracking_number, shipment.booked_at):
+                withdrawn.said.append(f"parcel {shipment.tracking_number} already with the carrier")
+                continue
+            shipment.status = WITHDRAWN
+            for held in await session.scalars(
+                select(Reservation).where(
+                    Reservation.shipment_id == shipment.id, Reservation.status == stock.SHIPPED
+                )
+            ):
+                held.status = WITHDRAWN
+                await stock.add_on_hand(session, held.sku, shipment.warehouse, held.quantity)
+                withdrawn.skus.append(held.sku)
+            withdrawn.said.append(
+                f"parcel {shipment.tracking_number} withdrawn from {shipment.carrier}, "
+                f"goods back at {shipment.warehouse}"
+            )
+        return withdrawn
 
     async def _refund(self, session: AsyncSession, order: Order) -> Decimal:
         """Every payment back through the gateway, once (keyed by the payment it refunds)."""
@@ -122,6 +166,12 @@ class OrderActivities:
             if result.first() is not None:
                 refunded += payment.amount
         return refunded
+
+
+@dataclass
+class Withdrawn:
+    skus: list[str] = field(default_factory=list)
+    said: list[str] = field(default_factory=list)
 
 
 async def _void(session: AsyncSession, order: Order) -> bool:

@@ -14,6 +14,8 @@ from db.stock import RESERVED
 
 # A shipment's life in the warehouse; after booking, its status is the carrier's last scan.
 PICKING_LIST, PACKED, BOOKED, CANCELLED_SHIPMENT = "picking", "packed", "booked", "cancelled"
+# A booking withdrawn before the carrier picked the parcel up (the order was cancelled).
+WITHDRAWN = "withdrawn"
 UNBOOKED = (PICKING_LIST, PACKED)
 
 

@@ -57,8 +57,9 @@ ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
         | {S.AWAITING_STOCK, S.AWAITING_APPROVAL, S.AWAITING_PAYMENT, S.REJECTED}
     ),
     S.PICKING: frozenset({S.SHIPPED, S.PARTIALLY_SHIPPED, S.SHIPMENT_EXCEPTION, S.CANCELLED}),
-    S.PARTIALLY_SHIPPED: frozenset({S.SHIPPED, S.SHIPMENT_EXCEPTION}),
-    S.SHIPPED: frozenset({S.DELIVERED, S.SHIPMENT_EXCEPTION}),
+    # Cancelled after booking: withdrawn from the carrier before it picked the parcels up.
+    S.PARTIALLY_SHIPPED: frozenset({S.SHIPPED, S.SHIPMENT_EXCEPTION, S.CANCELLED}),
+    S.SHIPPED: frozenset({S.DELIVERED, S.SHIPMENT_EXCEPTION, S.CANCELLED}),
     S.SHIPMENT_EXCEPTION: frozenset(
         {S.PICKING, S.PARTIALLY_SHIPPED, S.SHIPPED, S.DELIVERED, S.CANCELLED}
     ),
@@ -101,6 +102,11 @@ CANCELLABLE_STATUSES = frozenset(
         S.PICKING,
     }
 )
+
+
+# Booked but, as long as the carrier has not picked a parcel up, still cancellable: the
+# bookings are withdrawn (orders started with `withdraw-booked-v1`).
+WITHDRAWABLE_STATUSES = frozenset({S.PARTIALLY_SHIPPED, S.SHIPPED})
 
 
 def can_transition(current: OrderStatus, target: OrderStatus) -> bool:

@@ -23,7 +23,13 @@ from domain.messages import (
 )
 from domain.refusals import NOT_ALLOWED_NOW
 from domain.roles import ApprovalLevel
-from domain.status import APPROVED_STATUSES, CANCELLABLE_STATUSES, OrderStatus
+from domain.status import (
+    APPROVED_STATUSES,
+    CANCELLABLE_STATUSES,
+    FINAL_STATUSES,
+    WITHDRAWABLE_STATUSES,
+    OrderStatus,
+)
 from workflows.approval_path import check_confirmer
 from workflows.host import OrderHost
 
@@ -86,13 +92,16 @@ class Cancellation:
                 allocated += done.allocated_orders
         return allocated
 
-    def validate(self, request: CancelInput, goods_left: bool) -> None:
+    def validate(self, request: CancelInput, goods_left: bool, withdrawable: bool) -> None:
+        """goods_left: the carrier has (some of) the goods; withdrawable: bookings the carrier
+        has not picked up yet can still be withdrawn (SHIPPED is still cancellable)."""
         host = self.host
+        allowed = CANCELLABLE_STATUSES | (WITHDRAWABLE_STATUSES if withdrawable else frozenset())
         if self.requested is not None:
             raise ApplicationError(
                 "a cancellation of this order already awaits confirmation", type=NOT_ALLOWED_NOW
             )
-        if host.status not in CANCELLABLE_STATUSES or goods_left:
+        if host.status not in allowed or goods_left:
             raise ApplicationError(
                 f"an order in status {host.status} can no longer be cancelled",
                 type=NOT_ALLOWED_NOW,
@@ -124,6 +133,12 @@ class Cancellation:
     def validate_decision(self, d: ApprovalDecisionInput) -> None:
         assert self.requested is not None
         check_confirmer(d, self.host.order, self.requested.actor, LEVEL)
+        if d.decision == Decision.APPROVE and self.host.goods_with_carrier():
+            raise ApplicationError(
+                "the carrier has picked the goods up: refuse this cancellation, a return is "
+                "the way",
+                type=NOT_ALLOWED_NOW,
+            )
 
     async def decide(self, d: ApprovalDecisionInput) -> ApprovalState:
         host = self.host
@@ -138,7 +153,7 @@ class Cancellation:
                 self.requested = None
         if d.decision == Decision.APPROVE:
             # The order's own flow carries it out: wait for that.
-            await workflow.wait_condition(lambda: host.status not in CANCELLABLE_STATUSES)
+            await workflow.wait_condition(lambda: host.status in FINAL_STATUSES)
         return ApprovalState(
             status=host.status,
             pending_levels=[],

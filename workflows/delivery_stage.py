@@ -39,6 +39,9 @@ PICK_AND_PACK_PATCH = "pick-and-pack-v1"
 # Exception scans stop the order for customer service (reship or refund); a late delivery is
 # flagged. Before it, an exception scan was only recorded.
 TROUBLE_PATCH = "shipment-trouble-v1"
+# Booked parcels the carrier has not picked up yet may be withdrawn: the order stays
+# cancellable until the carrier's first scan (before it, until the first booking).
+WITHDRAW_PATCH = "withdraw-booked-v1"
 
 
 class Delivery:
@@ -63,6 +66,14 @@ class Delivery:
         self.late = False
         # Every parcel refunded, none delivered: the order ended (CANCELLED).
         self.closed = False
+        # Known at the first shipment: bookings may be withdrawn until the carrier's first scan.
+        self.withdrawable: bool | None = None
+        # A carrier scanned one of the parcels: the goods have left for good.
+        self.handed_over = False
+
+    def with_carrier(self) -> bool:
+        """The goods are out of reach: scanned by the carrier (before withdrawals: booked)."""
+        return self.handed_over if self.withdrawable else self.started
 
     @property
     def tracking(self) -> str | None:
@@ -72,6 +83,8 @@ class Delivery:
         """Ships what the order holds; not final: more follows (a partial order's rest)."""
         if self.trouble is None:
             self.trouble = workflow.patched(TROUBLE_PATCH)
+        if self.withdrawable is None:
+            self.withdrawable = workflow.patched(WITHDRAW_PATCH)
         if workflow.patched(PICK_AND_PACK_PATCH):
             await self._pick_pack_ship(final)
         else:
@@ -188,9 +201,12 @@ class Delivery:
             timeout = min((t for t in (poll, late_in) if t is not None), default=None)
             try:
                 await workflow.wait_condition(
-                    lambda: self.delivered or self.closed or bool(self.exceptions),
+                    lambda: (
+                        self.delivered or self.closed or bool(self.exceptions) or host.cancelling()
+                    ),
                     timeout=timeout,
                 )
+                host.check_cancel()  # withdrawn before the carrier picked them up
             except TimeoutError:
                 if promise is not None and not self.late and workflow.now() >= promise:
                     await host.run_activity(TroubleActivities.flag_late, host.order.order_id)
@@ -299,6 +315,7 @@ class Delivery:
             )
             self.settlement.paid = result.paid_total
             host.set_status(result.status)
+            self.handed_over = True
             if trouble and result.new and not self.parcels.get(event.tracking_number, True):
                 self.exceptions.append(event.tracking_number)
             if delivered:

@@ -71,6 +71,14 @@ class OrderHost(Protocol):
         """The first parcel is booked: no cancelling, no changing."""
         ...
 
+    def goods_with_carrier(self) -> bool:
+        """The carrier has picked (some of) the goods up: no cancelling any more."""
+        ...
+
+    def cancelling(self) -> bool:
+        """A cancellation has been accepted (check_cancel will end the stage)."""
+        ...
+
     def reviewed(self) -> bool:
         """The order's first review has run."""
         ...

@@ -294,7 +294,9 @@ class OrderWorkflow:
     @cancel.validator
     def _validate_cancel(self, request: CancelInput) -> None:
         refuse_unstorable(request)
-        self.cancellation.validate(request, self.delivery.started)
+        self.cancellation.validate(
+            request, self.goods_with_carrier(), bool(self.delivery.withdrawable)
+        )
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -303,6 +305,12 @@ class OrderWorkflow:
 
     def goods_left(self) -> bool:
         return self.delivery.started
+
+    def goods_with_carrier(self) -> bool:
+        return self.delivery.with_carrier()
+
+    def cancelling(self) -> bool:
+        return self.cancellation.accepted is not None
 
     def reviewed(self) -> bool:
         return self._approvals is not None

@@ -126,7 +126,10 @@ class StockStage:
             if result.reserved:
                 return
             self.nudged = False
-            await _wait_quietly(lambda: self.nudged, host.order.timeouts.stock_recheck)
+            await _wait_quietly(
+                lambda: self.nudged or host.cancelling(), host.order.timeouts.stock_recheck
+            )
+            host.check_cancel()  # a partial order's first part withdrawn from the carrier
 
     async def _substitute(self) -> bool:
         """True when the customer accepted the proposed substitutes (the lines changed)."""

@@ -35,7 +35,8 @@ D = Decimal
         (S.DELIVERED, S.AWAITING_SETTLEMENT, True),
         (S.AWAITING_SETTLEMENT, S.COMPLETED, True),
         (S.SHIPPED, S.SHIPPED, True),  # a retried step
-        (S.SHIPPED, S.CANCELLED, False),
+        (S.SHIPPED, S.CANCELLED, True),  # withdrawn from the carrier before pickup
+        (S.DELIVERED, S.SHIPPED, False),
         (S.COMPLETED, S.CANCELLED, False),
         (S.REJECTED, S.READY_TO_SHIP, False),
         (S.RECEIVED, S.SHIPPED, False),

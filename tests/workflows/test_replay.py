@@ -19,7 +19,9 @@ from domain.messages import OrderState, OrderWorkflowInput
 from tests.harness import Desk, open_desk
 from tests.workflows.test_confirmation_and_policy import link_of
 from tests.workflows.test_paths import deliver
+from workflows.host import workflow_id
 from workflows.order import OrderWorkflow
+from workflows.return_flow import ReturnWorkflow, return_workflow_id
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"
 
@@ -34,11 +36,14 @@ def recorded() -> list[WorkflowHistory]:
 async def test_recorded_histories_replay_on_current_code() -> None:
     histories = recorded()
     # Orders from before the approval desk (order-*), with it (desk-*), with pick and pack
-    # (pick-pack-*), with closing as compensation steps (saga-*).
+    # (pick-pack-*), with closing as compensation steps (saga-*), with changes, withdrawals
+    # and returns (changes-*, the return's own workflow among them).
     releases = {h.workflow_id.split("-")[0] for h in histories}
-    assert releases == {"order", "desk", "pick", "saga"}
-    assert len(histories) >= 24
-    replayer = Replayer(workflows=[OrderWorkflow], data_converter=pydantic_data_converter)
+    assert releases == {"order", "desk", "pick", "saga", "changes"}
+    assert len(histories) >= 34
+    replayer = Replayer(
+        workflows=[OrderWorkflow, ReturnWorkflow], data_converter=pydantic_data_converter
+    )
     for history in histories:
         await replayer.replay_workflow(history)
 
@@ -142,12 +147,75 @@ async def _customer_confirmed(desk: Desk) -> str:
     return order_id
 
 
+async def _changed(desk: Desk) -> str:
+    """Changed after approval: a discount that needs a supervisor, then paid and delivered."""
+    sku = await desk.product(price="100.00", stock=5)
+    order_id = await desk.order(sku, payment="prepaid")
+    await desk.status_is(order_id, "AWAITING_PAYMENT")
+    await desk.ok(
+        "sales1",
+        "POST",
+        f"/orders/{order_id}/changes",
+        json={"lines": [{"sku": sku, "quantity": 2, "discount_pct": "15"}], "reason": "rec"},
+    )
+    await desk.ok(
+        "supervisor", "POST", f"/orders/{order_id}/approvals", json={"decision": "approve"}
+    )
+    await desk.status_is(order_id, "AWAITING_PAYMENT")
+    await desk.ok(
+        "finance",
+        "POST",
+        f"/orders/{order_id}/payments",
+        json={"reference": f"rec-{order_id}", "amount": "202.30", "method": "card"},
+    )
+    await deliver(desk, order_id)
+    return order_id
+
+
+async def _withdrawn(desk: Desk) -> str:
+    """Cancelled once booked, before the carrier picked it up: the booking withdrawn."""
+    sku = await desk.product(price="100.00", stock=3)
+    order_id = await desk.order(sku, payment="cod")
+    await desk.status_is(order_id, "SHIPPED")
+    await desk.ok(
+        "service", "POST", f"/orders/{order_id}/cancel", json={"reason_code": "duplicate"}
+    )
+    return order_id
+
+
+async def _return_refunded(desk: Desk) -> str:
+    """A return's own workflow: authorized, received, refunded."""
+    order_id = await _prepaid(desk)
+    await desk.status_is(order_id, "COMPLETED")
+    sku = (await desk.get(order_id))["lines"][0]["sku"]
+    ret = await desk.ok(
+        "service",
+        "POST",
+        f"/orders/{order_id}/returns",
+        json={
+            "lines": [{"sku": sku, "quantity": 1}],
+            "reason_code": "no_longer_needed",
+            "resolution": "refund",
+        },
+    )
+    await desk.ok(
+        "warehouse",
+        "POST",
+        f"/returns/{ret['rma']}/receive",
+        json={"warehouse": "WH1", "lines": [{"sku": sku, "quantity": 1, "condition": "sellable"}]},
+    )
+    return return_workflow_id(ret["rma"])
+
+
 # Recorded on the dev server (as in production), but for those that need days to pass.
 ON_DEV_SERVER: dict[str, Callable[[Desk], Awaitable[str]]] = {
     "prepaid": _prepaid,
     "rejected": _rejected,
     "backorder-cancelled": _backorder_cancelled,
     "customer-confirmed": _customer_confirmed,
+    "changed": _changed,
+    "withdrawn": _withdrawn,
+    "return-refunded": _return_refunded,
 }
 OVER_DAYS: dict[str, Callable[[Desk], Awaitable[str]]] = {
     "credit-overdue": _credit_overdue,
@@ -155,7 +223,7 @@ OVER_DAYS: dict[str, Callable[[Desk], Awaitable[str]]] = {
 }
 # Histories of earlier releases keep their names; each release records under its own prefix.
 # Histories recorded with this release keep their name; earlier ones stay and must replay too.
-RELEASE = "saga"
+RELEASE = "changes"
 recording = pytest.mark.skipif(
     not os.environ.get("RECORD_HISTORIES"), reason="records on demand only"
 )
@@ -168,9 +236,13 @@ async def _record(
     scenario: Callable[[Desk], Awaitable[str]],
 ) -> None:
     async with open_desk(env, sessions, stock_recheck=timedelta(seconds=0.3)) as desk:
-        order_id = await scenario(desk)
-        await desk.handle(order_id).result()
-        history = await desk.handle(order_id).fetch_history()
+        recorded_id = await scenario(desk)
+        # An order's id, or a return's workflow id.
+        if not recorded_id.startswith("return-"):
+            recorded_id = workflow_id(recorded_id)
+        handle = env.client.get_workflow_handle(recorded_id)
+        await handle.result()
+        history = await handle.fetch_history()
         (HISTORIES / f"{RELEASE}-{name}.json").write_text(history.to_json())
 
 
