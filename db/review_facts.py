@@ -10,7 +10,6 @@ from db.models import Customer, Order, Product
 from db.policies import current_policy
 from domain.changes import OrderVersion
 from domain.policy import OrderFacts, PolicyDocument
-from domain.pricing import PricedLine
 from domain.review import CustomerFacts, PaymentMethod, ReviewResult, review_order
 from domain.risks import OrderToAssess, assess_risks
 
@@ -26,7 +25,7 @@ async def judge(
         open_balance=await open_balance(session, customer.id, order.id),
     )
     number, policy = await current_policy(session)
-    priced = [PricedLine(**line.model_dump()) for line in version.lines]
+    priced = version.lines
     rows = await session.execute(
         select(Product.sku, Product.category).where(Product.sku.in_([x.sku for x in priced]))
     )

@@ -4,13 +4,14 @@ and its lines, the next one proposed from the catalogue, and a change written wi
 Every function runs inside the caller's transaction.
 """
 
+from dataclasses import asdict
 from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Order, OrderLine, OrderVersionRow, Product
-from domain.changes import DiffEntry, LineVersion, OrderChange, OrderVersion, diff, revise
+from domain.changes import DiffEntry, OrderChange, OrderVersion, diff, revise
 
 
 async def version_in_force(session: AsyncSession, order: Order) -> OrderVersion:
@@ -18,7 +19,7 @@ async def version_in_force(session: AsyncSession, order: Order) -> OrderVersion:
         select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.line_no)
     )
     return OrderVersion(
-        lines=[LineVersion.of(line.priced()) for line in lines],
+        lines=[line.priced() for line in lines],
         ship_to=order.ship_to,
         shipping_method=order.shipping_method,
         payment_method=order.payment_method,
@@ -91,10 +92,10 @@ async def write_change(
         await session.delete(row)
     for no, line in enumerate(after.lines, start=1):
         if no <= len(rows):
-            for name, value in line.model_dump().items():
+            for name, value in asdict(line).items():
                 setattr(rows[no - 1], name, value)
         else:
-            session.add(OrderLine(order_id=order.id, line_no=no, **line.model_dump()))
+            session.add(OrderLine(order_id=order.id, line_no=no, **asdict(line)))
     order.ship_to = after.ship_to
     order.shipping_method = after.shipping_method
     order.payment_method = after.payment_method

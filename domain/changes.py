@@ -5,7 +5,6 @@ A version is the whole order as the customer agreed it (lines, prices, where it 
 it is paid); approvals are given to a version, so a changed order is reviewed again.
 """
 
-from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -19,27 +18,11 @@ from domain.status import CANCELLABLE_STATUSES, FINAL_STATUSES, OrderStatus
 ZERO = Decimal("0")
 
 
-class LineVersion(BaseModel):
-    """One line as priced in a version (the pricing rules' PricedLine, as data)."""
-
-    sku: str
-    quantity: int
-    catalogue_price: Decimal
-    unit_price: Decimal
-    discount_pct: Decimal
-    gross: Decimal
-    discount: Decimal
-    net: Decimal
-
-    @classmethod
-    def of(cls, line: PricedLine) -> "LineVersion":
-        return cls(**asdict(line))
-
-
 class OrderVersion(BaseModel):
     """The order as one version has it."""
 
-    lines: list[LineVersion]
+    # As the pricing rules priced them (the order_lines columns carry the same names).
+    lines: list[PricedLine]
     ship_to: dict[str, Any]
     shipping_method: str
     payment_method: str
@@ -113,20 +96,17 @@ def revise(
             if discount is None:
                 discount = kept.discount_pct if kept is not None else ZERO
             lines.append(
-                LineVersion.of(
-                    price_line(
-                        LineRequest(
-                            sku=asked.sku,
-                            quantity=asked.quantity,
-                            catalogue_price=catalogue[asked.sku],
-                            supplied_price=supplied,
-                            discount_pct=discount,
-                        )
+                price_line(
+                    LineRequest(
+                        sku=asked.sku,
+                        quantity=asked.quantity,
+                        catalogue_price=catalogue[asked.sku],
+                        supplied_price=supplied,
+                        discount_pct=discount,
                     )
                 )
             )
-    priced = [PricedLine(**line.model_dump()) for line in lines]
-    totals = order_totals(priced, tax_rate_pct)
+    totals = order_totals(lines, tax_rate_pct)
     return OrderVersion(
         lines=lines,
         ship_to=current.ship_to if change.ship_to is None else change.ship_to,

@@ -24,6 +24,7 @@ from db.policies import current_policy, save_policy
 from domain.policy import DEFAULT_POLICY
 from stack.seed import SEED_USERS, seed_all
 from tests.conftest import fresh_task_queue, test_settings
+from tests.invariants import assert_stock_invariants, database_now
 from worker import build_worker
 from workflows.host import workflow_id
 
@@ -191,6 +192,17 @@ async def open_desk(
             # Temporal server and the worker are still up.
             await app.state.starter.drain()
             await end_orders_since(env, sessions, started_at)
+
+
+@asynccontextmanager
+async def checked_desk(
+    env: WorkflowEnvironment, sessions: SessionFactory, **process: Any
+) -> AsyncIterator[Desk]:
+    """A desk whose stock invariants (tests/invariants.py) are checked once the story ends."""
+    since = await database_now(sessions)
+    async with open_desk(env, sessions, **process) as desk:
+        yield desk
+        await assert_stock_invariants(sessions, since)
 
 
 async def end_orders_since(env: WorkflowEnvironment, sessions: SessionFactory, since: Any) -> None:

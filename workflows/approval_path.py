@@ -15,6 +15,7 @@ from domain.messages import (
     ApprovalDecisionInput,
     ApprovalState,
     ConfirmationInput,
+    Decision,
     OrderWorkflowInput,
 )
 from domain.refusals import FORBIDDEN, NOT_ALLOWED_NOW
@@ -64,6 +65,18 @@ def check_confirmer(
             raise NotPermitted("nobody confirms a request they made")
 
     permitted(not_the_requester)
+
+
+def request_answer(status: str, level: ApprovalLevel, d: ApprovalDecisionInput) -> ApprovalState:
+    """What the decider of a person's request (a cancellation, an address change) is told."""
+    approved = d.decision == Decision.APPROVE
+    return ApprovalState(
+        status=status,
+        pending_levels=[],
+        approved_levels=[level] if approved else [],
+        rejected=not approved,
+        decision_id=d.decision_id,
+    )
 
 
 def rejection_reason(r: ApprovalDecisionInput) -> str:

@@ -30,7 +30,7 @@ from domain.status import (
     WITHDRAWABLE_STATUSES,
     OrderStatus,
 )
-from workflows.approval_path import check_confirmer
+from workflows.approval_path import check_confirmer, request_answer
 from workflows.host import OrderHost
 
 LEVEL = ApprovalLevel.CANCELLATION
@@ -154,10 +154,4 @@ class Cancellation:
         if d.decision == Decision.APPROVE:
             # The order's own flow carries it out: wait for that.
             await workflow.wait_condition(lambda: host.status in FINAL_STATUSES)
-        return ApprovalState(
-            status=host.status,
-            pending_levels=[],
-            approved_levels=[LEVEL] if d.decision == Decision.APPROVE else [],
-            rejected=d.decision == Decision.REJECT,
-            decision_id=d.decision_id,
-        )
+        return request_answer(host.status, LEVEL, d)

@@ -32,7 +32,7 @@ from domain.messages import (
 from domain.refusals import NOT_ALLOWED_NOW
 from domain.roles import DECIDERS, ApprovalLevel
 from domain.status import FINAL_STATUSES
-from workflows.approval_path import check_confirmer
+from workflows.approval_path import check_confirmer, request_answer
 from workflows.host import OrderHost
 from workflows.search_attributes import ORDER_TOTAL
 from workflows.stock_stage import StockStage, nudge
@@ -168,10 +168,4 @@ class Changes:
                 if d.decision == Decision.APPROVE:
                     await self._apply(c)
                 self.requested = None
-        return ApprovalState(
-            status=host.status,
-            pending_levels=[],
-            approved_levels=[LEVEL] if d.decision == Decision.APPROVE else [],
-            rejected=d.decision == Decision.REJECT,
-            decision_id=d.decision_id,
-        )
+        return request_answer(host.status, LEVEL, d)

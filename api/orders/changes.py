@@ -33,7 +33,7 @@ from db.versions import propose, versions_of
 from domain.changes import LineChange, OrderChange, OrderVersion, diff, refusal, sets_prices
 from domain.changes import stock_moves as moves_by_difference
 from domain.messages import ChangeInput
-from domain.pricing import PricedLine, Totals
+from domain.pricing import Totals
 from domain.roles import DECIDERS, Action, ApprovalLevel, is_allowed
 from domain.status import OrderStatus
 from temporal_client import OrderWorkflow
@@ -85,7 +85,7 @@ async def _checked(
         raise Forbidden(f"role {user.role} may not set prices or discounts")
     await check_terms(
         session,
-        [PricedLine(**x.model_dump()) for x in after.lines],
+        after.lines,
         Totals(after.subtotal, after.discount, after.tax, after.total),
         change.requested_delivery_date,
     )

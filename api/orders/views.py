@@ -3,6 +3,7 @@ and its history."""
 
 import base64
 import binascii
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -97,7 +98,7 @@ async def order_detail(
     if not found:
         raise NotFound(f"order {order_id} has no version {version}")
     then = OrderVersion.model_validate(found[0].snapshot)
-    lines = [{"line_no": no, **line.model_dump()} for no, line in enumerate(then.lines, start=1)]
+    lines = [{"line_no": no, **asdict(line)} for no, line in enumerate(then.lines, start=1)]
     as_then: dict[str, Any] = {
         "version": version,
         "ship_to": then.ship_to,

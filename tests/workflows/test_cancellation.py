@@ -10,16 +10,13 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.engine import SessionFactory
 from domain.cancellation import CancelReason
-from tests.harness import Desk, open_desk
-from tests.invariants import assert_stock_invariants, database_now
+from tests.harness import Desk, checked_desk
 
 
 @pytest.fixture
 async def desk(time_env: WorkflowEnvironment, sessions: SessionFactory) -> AsyncIterator[Desk]:
-    since = await database_now(sessions)
-    async with open_desk(time_env, sessions) as desk:
+    async with checked_desk(time_env, sessions) as desk:
         yield desk
-        await assert_stock_invariants(sessions, since)
 
 
 @pytest.mark.parametrize("code", list(CancelReason))
@@ -62,10 +59,8 @@ async def test_an_unpaid_prepayment_is_cancelled_as_payment_failed(desk: Desk) -
 
 @pytest.fixture
 async def manual(time_env: WorkflowEnvironment, sessions: SessionFactory) -> AsyncIterator[Desk]:
-    since = await database_now(sessions)
-    async with open_desk(time_env, sessions, warehouse_confirmation="manual") as desk:
+    async with checked_desk(time_env, sessions, warehouse_confirmation="manual") as desk:
         yield desk
-        await assert_stock_invariants(sessions, since)
 
 
 async def costly_order_waiting_to_be_packed(desk: Desk) -> tuple[str, str]:

@@ -11,8 +11,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from db.engine import SessionFactory
-from tests.harness import Desk, open_desk
-from tests.invariants import assert_stock_invariants, database_now
+from tests.harness import Desk, checked_desk
 
 PACKAGE = {"weight_kg": "2", "length_cm": 30, "width_cm": 20, "height_cm": 10}
 ELSEWHERE = {
@@ -25,18 +24,14 @@ ELSEWHERE = {
 
 @pytest.fixture
 async def desk(time_env: WorkflowEnvironment, sessions: SessionFactory) -> AsyncIterator[Desk]:
-    since = await database_now(sessions)
-    async with open_desk(time_env, sessions) as desk:
+    async with checked_desk(time_env, sessions) as desk:
         yield desk
-        await assert_stock_invariants(sessions, since)
 
 
 @pytest.fixture
 async def manual(time_env: WorkflowEnvironment, sessions: SessionFactory) -> AsyncIterator[Desk]:
-    since = await database_now(sessions)
-    async with open_desk(time_env, sessions, warehouse_confirmation="manual") as desk:
+    async with checked_desk(time_env, sessions, warehouse_confirmation="manual") as desk:
         yield desk
-        await assert_stock_invariants(sessions, since)
 
 
 async def change(desk: Desk, user: str, order_id: str, **body: Any) -> Any:
@@ -216,6 +211,16 @@ async def test_after_picking_only_the_address_and_only_with_a_supervisor(manual:
         desk, "service", order_id, lines=[{"sku": sku, "quantity": 1}], reason="one"
     )
     assert lines.status_code == 409 and "only the ship-to address" in lines.text
+    dry = await change(
+        desk, "service", order_id, ship_to=ELSEWHERE, reason="moved office", dry_run=True
+    )
+    assert dry.status_code == 200, dry.text
+    assert dry.json()["approvals_needed"] == ["address_change"]
+    assert dry.json()["diff"][0] == {
+        "field": "ship_to.city",
+        "before": "Berlin",
+        "after": "Hamburg",
+    }
     asked = await change(desk, "service", order_id, ship_to=ELSEWHERE, reason="moved office")
     assert (asked.status_code, asked.json()["status"]) == (202, "change_requested")
     # Packed meanwhile, it is not booked to the old address.
@@ -274,6 +279,9 @@ async def test_versions_keep_every_diff_and_show_the_order_as_it_was(desk: Desk)
     assert Decimal(first["totals"]["total"]) == Decimal("11.90")
     now = await desk.get(order_id)
     assert (now["version"], now["lines"][0]["quantity"]) == (3, 4)
+    # The warehouse sees what changed in the goods, not in the money.
+    seen = await desk.ok("warehouse", "GET", f"/orders/{order_id}/versions")
+    assert [d["field"] for d in seen[1]["diff"]] == [f"lines[{sku}].quantity"]
     missing = await desk.call("admin", "GET", f"/orders/{order_id}?version=9")
     assert missing.status_code == 404
     history = " ".join(h["reason"] for h in await desk.history(order_id))

@@ -11,18 +11,15 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from db.engine import SessionFactory
-from tests.harness import Desk, open_desk
-from tests.invariants import assert_stock_invariants, database_now
+from tests.harness import Desk, checked_desk
 
 STOCK = 5
 
 
 @pytest.fixture
 async def desk(time_env: WorkflowEnvironment, sessions: SessionFactory) -> AsyncIterator[Desk]:
-    since = await database_now(sessions)
-    async with open_desk(time_env, sessions) as desk:
+    async with checked_desk(time_env, sessions) as desk:
         yield desk
-        await assert_stock_invariants(sessions, since)
 
 
 async def pay(desk: Desk, order_id: str, amount: str) -> None:

@@ -13,8 +13,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from db.engine import SessionFactory
-from tests.harness import Desk, eventually, new_customer, open_desk
-from tests.invariants import assert_stock_invariants, database_now
+from tests.harness import Desk, checked_desk, eventually, new_customer
 from tests.workflows.test_paths import status_path
 
 MUNICH = {"line1": "Marienplatz 8", "city": "München", "postal_code": "80331", "country": "DE"}
@@ -22,18 +21,14 @@ MUNICH = {"line1": "Marienplatz 8", "city": "München", "postal_code": "80331", 
 
 @pytest.fixture
 async def manual(time_env: WorkflowEnvironment, sessions: SessionFactory) -> AsyncIterator[Desk]:
-    since = await database_now(sessions)
-    async with open_desk(time_env, sessions, warehouse_confirmation="manual") as desk:
+    async with checked_desk(time_env, sessions, warehouse_confirmation="manual") as desk:
         yield desk
-        await assert_stock_invariants(sessions, since)
 
 
 @pytest.fixture
 async def auto(time_env: WorkflowEnvironment, sessions: SessionFactory) -> AsyncIterator[Desk]:
-    since = await database_now(sessions)
-    async with open_desk(time_env, sessions) as desk:
+    async with checked_desk(time_env, sessions) as desk:
         yield desk
-        await assert_stock_invariants(sessions, since)
 
 
 async def stocked(desk: Desk, wh1: int, wh2: int, weight: str = "2.5") -> str:

@@ -374,10 +374,16 @@ async def test_cancel_at_each_waiting_stage_compensates(desk: Desk, stage: str) 
     assert again.status_code == 409
 
 
-async def test_cancel_after_shipping_is_refused(desk: Desk) -> None:
+async def test_cancel_once_the_parcel_is_in_transit_is_refused(desk: Desk) -> None:
     sku = await desk.product(price="10.00", stock=1)
     order_id = await desk.order(sku, payment="cod")
-    await desk.status_is(order_id, "SHIPPED")
+    order = await desk.status_is(order_id, "SHIPPED")
+    await desk.ok(
+        "warehouse",
+        "POST",
+        f"/orders/{order_id}/shipment-events",
+        json={"event": "in_transit", "tracking_number": order["shipments"][0]["tracking_number"]},
+    )
     refused = await desk.call(
         "service",
         "POST",

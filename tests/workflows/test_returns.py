@@ -13,16 +13,13 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.engine import SessionFactory
 from db.models import ShipmentEvent
-from tests.harness import Desk, eventually, open_desk, order_body
-from tests.invariants import assert_stock_invariants, database_now
+from tests.harness import Desk, checked_desk, eventually, order_body
 
 
 @pytest.fixture
 async def desk(time_env: WorkflowEnvironment, sessions: SessionFactory) -> AsyncIterator[Desk]:
-    since = await database_now(sessions)
-    async with open_desk(time_env, sessions) as desk:
+    async with checked_desk(time_env, sessions) as desk:
         yield desk
-        await assert_stock_invariants(sessions, since)
 
 
 async def delivered_order(desk: Desk, quantities: dict[str, int]) -> Any:

@@ -16,17 +16,14 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.engine import SessionFactory
 from db.models import Notification
-from tests.harness import Desk, eventually, new_customer, open_desk
-from tests.invariants import assert_stock_invariants, database_now
+from tests.harness import Desk, checked_desk, eventually, new_customer
 from tests.workflows.test_paths import status_path
 
 
 @pytest.fixture
 async def desk(time_env: WorkflowEnvironment, sessions: SessionFactory) -> AsyncIterator[Desk]:
-    since = await database_now(sessions)
-    async with open_desk(time_env, sessions) as desk:
+    async with checked_desk(time_env, sessions) as desk:
         yield desk
-        await assert_stock_invariants(sessions, since)
 
 
 async def product(desk: Desk, price: str, wh2: int, substitutes: list[str] | None = None) -> str:
