@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.confirmation_links import LinkSigner
+from domain.documents import InvoiceTerms
 from domain.messages import OrderTimeouts
 
 DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"
@@ -70,6 +71,21 @@ class ProcessSettings(BaseSettings):
     max_body_bytes: int = 256 * 1024
     # An order recorded this long without a workflow (Temporal was down) has it started.
     sweep_after_seconds: float = 30
+    # The seller, as every invoice and credit note states it.
+    seller_name: str = "Orderflow Demo GmbH"
+    seller_address: str = "Leopoldstrasse 1, 80802 Muenchen, DE"
+    seller_vat_id: str = "DE123456789"
+
+    def invoice_terms(self) -> InvoiceTerms:
+        return InvoiceTerms(
+            tax_rate_pct=self.tax_rate_pct,
+            credit_days=self.credit_days,
+            seller={
+                "name": self.seller_name,
+                "address": self.seller_address,
+                "vat_id": self.seller_vat_id,
+            },
+        )
 
     def timeouts(self) -> OrderTimeouts:
         poll = timedelta(seconds=self.carrier_poll_seconds) if self.carrier_poll_seconds else None

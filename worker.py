@@ -49,12 +49,9 @@ def activity_functions(
     orders = OrderActivities(sessions, gateway, carrier)
     approvals = ApprovalActivities(sessions, settings.link_signer())
     settlement = SettlementActivities(sessions)
-    shipping = ShippingActivities(
-        sessions, carrier, settings.process.home_country, settings.process.credit_days
-    )
-    fulfilment = FulfilmentActivities(
-        sessions, carrier, settings.process.home_country, settings.process.credit_days
-    )
+    terms = settings.process.invoice_terms()
+    shipping = ShippingActivities(sessions, carrier, settings.process.home_country, terms)
+    fulfilment = FulfilmentActivities(sessions, carrier, settings.process.home_country, terms)
     trouble = TroubleActivities(sessions, gateway)
     cancellations = CancellationActivities(sessions)
     changes = ChangeActivities(sessions, settings.process.tax_rate_pct)

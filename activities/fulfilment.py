@@ -9,12 +9,13 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.adapters import CarrierAdapter, SimulatedPacker, book_parcel
-from activities.invoices import issue_invoice
 from db import stock
+from db.documents import issue_invoice
 from db.engine import SessionFactory
 from db.models import Order, Product, Shipment
 from db.shipments import BOOKED, PACKED, PICKING_LIST, issue_pick_lists, lines_of
 from db.status import change_status, lock_order, record_event
+from domain.documents import InvoiceTerms
 from domain.messages import (
     BookRequest,
     Package,
@@ -32,13 +33,13 @@ class FulfilmentActivities:
         sessions: SessionFactory,
         carrier: CarrierAdapter,
         home_country: str,
-        credit_days: int,
+        terms: InvoiceTerms,
         packer: SimulatedPacker | None = None,
     ) -> None:
         self.sessions = sessions
         self.carrier = carrier
         self.home_country = home_country
-        self.credit_days = credit_days
+        self.terms = terms
         self.packer = packer or SimulatedPacker()
 
     @activity.defn(name="prepare_shipments")
@@ -93,17 +94,21 @@ class FulfilmentActivities:
 
     @activity.defn(name="book_shipment")
     async def book_shipment(self, request: BookRequest) -> ShipmentInfo:
-        """The carrier, booked from the packages; the shipment's stock leaves its warehouse.
-        The booking that completes the order issues its invoice and moves it to `to`."""
+        """The carrier, booked from the packages; the shipment's stock leaves its warehouse
+        and its invoice is issued (what it ships of the order's lines not billed yet; an
+        exchange's goods bill nothing). The booking that completes the order moves it to
+        `to`."""
         async with self.sessions.begin() as session:
             order = await lock_order(session, request.order_id)
             shipment = await self._shipment(session, order, request.shipment_id)
             if shipment.tracking_number is None:
                 await self._book(session, order, shipment)
-            invoice_number = ""
+            invoice = None
+            if shipment.rma is None:
+                shipped = {x.sku: x.quantity for x in await lines_of(session, shipment.id)}
+                invoice = await issue_invoice(session, order, shipment.id, shipped, self.terms)
+            invoice_number = invoice.number if invoice is not None else ""
             if request.to is not None:
-                invoice = await issue_invoice(session, order, self.credit_days)
-                invoice_number = invoice.number
                 await change_status(session, order, request.to, "system", "all shipments booked")
             assert shipment.carrier and shipment.service and shipment.tracking_number
             return ShipmentInfo(

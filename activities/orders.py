@@ -11,6 +11,7 @@ from temporalio import activity
 from activities.adapters import CarrierAdapter, PaymentGateway, SimulatedCarrier
 from db import stock
 from db.audit import Who, audit
+from db.documents import credit
 from db.engine import SessionFactory
 from db.models import Approval, Invoice, Order, Payment, Reservation, Shipment
 from db.shipments import BOOKED, CANCELLED_SHIPMENT, UNBOOKED, WITHDRAWN
@@ -52,7 +53,7 @@ class OrderActivities:
             refunded, freed = Decimal("0.00"), []
             if not request.compensate_separately:
                 refunded = await self._refund(session, order)
-                await _void(session, order)
+                await _credit_all(session, order)
                 await _withdraw(session, order)
                 freed = await stock.release(session, order.id)
             await session.execute(
@@ -99,7 +100,9 @@ class OrderActivities:
                 result.allocated_orders = await stock.allocate_waiting(session, freed)
                 done = f"stock released: {', '.join(freed)}" if freed else ""
             elif step == CompensationStep.VOID_INVOICE:
-                done = "invoice voided" if await _void(session, order) else ""
+                # Issued invoices are never voided: each is credited in full.
+                notes = await _credit_all(session, order)
+                done = "credit note(s) " + ", ".join(notes) if notes else ""
             else:
                 result.refunded = await self._refund(session, order)
                 done = f"refunded {result.refunded}" if result.refunded else ""
@@ -174,14 +177,16 @@ class Withdrawn:
     said: list[str] = field(default_factory=list)
 
 
-async def _void(session: AsyncSession, order: Order) -> bool:
-    voided = await session.execute(
-        update(Invoice)
-        .where(Invoice.order_id == order.id, Invoice.status != "void")
-        .values(status="void")
-        .returning(Invoice.order_id)
-    )
-    return voided.first() is not None
+async def _credit_all(session: AsyncSession, order: Order) -> list[str]:
+    """A credit note for what each invoice of the order still bills (a cancellation)."""
+    notes = []
+    for invoice in await session.scalars(
+        select(Invoice).where(Invoice.order_id == order.id).order_by(Invoice.issued_at)
+    ):
+        note = await credit(session, invoice, "cancellation", order.id, "system")
+        if note is not None:
+            notes.append(note.number)
+    return notes
 
 
 async def _withdraw(session: AsyncSession, order: Order) -> int:

@@ -3,6 +3,8 @@ damaged ones written off), the refund of what came back, the exchange's goods he
 a pick list, and the return closed or expired. Each step is recorded once: a retried
 activity finds its step done."""
 
+from decimal import Decimal
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
@@ -11,12 +13,13 @@ from activities.adapters import PaymentGateway
 from activities.refunds import refund_up_to
 from db import stock
 from db.audit import Who, audit
+from db.documents import credit_goods
 from db.engine import SessionFactory
 from db.models import Order, Return, ReturnLine
-from db.returns import delivered_quantities, hold_exchange, net_per_unit, refunded_quantities
+from db.returns import delivered_quantities, hold_exchange, refunded_quantities
 from db.status import change_status, lock_order, record_event
 from domain.messages import ReceiptRecord, ReceiptResult, ReturnState
-from domain.returns import Condition, ReturnStatus, value_of
+from domain.returns import Condition, ReturnStatus
 from domain.status import OrderStatus
 
 
@@ -64,17 +67,18 @@ class ReturnActivities:
             ret, order = await _lock(session, rma)
             if ret.status == ReturnStatus.RECEIVED:
                 came_back = {x.sku: x.sellable + x.damaged for x in await _lines(session, rma)}
-                value = value_of(
-                    came_back,
-                    await net_per_unit(session, order.id),
-                    order.subtotal - order.discount,
-                    order.tax,
-                )
+                # Credited at what the invoices billed for those goods, then paid back.
+                notes = await credit_goods(session, order, came_back, "return", rma, "system")
+                value = sum((n.total for n in notes), Decimal(0))
                 sent = await refund_up_to(session, self.gateway, order, value, rma)
                 ret.refunded, ret.status = sent, ReturnStatus.REFUNDED
                 ret.closed_at = await session.scalar(select(func.now()))
+                credited = ", ".join(n.number for n in notes)
                 await record_event(
-                    session, order, "system", f"return {rma} refunded: {sent} (value {value})"
+                    session,
+                    order,
+                    "system",
+                    f"return {rma} refunded: {sent} (credit note {credited}: {value})",
                 )
                 await _returned_in_full(session, order, rma)
             return _state(ret)

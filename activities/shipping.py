@@ -9,14 +9,15 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.adapters import CarrierAdapter, book_parcel
-from activities.invoices import issue_invoice
 from db import stock
+from db.documents import issue_invoice
 from db.engine import SessionFactory
 from db.models import Order, OrderLine, Product, Shipment
 from db.models import ShipmentEvent as ShipmentEventRow
 from db.payments import add_payment, paid_total
 from db.shipments import BOOKED
 from db.status import change_status, lock_order, record_event
+from domain.documents import InvoiceTerms
 from domain.messages import (
     DeliveryTargets,
     ParcelScan,
@@ -35,12 +36,16 @@ from domain.status import OrderStatus
 
 class ShippingActivities:
     def __init__(
-        self, sessions: SessionFactory, carrier: CarrierAdapter, home_country: str, credit_days: int
+        self,
+        sessions: SessionFactory,
+        carrier: CarrierAdapter,
+        home_country: str,
+        terms: InvoiceTerms,
     ) -> None:
         self.sessions = sessions
         self.carrier = carrier
         self.home_country = home_country
-        self.credit_days = credit_days
+        self.terms = terms
 
     @activity.defn(name="ship_order")
     async def ship_order(self, request: ShipRequest | str) -> ShipmentInfo:
@@ -51,7 +56,15 @@ class ShippingActivities:
             existing = await session.get(Shipment, order_id)
             if existing is None:
                 existing = await self._book(session, order)
-            invoice = await issue_invoice(session, order, self.credit_days)
+            # Shipped as one parcel: it bills the whole order.
+            ordered = await session.execute(
+                select(OrderLine.sku, OrderLine.quantity).where(OrderLine.order_id == order_id)
+            )
+            shipped: dict[str, int] = {}
+            for sku, quantity in ordered:
+                shipped[sku] = shipped.get(sku, 0) + quantity
+            invoice = await issue_invoice(session, order, existing.id, shipped, self.terms)
+            assert invoice is not None
             await change_status(
                 session,
                 order,

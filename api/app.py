@@ -13,6 +13,7 @@ from api import health
 from api.approvals import router as approvals
 from api.audit import router as audit
 from api.customers import router as customers
+from api.documents import router as documents
 from api.errors import StorableUrl, install_error_handlers
 from api.fulfilment import router as fulfilment
 from api.orders import router as orders
@@ -106,6 +107,7 @@ def create_app(
         orders,
         fulfilment,
         returns,
+        documents,
         approvals,
         policies,
         people,

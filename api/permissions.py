@@ -45,3 +45,4 @@ CanManageWarehouses = Annotated[Principal, Depends(allowed(Action.MANAGE_WAREHOU
 CanChangeOrder = Annotated[Principal, Depends(allowed(Action.CHANGE_ORDER))]
 CanAuthorizeReturn = Annotated[Principal, Depends(allowed(Action.AUTHORIZE_RETURN))]
 CanReceiveReturn = Annotated[Principal, Depends(allowed(Action.RECEIVE_RETURN))]
+CanReadDocuments = Annotated[Principal, Depends(allowed(Action.READ_DOCUMENTS))]

@@ -14,7 +14,6 @@ from sqlalchemy import (
     Identity,
     Index,
     Numeric,
-    Sequence,
     String,
     UniqueConstraint,
     func,
@@ -23,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from domain.authority import Parties
+from domain.documents import DocumentLine
 from domain.pricing import PricedLine
 
 Money = Numeric(14, 2)
@@ -79,6 +79,8 @@ class Customer(Base):
     tier: Mapped[str] = mapped_column(String(16))
     on_credit_hold: Mapped[bool] = mapped_column(default=False)
     owner: Mapped[str | None] = mapped_column(String(64))
+    # A business customer's VAT id (printed on its invoices), when given.
+    vat_id: Mapped[str | None] = mapped_column(String(20))
     # Who recorded the customer: an upstream system sees the customers it sent.
     created_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
@@ -523,21 +525,99 @@ class ShipmentEvent(Base):
     occurred_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
-# Invoice numbers come from a sequence so they are unique and gap-tolerant under concurrency.
-INVOICE_NUMBER_SEQUENCE = Sequence("invoice_number_seq")
+class DocumentCounter(Base):
+    """The last number given per series (INV, CN) and year: taken in the transaction that
+    issues the document, so a rollback gives it back and numbers have no gaps."""
+
+    __tablename__ = "document_counters"
+    series: Mapped[str] = mapped_column(String(8), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last: Mapped[int]
 
 
 class Invoice(Base):
+    """One shipment's invoice (orders invoiced before: one for the whole order). Never
+    changed once issued but for its payment status; corrected by credit notes."""
+
     __tablename__ = "invoices"
-    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), primary_key=True)
-    number: Mapped[str] = mapped_column(String(32), unique=True)
+    number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"))
+    # None: an invoice of the whole order, from before invoices per shipment.
+    shipment_id: Mapped[str | None] = mapped_column(String(40))
     issued_at: Mapped[datetime] = mapped_column(server_default=func.now())
     due_date: Mapped[date]
+    currency: Mapped[str] = mapped_column(String(3), default="EUR", server_default="EUR")
+    payment_terms: Mapped[str | None] = mapped_column(String(16))
+    seller: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    buyer: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     subtotal: Mapped[Decimal] = mapped_column(Money)
     discount: Mapped[Decimal] = mapped_column(Money)
     tax: Mapped[Decimal] = mapped_column(Money)
     total: Mapped[Decimal] = mapped_column(Money)
-    status: Mapped[str] = mapped_column(String(16))  # issued | overdue | paid | void
+    # issued | overdue | paid | credited (void: voided before credit notes existed)
+    status: Mapped[str] = mapped_column(String(16))
+    __table_args__ = (
+        Index("invoices_order", "order_id"),
+        UniqueConstraint("shipment_id", name="invoices_shipment"),
+    )
+
+
+class InvoiceLine(Base):
+    __tablename__ = "invoice_lines"
+    invoice_number: Mapped[str] = mapped_column(ForeignKey("invoices.number"), primary_key=True)
+    line_no: Mapped[int] = mapped_column(primary_key=True)
+    order_line_no: Mapped[int]
+    sku: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[int]
+    unit_price: Mapped[Decimal] = mapped_column(Money)
+    discount_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    net: Mapped[Decimal] = mapped_column(Money)
+    tax_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    tax: Mapped[Decimal] = mapped_column(Money)
+
+    def figures(self) -> DocumentLine:
+        return DocumentLine(**{f.name: getattr(self, f.name) for f in fields(DocumentLine)})
+
+
+class CreditNote(Base):
+    """Money taken back from an invoice (a cancellation after invoicing, a return, a price
+    correction); once per invoice, reason and reference."""
+
+    __tablename__ = "credit_notes"
+    number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    invoice_number: Mapped[str] = mapped_column(ForeignKey("invoices.number"))
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"))
+    reason: Mapped[str] = mapped_column(String(16))  # cancellation | return | correction
+    # What it credits: the cancellation, the return's RMA, the correction's id.
+    reference: Mapped[str] = mapped_column(String(64))
+    net: Mapped[Decimal] = mapped_column(Money)
+    tax: Mapped[Decimal] = mapped_column(Money)
+    total: Mapped[Decimal] = mapped_column(Money)
+    created_by: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    __table_args__ = (
+        UniqueConstraint("invoice_number", "reason", "reference", name="credit_notes_once"),
+        Index("credit_notes_order", "order_id"),
+    )
+
+
+class CreditNoteLine(Base):
+    __tablename__ = "credit_note_lines"
+    credit_note_number: Mapped[str] = mapped_column(
+        ForeignKey("credit_notes.number"), primary_key=True
+    )
+    line_no: Mapped[int] = mapped_column(primary_key=True)
+    order_line_no: Mapped[int]
+    sku: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[int]
+    unit_price: Mapped[Decimal] = mapped_column(Money)
+    discount_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    net: Mapped[Decimal] = mapped_column(Money)
+    tax_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    tax: Mapped[Decimal] = mapped_column(Money)
+
+    def figures(self) -> DocumentLine:
+        return DocumentLine(**{f.name: getattr(self, f.name) for f in fields(DocumentLine)})
 
 
 class Payment(Base):

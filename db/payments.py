@@ -2,11 +2,11 @@
 
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Invoice, Order, Payment
+from db.models import CreditNote, Invoice, Order, Payment
 from db.status import change_status, record_event
 from domain.messages import PaymentInput, Transition
 
@@ -69,14 +69,42 @@ async def add_payment(
             await record_event(
                 session, order, "system", f"overpaid by {excess}: to refund or credit"
             )
-    if paid >= order.total:
-        await session.execute(
-            update(Invoice)
-            .where(Invoice.order_id == order.id, Invoice.status != "void")
-            .values(status="paid")
-        )
+    await settle_invoices(session, order)
     # The workflow decided where payment in full moves the order; made here, in the payment's
     # transaction, only from the status it expected.
     if when_paid is not None and paid >= order.total and order.status == when_paid.from_status:
         await change_status(session, order, when_paid.to, "system", "paid in full")
     return paid
+
+
+# An invoice's payment status (overdue: set by the credit terms' due timer).
+ISSUED, OVERDUE, PAID, CREDITED = "issued", "overdue", "paid", "credited"
+
+
+async def credited_total(session: AsyncSession, invoice_number: str) -> Decimal:
+    total = await session.scalar(
+        select(func.coalesce(func.sum(CreditNote.total), 0)).where(
+            CreditNote.invoice_number == invoice_number
+        )
+    )
+    return Decimal(total or 0)
+
+
+async def settle_invoices(session: AsyncSession, order: Order) -> None:
+    """Each invoice's payment status from what was paid, oldest first: paid while payments
+    cover what it still asks (its total less its credit notes); credited when nothing is
+    left to ask; otherwise it stays issued (or overdue)."""
+    covered = await paid_total(session, order.id)
+    invoices = await session.scalars(
+        select(Invoice).where(Invoice.order_id == order.id).order_by(Invoice.issued_at)
+    )
+    for invoice in invoices:
+        if invoice.status == "void":  # voided before credit notes existed
+            continue
+        owed = invoice.total - await credited_total(session, invoice.number)
+        if owed <= 0:
+            invoice.status = CREDITED
+        elif covered >= owed:
+            invoice.status, covered = PAID, covered - owed
+        elif invoice.status == PAID:
+            invoice.status = ISSUED

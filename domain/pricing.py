@@ -65,8 +65,13 @@ def price_line(line: LineRequest) -> PricedLine:
     )
 
 
+def line_tax(net: Decimal, tax_rate_pct: Decimal) -> Decimal:
+    """The one rounding rule: tax per line, half-up to the cent; documents add lines up."""
+    return percent_of(net, tax_rate_pct)
+
+
 def order_totals(lines: list[PricedLine], tax_rate_pct: Decimal) -> Totals:
     subtotal = sum((line.gross for line in lines), ZERO)
     discount = sum((line.discount for line in lines), ZERO)
-    tax = percent_of(subtotal - discount, tax_rate_pct)
+    tax = sum((line_tax(line.net, tax_rate_pct) for line in lines), ZERO)
     return Totals(subtotal=subtotal, discount=discount, tax=tax, total=subtotal - discount + tax)

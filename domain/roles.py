@@ -48,6 +48,7 @@ class Action(StrEnum):
     CHANGE_ORDER = "change_order"
     AUTHORIZE_RETURN = "authorize_return"
     RECEIVE_RETURN = "receive_return"
+    READ_DOCUMENTS = "read_documents"
 
 
 class ApprovalLevel(StrEnum):
@@ -111,6 +112,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.CHANGE_ORDER: frozenset({R.ADMIN, R.SALES, R.SALES_SUPERVISOR, R.CUSTOMER_SERVICE}),
     Action.AUTHORIZE_RETURN: frozenset({R.ADMIN, R.CUSTOMER_SERVICE}),
     Action.RECEIVE_RETURN: frozenset({R.ADMIN, R.WAREHOUSE}),
+    # Invoices and credit notes name prices: everyone who sees them on orders, in scope.
+    Action.READ_DOCUMENTS: _EVERYONE - {R.WAREHOUSE},
 }
 
 # A higher level may stand in for a lower one; finance decides only credit.

@@ -44,6 +44,9 @@ class CustomerIn(In):
     # Finance and admin only; others leave it out and the policy's default limit applies.
     credit_limit: MoneyIn | None = None
     tier: Literal["standard", "vip"] = "standard"
+    # A business customer's VAT id (country prefix, then 2 to 13 letters or digits): printed
+    # on its invoices.
+    vat_id: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}[A-Z0-9]{2,13}$")] | None = None
 
     @model_validator(mode="after")
     def _phone_fits_country(self) -> Self:
@@ -69,6 +72,7 @@ class CustomerContactOut(BaseModel):
 class CustomerOut(CustomerContactOut):
     credit_limit: Decimal
     tier: str
+    vat_id: str | None = None
     on_credit_hold: bool
     owner: str | None
 

@@ -202,9 +202,23 @@ class ShipmentOut(BaseModel):
 
 class InvoiceOut(BaseModel):
     number: str
+    # The shipment it bills (invoices from before invoices per shipment: the whole order).
+    shipment_id: str | None
+    issued_at: datetime
     due_date: date
     total: Decimal
+    # issued | overdue | paid | credited
     status: str
+
+
+class CreditNoteSummary(BaseModel):
+    number: str
+    invoice_number: str
+    # cancellation | return | correction
+    reason: str
+    reference: str
+    total: Decimal
+    issued_at: datetime
 
 
 class PaymentOut(BaseModel):
@@ -302,7 +316,10 @@ class OrderDetail(OrderSummary):
     approvals: list[ApprovalOut]
     reservations: list[ReservationOut]
     shipments: list[ShipmentOut]
+    # The first invoice (kept for clients of the single-invoice API; see invoices).
     invoice: InvoiceOut | None
+    invoices: list[InvoiceOut]
+    credit_notes: list[CreditNoteSummary]
     payments: list[PaymentOut]
     on_shortage: str
     cancel_reason_code: str | None

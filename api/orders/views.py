@@ -15,6 +15,7 @@ from api.approvals.schemas import ApprovalOut
 from api.auth import Principal
 from api.errors import InvalidFields, NotFound
 from api.orders.schemas import (
+    CreditNoteSummary,
     HistoryEntry,
     InvoiceOut,
     LineOut,
@@ -38,6 +39,7 @@ from api.scope import orders_visible_to, sees_prices
 from db.models import (
     Approval,
     AuditEntry,
+    CreditNote,
     Invoice,
     Order,
     OrderHistory,
@@ -148,7 +150,7 @@ async def _detail_now(
             **goods,
             lines=await listed(PickLineOut, OrderLine, OrderLine.line_no),
         )
-    invoice = await session.get(Invoice, order_id)
+    invoices = await listed(InvoiceOut, Invoice, Invoice.issued_at, Invoice.number)
     payments = await listed(PaymentOut, Payment, Payment.created_at)
     paid = sum((x.amount for x in payments), ZERO)
     return OrderDetail(
@@ -163,7 +165,11 @@ async def _detail_now(
             subtotal=o.subtotal, discount=o.discount, tax=o.tax, total=o.total, currency=o.currency
         ),
         approvals=await listed(ApprovalOut, Approval, Approval.level),
-        invoice=InvoiceOut.model_validate(invoice, from_attributes=True) if invoice else None,
+        invoice=invoices[0] if invoices else None,
+        invoices=invoices,
+        credit_notes=await listed(
+            CreditNoteSummary, CreditNote, CreditNote.issued_at, CreditNote.number
+        ),
         payments=payments,
         paid_total=paid,
         on_shortage=o.on_shortage,

@@ -21,6 +21,7 @@ from config import Settings
 from db.engine import SessionFactory
 from db.models import AuditEntry, Customer, Invoice, OrderHistory, Payment, Product, Shipment, Stock
 from domain.cancellation import CancelReason
+from domain.documents import InvoiceTerms
 from domain.messages import (
     ApprovalDecisionInput,
     CloseRequest,
@@ -128,7 +129,9 @@ async def test_review_reserve_pay_ship_twice(sessions: SessionFactory) -> None:
     assert [(s.status, s.paid_total) for s in states] == [
         (OrderStatus.READY_TO_SHIP, Decimal("23.80"))
     ] * 2
-    shipping = ShippingActivities(sessions, SimulatedCarrier(), "DE", 30)
+    shipping = ShippingActivities(
+        sessions, SimulatedCarrier(), "DE", InvoiceTerms(tax_rate_pct=Decimal("19"), credit_days=30)
+    )
     first = await twice.run(shipping.ship_order, order_id)
     second = await twice.run(shipping.ship_order, order_id)
     assert first == second

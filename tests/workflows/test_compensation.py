@@ -74,10 +74,17 @@ async def test_a_cancellation_puts_stock_invoice_and_payments_back(desk: Desk, s
     if status == "SHIPPED":
         # Booked, not yet picked up: withdrawn from the carrier, the goods back on hand.
         assert before["invoice"]["status"] == "paid"  # prepaid
-        assert order["invoice"]["status"] == "void"
+        # Never voided: credited in full by a credit note that names it.
+        assert order["invoice"]["status"] == "credited"
+        [note] = order["credit_notes"]
+        assert (note["invoice_number"], note["reason"]) == (
+            order["invoice"]["number"],
+            "cancellation",
+        )
+        assert note["total"] == order["invoice"]["total"] == "238.00"
         assert [s["status"] for s in order["shipments"]] == ["withdrawn"]
         assert any("withdrawn from" in s for s in steps)
-        assert any("invoice voided" in s for s in steps)
+        assert any("credit note(s) CN-" in s for s in steps)
     if paid:
         assert any(f"refunded {paid:.2f}" in s for s in steps)
 

@@ -1,0 +1,1 @@
+"""Invoices and credit notes as finance and customers read them."""

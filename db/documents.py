@@ -1,0 +1,230 @@
+"""Invoices and credit notes as records (figures from domain/documents.py): gapless numbers,
+a shipment's invoice, a credit note against an invoice, and invoices' payment status.
+
+Every function runs inside the caller's transaction: a number is taken from its counter row
+in the same transaction that issues the document, so a rollback gives the number back.
+"""
+
+from collections import defaultdict
+from dataclasses import asdict
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import (
+    CreditNote,
+    CreditNoteLine,
+    Customer,
+    DocumentCounter,
+    Invoice,
+    InvoiceLine,
+    Order,
+    OrderLine,
+)
+from db.payments import settle_invoices
+from domain.documents import Billed, DocumentLine, InvoiceTerms, bill, take_back, totals
+from domain.money import ZERO
+from domain.review import PaymentMethod
+
+INVOICE, CREDIT_NOTE = "INV", "CN"
+ISSUED = "issued"
+
+
+async def next_number(session: AsyncSession, series: str) -> str:
+    """The next number of the series this year (INV-2026-000001): the counter row is locked
+    until the transaction ends, so concurrent issuers queue and a rollback leaves no gap."""
+    year = await session.scalar(select(func.extract("year", func.now())))
+    assert year is not None
+    taken = await session.scalar(
+        insert(DocumentCounter)
+        .values(series=series, year=int(year), last=1)
+        .on_conflict_do_update(
+            index_elements=[DocumentCounter.series, DocumentCounter.year],
+            set_={"last": DocumentCounter.last + 1},
+        )
+        .returning(DocumentCounter.last)
+    )
+    assert taken is not None
+    return f"{series}-{int(year)}-{taken:06d}"
+
+
+async def _billed(session: AsyncSession, order_id: str) -> dict[int, Billed]:
+    rows = await session.execute(
+        select(
+            InvoiceLine.order_line_no,
+            func.sum(InvoiceLine.quantity),
+            func.sum(InvoiceLine.net),
+            func.sum(InvoiceLine.tax),
+        )
+        .join(Invoice, Invoice.number == InvoiceLine.invoice_number)
+        .where(Invoice.order_id == order_id)
+        .group_by(InvoiceLine.order_line_no)
+    )
+    return {no: Billed(int(q), Decimal(n), Decimal(t)) for no, q, n, t in rows}
+
+
+async def issue_invoice(
+    session: AsyncSession,
+    order: Order,
+    shipment_id: str,
+    shipped: dict[str, int],
+    terms: InvoiceTerms,
+) -> Invoice | None:
+    """The shipment's invoice (once): what it ships of the order's lines not billed yet.
+    None when it bills nothing (a reshipped parcel, an exchange)."""
+    found = await session.scalar(select(Invoice).where(Invoice.shipment_id == shipment_id))
+    if found is not None:
+        return found
+    lines = {
+        x.line_no: x.priced()
+        for x in await session.scalars(select(OrderLine).where(OrderLine.order_id == order.id))
+    }
+    billing = bill(lines, shipped, await _billed(session, order.id), terms.tax_rate_pct)
+    if not billing:
+        return None
+    figures = totals(billing)
+    customer = await session.get_one(Customer, order.customer_id)
+    today = await session.scalar(select(func.now()))
+    assert today is not None
+    days = terms.credit_days if order.payment_method == PaymentMethod.CREDIT else 0
+    invoice = Invoice(
+        number=await next_number(session, INVOICE),
+        order_id=order.id,
+        shipment_id=shipment_id,
+        issued_at=today,
+        due_date=today.date() + timedelta(days=days),
+        currency=order.currency,
+        payment_terms=order.payment_method,
+        seller=terms.seller,
+        buyer={
+            "customer_id": customer.id,
+            "name": customer.name,
+            "address": order.ship_to,
+            "vat_id": customer.vat_id,
+        },
+        subtotal=figures.subtotal,
+        discount=figures.discount,
+        tax=figures.tax,
+        total=figures.total,
+        status=ISSUED,
+    )
+    session.add(invoice)
+    await session.flush()
+    for no, line in enumerate(billing, start=1):
+        session.add(InvoiceLine(invoice_number=invoice.number, line_no=no, **asdict(line)))
+    await session.flush()
+    await settle_invoices(session, order)
+    return invoice
+
+
+async def _still_billed(session: AsyncSession, invoice: Invoice) -> list[DocumentLine]:
+    """The invoice's lines less what credit notes took back from them."""
+    credited: dict[int, tuple[int, Decimal, Decimal]] = defaultdict(lambda: (0, ZERO, ZERO))
+    rows = await session.execute(
+        select(CreditNoteLine)
+        .join(CreditNote, CreditNote.number == CreditNoteLine.credit_note_number)
+        .where(CreditNote.invoice_number == invoice.number)
+    )
+    for (c,) in rows:
+        q, n, t = credited[c.order_line_no]
+        credited[c.order_line_no] = (q + c.quantity, n + c.net, t + c.tax)
+    out = []
+    for line in await session.scalars(
+        select(InvoiceLine)
+        .where(InvoiceLine.invoice_number == invoice.number)
+        .order_by(InvoiceLine.line_no)
+    ):
+        q, n, t = credited[line.order_line_no]
+        if line.quantity > q:
+            f = line.figures()
+            out.append(
+                DocumentLine(
+                    order_line_no=f.order_line_no,
+                    sku=f.sku,
+                    quantity=f.quantity - q,
+                    unit_price=f.unit_price,
+                    discount_pct=f.discount_pct,
+                    net=f.net - n,
+                    tax_rate=f.tax_rate,
+                    tax=f.tax - t,
+                )
+            )
+    return out
+
+
+async def credit(
+    session: AsyncSession,
+    invoice: Invoice,
+    reason: str,
+    reference: str,
+    actor: str,
+    quantities: dict[str, int] | None = None,
+) -> CreditNote | None:
+    """A credit note taking back these quantities per sku (None: all still billed) from the
+    invoice, once per invoice, reason and reference. None when nothing is left to take."""
+    found = await session.scalar(
+        select(CreditNote).where(
+            CreditNote.invoice_number == invoice.number,
+            CreditNote.reason == reason,
+            CreditNote.reference == reference,
+        )
+    )
+    if found is not None:
+        return found
+    billed = await _still_billed(session, invoice)
+    wanted = quantities if quantities is not None else {x.sku: x.quantity for x in billed}
+    lines = take_back(billed, wanted)
+    if not lines:
+        return None
+    figures = totals(lines)
+    note = CreditNote(
+        number=await next_number(session, CREDIT_NOTE),
+        invoice_number=invoice.number,
+        order_id=invoice.order_id,
+        reason=reason,
+        reference=reference,
+        net=figures.subtotal - figures.discount,
+        tax=figures.tax,
+        total=figures.total,
+        created_by=actor,
+    )
+    session.add(note)
+    await session.flush()
+    for no, line in enumerate(lines, start=1):
+        session.add(CreditNoteLine(credit_note_number=note.number, line_no=no, **asdict(line)))
+    await session.flush()
+    order = await session.get_one(Order, invoice.order_id)
+    await settle_invoices(session, order)
+    return note
+
+
+async def credit_goods(
+    session: AsyncSession,
+    order: Order,
+    quantities: dict[str, int],
+    reason: str,
+    reference: str,
+    actor: str,
+) -> list[CreditNote]:
+    """Credit notes taking back these goods (per sku) from the invoices that billed them,
+    oldest invoice first."""
+    left = {sku: q for sku, q in quantities.items() if q > 0}
+    notes = []
+    for invoice in await session.scalars(
+        select(Invoice).where(Invoice.order_id == order.id).order_by(Invoice.issued_at)
+    ):
+        if not left:
+            break
+        billed = {x.sku: x.quantity for x in await _still_billed(session, invoice)}
+        here = {sku: min(q, billed.get(sku, 0)) for sku, q in left.items()}
+        here = {sku: q for sku, q in here.items() if q > 0}
+        if not here:
+            continue
+        note = await credit(session, invoice, reason, reference, actor, here)
+        if note is not None:
+            notes.append(note)
+            left = {sku: q - here.get(sku, 0) for sku, q in left.items() if q > here.get(sku, 0)}
+    return notes

@@ -1,0 +1,140 @@
+"""Invoices and credit notes as figures: what a shipment's invoice bills, what a credit note
+takes back, and their totals. Pure rules over the one rounding rule (domain/pricing.line_tax).
+
+An order's lines are billed as their goods leave: a shipment's invoice bills its part of each
+line, and the shipment that completes a line bills what is left of the line's net and tax, so
+an order's invoices add up to its total to the cent however it was split.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from domain.money import ZERO, to_money
+from domain.pricing import PricedLine, line_tax
+
+
+@dataclass(frozen=True)
+class InvoiceTerms:
+    """What every invoice states: the seller, the tax rate, the credit terms' days."""
+
+    tax_rate_pct: Decimal
+    credit_days: int
+    seller: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DocumentLine:
+    # The order line it bills (an order may list a sku twice).
+    order_line_no: int
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    discount_pct: Decimal
+    net: Decimal
+    tax_rate: Decimal
+    tax: Decimal
+
+
+@dataclass(frozen=True)
+class Billed:
+    """What earlier invoices billed of one order line."""
+
+    quantity: int = 0
+    net: Decimal = ZERO
+    tax: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class DocumentTotals:
+    subtotal: Decimal
+    discount: Decimal
+    tax: Decimal
+    total: Decimal
+
+
+def bill(
+    lines: Mapping[int, PricedLine],
+    shipped: Mapping[str, int],
+    billed: Mapping[int, Billed],
+    tax_rate_pct: Decimal,
+) -> list[DocumentLine]:
+    """A shipment's invoice lines: per order line (by number), the shipped quantity not billed
+    yet, in line order (a reshipped parcel bills nothing again)."""
+    out: list[DocumentLine] = []
+    left = dict(shipped)
+    for no, line in sorted(lines.items()):
+        before = billed.get(no, Billed())
+        quantity = min(left.get(line.sku, 0), line.quantity - before.quantity)
+        if quantity <= 0:
+            continue
+        left[line.sku] -= quantity
+        if before.quantity + quantity == line.quantity:
+            net = line.net - before.net
+            tax = line_tax(line.net, tax_rate_pct) - before.tax
+        else:
+            net = to_money(line.net * quantity / line.quantity)
+            tax = line_tax(net, tax_rate_pct)
+        out.append(
+            DocumentLine(
+                order_line_no=no,
+                sku=line.sku,
+                quantity=quantity,
+                unit_price=line.unit_price,
+                discount_pct=line.discount_pct,
+                net=net,
+                tax_rate=tax_rate_pct,
+                tax=tax,
+            )
+        )
+    return out
+
+
+def take_back(
+    invoiced: Iterable[DocumentLine], quantities: Mapping[str, int]
+) -> list[DocumentLine]:
+    """A credit note's lines: these quantities (per sku) of an invoice's lines, at what they
+    were billed (all of a line: exactly its net and tax)."""
+    out: list[DocumentLine] = []
+    left = dict(quantities)
+    for line in invoiced:
+        quantity = min(left.get(line.sku, 0), line.quantity)
+        if quantity <= 0:
+            continue
+        left[line.sku] -= quantity
+        if quantity == line.quantity:
+            net, tax = line.net, line.tax
+        else:
+            net = to_money(line.net * quantity / line.quantity)
+            tax = line_tax(net, line.tax_rate)
+        out.append(
+            DocumentLine(
+                order_line_no=line.order_line_no,
+                sku=line.sku,
+                quantity=quantity,
+                unit_price=line.unit_price,
+                discount_pct=line.discount_pct,
+                net=net,
+                tax_rate=line.tax_rate,
+                tax=tax,
+            )
+        )
+    return out
+
+
+def totals(lines: Iterable[DocumentLine]) -> DocumentTotals:
+    lines = list(lines)
+    gross = sum((to_money(x.unit_price * x.quantity) for x in lines), ZERO)
+    net = sum((x.net for x in lines), ZERO)
+    tax = sum((x.tax for x in lines), ZERO)
+    return DocumentTotals(subtotal=gross, discount=gross - net, tax=tax, total=net + tax)
+
+
+def tax_by_rate(lines: Iterable[DocumentLine]) -> dict[Decimal, tuple[Decimal, Decimal]]:
+    """Per rate: the net it applies to and the tax (as printed on the document)."""
+    rates: dict[Decimal, tuple[Decimal, Decimal]] = {}
+    for x in lines:
+        net, tax = rates.get(x.tax_rate, (ZERO, ZERO))
+        rates[x.tax_rate] = (net + x.net, tax + x.tax)
+    return rates
