@@ -49,6 +49,7 @@ class Action(StrEnum):
     AUTHORIZE_RETURN = "authorize_return"
     RECEIVE_RETURN = "receive_return"
     READ_DOCUMENTS = "read_documents"
+    READ_ACCOUNTS = "read_accounts"
 
 
 class ApprovalLevel(StrEnum):
@@ -114,6 +115,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.RECEIVE_RETURN: frozenset({R.ADMIN, R.WAREHOUSE}),
     # Invoices and credit notes name prices: everyone who sees them on orders, in scope.
     Action.READ_DOCUMENTS: _EVERYONE - {R.WAREHOUSE},
+    # A customer's account and statement: finance, admin, and sales for their own customers
+    # (the data scope).
+    Action.READ_ACCOUNTS: frozenset({R.ADMIN, R.FINANCE, R.SALES}),
 }
 
 # A higher level may stand in for a lower one; finance decides only credit.

@@ -1,20 +1,37 @@
 """The customer routes: create, read, credit limit, owner."""
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 
+from api.customers import ledger
 from api.customers.accounts import (
     customer_contact,
     customer_out,
     default_credit_limit,
     new_customer,
 )
-from api.customers.schemas import CreditIn, CustomerContactOut, CustomerIn, CustomerOut, OwnerIn
+from api.customers.schemas import (
+    AccountOut,
+    CreditHoldIn,
+    CreditIn,
+    CustomerContactOut,
+    CustomerIn,
+    CustomerOut,
+    OwnerIn,
+    StatementOut,
+)
 from api.deps import SessionDep, who
 from api.errors import InvalidFields, NotFound
-from api.permissions import CanAssignCustomerOwner, CanManageCustomers, CanReadOrders, CanSetCredit
+from api.permissions import (
+    CanAssignCustomerOwner,
+    CanManageCustomers,
+    CanReadAccounts,
+    CanReadOrders,
+    CanSetCredit,
+)
 from api.scope import customers_visible_to, sees_prices
 from db.audit import audit
 from db.models import Customer, User
@@ -84,6 +101,43 @@ async def list_customers(
     if not sees_prices(user):
         return [customer_contact(c) for c in rows]
     return [customer_out(c) for c in rows]
+
+
+@router.get("/customers/{customer_id}/account")
+async def get_account(customer_id: str, session: SessionDep, user: CanReadAccounts) -> AccountOut:
+    """Credit limit, open balance (invoiced, not paid), exposure (with approved credit orders
+    not invoiced yet), overdue amount and credit hold, from the documents themselves."""
+    return await ledger.account(session, customer_id, user)
+
+
+@router.get("/customers/{customer_id}/statement")
+async def get_statement(
+    customer_id: str,
+    session: SessionDep,
+    user: CanReadAccounts,
+    since: Annotated[
+        date | None, Query(alias="from", ge=date(2000, 1, 1), le=date(9999, 12, 31))
+    ] = None,
+    until: Annotated[
+        date | None, Query(alias="to", ge=date(2000, 1, 1), le=date(9999, 12, 31))
+    ] = None,
+) -> StatementOut:
+    """Invoices, credit notes, payments and refunds (from and to: dates, both included), with
+    the balance before, after each, and at the end."""
+    return await ledger.statement(session, customer_id, user, since, until)
+
+
+@router.put("/customers/{customer_id}/credit-hold")
+async def set_credit_hold(
+    customer_id: str,
+    body: CreditHoldIn,
+    request: Request,
+    session: SessionDep,
+    user: CanSetCredit,
+) -> AccountOut:
+    """Put a customer on credit hold (new credit-terms orders are rejected in review) or lift
+    it; audited with the reason."""
+    return await ledger.set_credit_hold(session, who(request, user), user, customer_id, body)
 
 
 @router.get("/customers/{customer_id}")

@@ -1,5 +1,6 @@
 """Request and response bodies of the customer routes (also a new customer inside an order)."""
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Self
 
@@ -104,3 +105,37 @@ CustomerChoice = Annotated[
 
 class OwnerIn(In):
     owner: Username
+
+
+class AccountOut(BaseModel):
+    customer_id: str
+    credit_limit: Decimal
+    # Invoiced, less credit notes, not paid.
+    open_balance: Decimal
+    # The open balance plus approved credit-terms orders not invoiced yet.
+    exposure: Decimal
+    overdue: Decimal
+    on_credit_hold: bool
+
+
+class CreditHoldIn(In):
+    on_hold: bool
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+class StatementEntryOut(BaseModel):
+    at: datetime
+    # invoice | credit_note | payment | refund
+    kind: str
+    document: str
+    order_id: str
+    # What it adds to what the customer owes (payments and credit notes are negative).
+    amount: Decimal
+    balance: Decimal
+
+
+class StatementOut(BaseModel):
+    customer_id: str
+    opening_balance: Decimal
+    entries: list[StatementEntryOut]
+    closing_balance: Decimal
