@@ -26,21 +26,24 @@ from db.engine import SessionFactory
 from db.models import Customer, Order
 from db.status import mark_workflow_started
 from domain.carrier import ShippingMethod
-from domain.messages import OrderWorkflowInput, ReturnInput
+from domain.messages import OrderWorkflowInput, RefundRequest, RefundResult, ReturnInput
 from domain.priority import TASK_PRIORITY_KEY, Priority
 from domain.review import PaymentMethod
 from domain.shortage import ShortageChoice
 from workflows import search_attributes as sa
 from workflows.host import workflow_id
 from workflows.order import OrderWorkflow
+from workflows.refund_flow import RefundWorkflow, refund_workflow_id
 from workflows.return_flow import ReturnWorkflow, return_workflow_id
 
 __all__ = [
     "LEGACY_APPROVAL_QUERY",
     "OrderWorkflow",
+    "RefundWorkflow",
     "ReturnWorkflow",
     "connect_temporal",
     "return_workflow_id",
+    "run_refund",
     "start_order_workflow",
     "start_return_workflow",
     "sweep_forever",
@@ -127,6 +130,24 @@ async def start_return_workflow(client: Client, settings: Settings, r: ReturnInp
         )
     except WorkflowAlreadyStartedError:
         return
+
+
+async def run_refund(client: Client, settings: Settings, r: RefundRequest) -> RefundResult:
+    """Run finance's refund to its end (the same reference again: the first one's result)."""
+    wid = refund_workflow_id(r.order_id, r.reference)
+    try:
+        handle = await client.start_workflow(
+            RefundWorkflow.run,
+            r,
+            id=wid,
+            task_queue=settings.temporal.task_queue,
+            rpc_timeout=START_RPC_TIMEOUT,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    except WorkflowAlreadyStartedError:
+        handle = client.get_workflow_handle_for(RefundWorkflow.run, wid)
+    return await handle.result()
 
 
 async def sweep_unstarted(

@@ -22,6 +22,7 @@ from activities.failures import FailFastOnBadData
 from activities.fulfilment import FulfilmentActivities
 from activities.inventory import InventoryActivities
 from activities.orders import OrderActivities
+from activities.refunds import RefundActivities
 from activities.returns import ReturnActivities
 from activities.review import ReviewActivities
 from activities.settlement import SettlementActivities
@@ -31,6 +32,7 @@ from config import Settings, get_settings
 from db.engine import SessionFactory, engine_from_settings, make_sessions
 from temporal_client import connect_temporal, sweep_forever
 from workflows.order import OrderWorkflow
+from workflows.refund_flow import RefundWorkflow
 from workflows.return_flow import ReturnWorkflow
 
 MAX_CACHED_WORKFLOWS = 10_000  # above the orders in flight, or throughput halves
@@ -56,6 +58,7 @@ def activity_functions(
     cancellations = CancellationActivities(sessions)
     changes = ChangeActivities(sessions, settings.process.tax_rate_pct)
     returns = ReturnActivities(sessions, gateway)
+    refunds = RefundActivities(sessions, gateway)
     return [
         review.review_order,
         inventory.reserve_stock,
@@ -91,6 +94,7 @@ def activity_functions(
         returns.hold_exchange,
         returns.close_exchange,
         returns.expire_return,
+        refunds.refund_order,
     ]
 
 
@@ -103,7 +107,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[OrderWorkflow, ReturnWorkflow],
+        workflows=[OrderWorkflow, ReturnWorkflow, RefundWorkflow],
         activities=activity_functions(sessions, settings),
         max_cached_workflows=MAX_CACHED_WORKFLOWS,
         max_concurrent_activities=concurrent_activities,

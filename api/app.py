@@ -21,6 +21,7 @@ from api.people import router as people
 from api.policies import router as policies
 from api.products import router as products
 from api.returns import router as returns
+from api.settlement import router as settlement
 from api.starter import WorkflowStarter
 from config import Settings, get_settings
 from db.engine import SessionFactory, engine_from_settings, make_sessions
@@ -108,6 +109,7 @@ def create_app(
         fulfilment,
         returns,
         documents,
+        settlement,
         approvals,
         policies,
         people,

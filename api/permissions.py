@@ -47,3 +47,5 @@ CanAuthorizeReturn = Annotated[Principal, Depends(allowed(Action.AUTHORIZE_RETUR
 CanReceiveReturn = Annotated[Principal, Depends(allowed(Action.RECEIVE_RETURN))]
 CanReadDocuments = Annotated[Principal, Depends(allowed(Action.READ_DOCUMENTS))]
 CanReadAccounts = Annotated[Principal, Depends(allowed(Action.READ_ACCOUNTS))]
+CanRefund = Annotated[Principal, Depends(allowed(Action.REFUND))]
+CanReconcile = Annotated[Principal, Depends(allowed(Action.RECONCILE))]

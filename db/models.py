@@ -646,6 +646,29 @@ class Payment(Base):
     )
 
 
+class ReconciliationCase(Base):
+    """Money that does not match what was owed (an overpayment, a cash-on-delivery scan
+    short of the invoice), open until finance resolves it."""
+
+    __tablename__ = "reconciliation_cases"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # overpayment | underpayment
+    # The payment (or scan) that opened it.
+    reference: Mapped[str] = mapped_column(String(100))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    status: Mapped[str] = mapped_column(String(16))  # open | resolved
+    action: Mapped[str | None] = mapped_column(String(16))  # refund | write_off | keep_as_credit
+    comment: Mapped[str] = mapped_column(String(2000), default="")
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    resolved_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    __table_args__ = (
+        UniqueConstraint("order_id", "kind", "reference", name="reconciliation_once"),
+        Index("reconciliation_open", "status", "id"),
+    )
+
+
 class OrderHistory(Base):
     __tablename__ = "order_history"
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

@@ -6,20 +6,31 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import CreditNote, Invoice, Order, Payment
+from db.models import CreditNote, Invoice, Order, Payment, ReconciliationCase
 from db.status import change_status, record_event
 from domain.messages import PaymentInput, Transition
+from domain.money import to_money
 
 
 async def paid_total(session: AsyncSession, order_id: str) -> Decimal:
     total = await session.scalar(
         select(func.coalesce(func.sum(Payment.amount), 0)).where(Payment.order_id == order_id)
     )
-    return Decimal(total or 0)
+    return to_money(Decimal(total or 0))
 
 
 class ReferenceInUse(Exception):
-    """The provider's payment reference already paid another order."""
+    """The provider's payment reference already paid another order, or this order with
+    another amount."""
+
+
+async def recorded_amount(session: AsyncSession, order_id: str, reference: str) -> Decimal | None:
+    """The amount this order's payment with this reference was recorded with, if any."""
+    return await session.scalar(
+        select(Payment.amount).where(
+            Payment.order_id == order_id, Payment.kind == "payment", Payment.reference == reference
+        )
+    )
 
 
 async def order_paid_with(session: AsyncSession, method: str, reference: str) -> str | None:
@@ -59,15 +70,32 @@ async def add_payment(
         other = await order_paid_with(session, p.method, p.reference)
         if other is not None and other != order.id:
             raise ReferenceInUse(f"payment reference {p.reference} already paid another order")
+        earlier = await recorded_amount(session, order.id, p.reference)
+        if earlier is not None and earlier != p.amount:
+            raise ReferenceInUse(
+                f"payment reference {p.reference} was recorded with {earlier}, not {p.amount}"
+            )
     paid = await paid_total(session, order.id)
     if added:
         await record_event(
             session, order, p.actor, f"payment {p.reference}: {p.amount} by {p.method}"
         )
-        excess = paid - order.total
+        excess = min(paid - order.total, p.amount)
         if excess > 0:
             await record_event(
                 session, order, "system", f"overpaid by {excess}: to refund or credit"
+            )
+            # Finance decides: refund, write off, or keep as the customer's credit.
+            await session.execute(
+                insert(ReconciliationCase)
+                .values(
+                    order_id=order.id,
+                    kind=OVERPAYMENT,
+                    reference=p.reference,
+                    amount=excess,
+                    status=OPEN,
+                )
+                .on_conflict_do_nothing()
             )
     await settle_invoices(session, order)
     # The workflow decided where payment in full moves the order; made here, in the payment's
@@ -76,6 +104,9 @@ async def add_payment(
         await change_status(session, order, when_paid.to, "system", "paid in full")
     return paid
 
+
+OVERPAYMENT, UNDERPAYMENT = "overpayment", "underpayment"
+OPEN, RESOLVED = "open", "resolved"
 
 # An invoice's payment status (overdue: set by the credit terms' due timer).
 ISSUED, OVERDUE, PAID, CREDITED = "issued", "overdue", "paid", "credited"

@@ -575,3 +575,23 @@ class ReturnState(BaseModel):
     order_id: str
     status: ReturnStatus
     exchange_shipment_id: str | None = None
+
+
+class RefundRequest(BaseModel):
+    """Finance's refund of (part of) what an order was paid, once per reference."""
+
+    order_id: str
+    amount: Decimal
+    reference: str
+    reason: str
+    actor: str
+    role: str = ""
+    request_id: str = ""
+    client_addr: str = ""
+    # The reconciliation case this refund resolves, if any.
+    case_id: int | None = None
+
+
+class RefundResult(BaseModel):
+    refunded: Decimal
+    paid_total: Decimal

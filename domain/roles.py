@@ -50,6 +50,8 @@ class Action(StrEnum):
     RECEIVE_RETURN = "receive_return"
     READ_DOCUMENTS = "read_documents"
     READ_ACCOUNTS = "read_accounts"
+    REFUND = "refund"
+    RECONCILE = "reconcile"
 
 
 class ApprovalLevel(StrEnum):
@@ -118,6 +120,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     # A customer's account and statement: finance, admin, and sales for their own customers
     # (the data scope).
     Action.READ_ACCOUNTS: frozenset({R.ADMIN, R.FINANCE, R.SALES}),
+    Action.REFUND: frozenset({R.ADMIN, R.FINANCE}),
+    Action.RECONCILE: frozenset({R.ADMIN, R.FINANCE}),
 }
 
 # A higher level may stand in for a lower one; finance decides only credit.

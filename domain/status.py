@@ -72,6 +72,21 @@ ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 
 FINAL_STATUSES = frozenset({S.COMPLETED, S.RETURNED, S.REJECTED, S.CANCELLED})
+# The goods have left (or the order ended): finance may refund; before, cancelling or changing
+# the order is the way.
+REFUNDABLE_STATUSES = frozenset(
+    {
+        S.PARTIALLY_SHIPPED,
+        S.SHIPPED,
+        S.SHIPMENT_EXCEPTION,
+        S.DELIVERED,
+        S.AWAITING_SETTLEMENT,
+        S.COMPLETED,
+        S.RETURNED,
+        S.REJECTED,
+        S.CANCELLED,
+    }
+)
 # Goods delivered: a return may be authorized (within the policy's window).
 RETURNABLE_STATUSES = frozenset({S.AWAITING_SETTLEMENT, S.COMPLETED})
 # Past review and every approval: an order that counts as the customer's track record.

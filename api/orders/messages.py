@@ -26,7 +26,7 @@ from api.starter import WorkflowStarter
 from api.workflow_calls import update_order
 from db.audit import Who
 from db.models import Order, Payment, Shipment, ShipmentEvent
-from db.payments import order_paid_with, paid_total
+from db.payments import order_paid_with, paid_total, recorded_amount
 from domain.messages import CancelInput, PaymentInput, ShipmentEventInput
 from domain.roles import may_cancel
 from temporal_client import OrderWorkflow
@@ -45,8 +45,14 @@ async def pay(
     async with session.begin():
         await load_order(session, order_id, user)
         paid_order = await order_paid_with(session, body.method, body.reference)
+        earlier = await recorded_amount(session, order_id, body.reference)
     if paid_order is not None and paid_order != order_id:
         raise NotAllowedNow(f"payment reference {body.reference} already paid another order")
+    if earlier is not None and earlier != body.amount:
+        # A retry carries the same amount; another amount under the reference is a mistake.
+        raise NotAllowedNow(
+            f"payment reference {body.reference} was recorded with {earlier}, not {body.amount}"
+        )
     payment = PaymentInput(**body.model_dump(), actor=user.username)
     try:
         state = await update_order(

@@ -21,6 +21,7 @@ from tests.workflows.test_confirmation_and_policy import link_of
 from tests.workflows.test_paths import deliver
 from workflows.host import workflow_id
 from workflows.order import OrderWorkflow
+from workflows.refund_flow import RefundWorkflow, refund_workflow_id
 from workflows.return_flow import ReturnWorkflow, return_workflow_id
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"
@@ -40,9 +41,10 @@ async def test_recorded_histories_replay_on_current_code() -> None:
     # and returns (changes-*, the return's own workflow among them).
     releases = {h.workflow_id.split("-")[0] for h in histories}
     assert releases == {"order", "desk", "pick", "saga", "changes"}
-    assert len(histories) >= 34
+    assert len(histories) >= 35
     replayer = Replayer(
-        workflows=[OrderWorkflow, ReturnWorkflow], data_converter=pydantic_data_converter
+        workflows=[OrderWorkflow, ReturnWorkflow, RefundWorkflow],
+        data_converter=pydantic_data_converter,
     )
     for history in histories:
         await replayer.replay_workflow(history)
@@ -207,6 +209,18 @@ async def _return_refunded(desk: Desk) -> str:
     return return_workflow_id(ret["rma"])
 
 
+async def _refund(desk: Desk) -> str:
+    """Finance's refund, its own short workflow."""
+    order_id = await _prepaid(desk)
+    await desk.ok(
+        "finance",
+        "POST",
+        f"/orders/{order_id}/refunds",
+        json={"amount": "10.00", "reason": "goodwill", "reference": "rec-goodwill"},
+    )
+    return refund_workflow_id(order_id, "rec-goodwill")
+
+
 # Recorded on the dev server (as in production), but for those that need days to pass.
 ON_DEV_SERVER: dict[str, Callable[[Desk], Awaitable[str]]] = {
     "prepaid": _prepaid,
@@ -216,6 +230,7 @@ ON_DEV_SERVER: dict[str, Callable[[Desk], Awaitable[str]]] = {
     "changed": _changed,
     "withdrawn": _withdrawn,
     "return-refunded": _return_refunded,
+    "refund": _refund,
 }
 OVER_DAYS: dict[str, Callable[[Desk], Awaitable[str]]] = {
     "credit-overdue": _credit_overdue,
@@ -237,8 +252,8 @@ async def _record(
 ) -> None:
     async with open_desk(env, sessions, stock_recheck=timedelta(seconds=0.3)) as desk:
         recorded_id = await scenario(desk)
-        # An order's id, or a return's workflow id.
-        if not recorded_id.startswith("return-"):
+        # An order's id, or a return's or a refund's workflow id.
+        if not recorded_id.startswith(("return-", "refund-")):
             recorded_id = workflow_id(recorded_id)
         handle = env.client.get_workflow_handle(recorded_id)
         await handle.result()

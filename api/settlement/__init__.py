@@ -1,0 +1,1 @@
+"""Finance: refunds and reconciliation cases."""
