@@ -13,6 +13,7 @@ from domain.documents import InvoiceTerms
 from domain.messages import OrderTimeouts
 
 DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+DEV_WEBHOOK_SECRET = "dev-only-webhook-secret-0123456789abcdef"
 
 
 class DatabaseSettings(BaseSettings):
@@ -38,6 +39,8 @@ class TemporalSettings(BaseSettings):
 class AuthSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AUTH_")
     jwt_secret: str = DEV_JWT_SECRET
+    # Signs the payment gateway's webhooks (HMAC-SHA256 of the body): shared with the gateway.
+    payment_webhook_secret: str = DEV_WEBHOOK_SECRET
     issuer: str = "orderflow"
     audience: str = "orderflow-api"
     token_ttl: timedelta = timedelta(hours=12)
@@ -130,6 +133,8 @@ class Settings(BaseSettings):
         if self.mode == "production" and self.auth.jwt_secret == DEV_JWT_SECRET:
             # Also signs customers' confirmation links, so it is needed with a JWKS URL too.
             raise ValueError("AUTH_JWT_SECRET must be set to a real secret in production mode")
+        if self.mode == "production" and self.auth.payment_webhook_secret == DEV_WEBHOOK_SECRET:
+            raise ValueError("AUTH_PAYMENT_WEBHOOK_SECRET must be set in production mode")
         if self.mode == "production" and not self.auth.jwks_url:
             raise ValueError("AUTH_JWKS_URL must name the identity provider in production mode")
         return self

@@ -20,6 +20,7 @@ PUBLIC = {
     ("GET", "/readyz"): "readiness probe",
     ("POST", "/confirmations/{token}"): "the signed link is the credential",
     ("POST", "/substitutions/{token}"): "the signed link is the credential",
+    ("POST", "/payments/webhook"): "the gateway's HMAC signature is the credential",
 }
 
 

@@ -1,15 +1,31 @@
 """Finance's routes: refunds, and the reconciliation cases payments open."""
 
+import hashlib
+import hmac
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 
-from api.deps import SessionDep, SettingsDep, TemporalDep, who
+from api.auth import Principal
+from api.deps import SessionDep, SettingsDep, StarterDep, TemporalDep, who
+from api.errors import Unauthenticated
+from api.orders.messages import pay
+from api.orders.schemas import PaymentIn, PaymentResult
 from api.permissions import CanReconcile, CanRefund
 from api.settlement import desk
-from api.settlement.schemas import CaseOut, CaseResolutionIn, RefundIn, RefundOut
+from api.settlement.schemas import (
+    CaseOut,
+    CaseResolutionIn,
+    PaymentWebhookIn,
+    RefundIn,
+    RefundOut,
+)
+from domain.roles import Role
 
 router = APIRouter(tags=["settlement"])
+
+# Who a signed webhook's payment is recorded by (its signature is the credential).
+GATEWAY = Principal(username="payment-gateway", role=Role.FINANCE, via="webhook")
 
 
 @router.post("/orders/{order_id}/refunds")
@@ -27,6 +43,28 @@ async def refund(
     once the goods have left or the order ended: before, cancel or change it."""
     w = who(request, user)
     return await desk.refund(session, temporal, settings, w, user, order_id, body)
+
+
+@router.post("/payments/webhook")
+async def payment_webhook(
+    body: PaymentWebhookIn,
+    request: Request,
+    session: SessionDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    starter: StarterDep,
+    signature: Annotated[str, Header(alias="X-Signature", max_length=200)] = "",
+) -> PaymentResult:
+    """The payment gateway's notice of a payment: the body signed with HMAC-SHA256 and the
+    shared secret (`X-Signature: sha256=<hex>`, else 401); a payment like any other, once
+    per reference."""
+    expected = hmac.new(
+        settings.auth.payment_webhook_secret.encode(), await request.body(), hashlib.sha256
+    ).hexdigest()
+    if not hmac.compare_digest(signature, f"sha256={expected}"):
+        raise Unauthenticated("invalid signature")
+    payment = PaymentIn(**body.model_dump(exclude={"order_id"}))
+    return await pay(session, temporal, starter, GATEWAY, body.order_id, payment)
 
 
 @router.get("/reconciliation/cases")

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints
 
 from api.fields import In
+from api.orders.schemas import PaymentIn
 
 Reference = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-.]{0,63}$")]
 
@@ -51,3 +52,9 @@ class CaseOut(BaseModel):
     resolved_by: str | None
     resolved_at: datetime | None
     created_at: datetime
+
+
+class PaymentWebhookIn(PaymentIn):
+    """The payment gateway's notice of a payment (signed: X-Signature)."""
+
+    order_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f-]{36}$")]

@@ -2,6 +2,9 @@
 reconciliation case finance resolves (refund, write off, keep as credit); finance's refunds go
 through the gateway once per reference and never beyond what was paid and not refunded."""
 
+import hashlib
+import hmac
+import json
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -116,3 +119,38 @@ async def test_refunds_are_limited_and_count_once_per_reference(desk: Desk) -> N
     )
     assert rest["paid_total"] == "0.00"
     assert (await desk.call("service", "POST", url, json=body)).status_code == 403
+
+
+def signed(desk: Desk, body: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+    raw = json.dumps(body).encode()
+    secret = desk.settings.auth.payment_webhook_secret.encode()
+    digest = hmac.new(secret, raw, hashlib.sha256).hexdigest()
+    return raw, {"X-Signature": f"sha256={digest}", "Content-Type": "application/json"}
+
+
+async def test_a_signed_gateway_webhook_pays_once_and_a_forged_one_is_refused(
+    desk: Desk,
+) -> None:
+    sku = await desk.product(price="100.00", stock=5)
+    order_id = await desk.order(sku, payment="prepaid")
+    await desk.status_is(order_id, "AWAITING_PAYMENT")
+    body = {
+        "order_id": order_id,
+        "reference": f"gw-{order_id}",
+        "amount": "119.00",
+        "method": "card",
+    }
+    raw, headers = signed(desk, body)
+    forged = {**headers, "X-Signature": "sha256=" + "0" * 64}
+    refused = await desk.http.post("/payments/webhook", content=raw, headers=forged)
+    assert refused.status_code == 401
+    tampered = json.dumps({**body, "amount": "1.00"}).encode()
+    answer = await desk.http.post("/payments/webhook", content=tampered, headers=headers)
+    assert answer.status_code == 401
+    assert (await desk.get(order_id))["payments"] == []
+    for _ in range(2):
+        answer = await desk.http.post("/payments/webhook", content=raw, headers=headers)
+        assert answer.status_code == 200, answer.text
+    order = await desk.status_is(order_id, "SHIPPED")
+    recorded = [(p["reference"], p["amount"]) for p in order["payments"]]
+    assert recorded == [(f"gw-{order_id}", "119.00")]
