@@ -74,6 +74,7 @@ def activity_functions(
         approvals.step_event,
         settlement.record_payment,
         settlement.mark_overdue,
+        settlement.credit_step,
         shipping.ship_order,
         shipping.record_shipment_event,
         shipping.poll_carrier,

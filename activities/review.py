@@ -1,5 +1,7 @@
 """Review stage: customer, credit, prices and discounts, judged by the current policy."""
 
+from datetime import timedelta
+
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from temporalio import activity
@@ -9,7 +11,7 @@ from db.models import Approval, Customer
 from db.review_facts import judge
 from db.status import change_status, lock_order, mark_workflow_started, record_event
 from db.versions import version_in_force
-from domain.messages import ApprovalStep, ReviewOutcome, ReviewRequest, request_of
+from domain.messages import ApprovalStep, Dunning, ReviewOutcome, ReviewRequest, request_of
 from domain.policy import PolicyDocument, Requirement
 from domain.review import ReviewDecision
 from domain.roles import NEXT_LEVEL_UP, REQUEST_LEVELS
@@ -92,6 +94,11 @@ class ReviewActivities:
                 steps=[_step(r, policy) for r in result.requirements],
                 policy_version=version,
                 cancel_confirm_above=policy.cancellation.confirm_above,
+                dunning=Dunning(
+                    remind_before=timedelta(days=policy.credit.remind_before_days),
+                    remind_after=timedelta(days=policy.credit.remind_after_days),
+                    hold_after=timedelta(days=policy.credit.hold_after_days),
+                ),
             )
 
 

@@ -1,14 +1,16 @@
 """Settlement: payments received, and invoices falling due."""
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from db.audit import SYSTEM, audit
 from db.engine import SessionFactory
-from db.models import Invoice
-from db.payments import ReferenceInUse, add_payment
+from db.models import Customer, Invoice
+from db.notify import finance_people, notify
+from db.payments import ISSUED, OVERDUE, ReferenceInUse, add_payment
 from db.status import lock_order, record_event
-from domain.messages import PaymentRecord, PaymentState
+from domain.messages import CreditStep, CreditStepKind, PaymentRecord, PaymentState
 from domain.refusals import NOT_ALLOWED_NOW
 from domain.status import OrderStatus
 
@@ -43,3 +45,60 @@ class SettlementActivities:
             number = result.scalar()
             if number is not None:
                 await record_event(session, order, "system", f"invoice {number} is overdue")
+
+    @activity.defn(name="credit_step")
+    async def credit_step(self, record: CreditStep) -> None:
+        """One dunning step of an unpaid credit-terms invoice, once: a reminder to the customer,
+        the invoice overdue, or the customer put on credit hold (finance told)."""
+        step = record.step
+        if step == CreditStepKind.OVERDUE:
+            await self.mark_overdue(record.order_id)
+        async with self.sessions.begin() as session:
+            order = await lock_order(session, record.order_id)
+            customer = await session.get_one(Customer, order.customer_id, with_for_update=True)
+            numbers = ", ".join(
+                await session.scalars(
+                    select(Invoice.number).where(
+                        Invoice.order_id == order.id, Invoice.status.in_([ISSUED, OVERDUE])
+                    )
+                )
+            )
+            if step == CreditStepKind.CREDIT_HOLD:
+                if not customer.on_credit_hold:
+                    customer.on_credit_hold = True
+                    why = f"customer {customer.id} put on credit hold: invoice {numbers} unpaid"
+                    await record_event(session, order, "system", why)
+                    audit(
+                        session,
+                        SYSTEM,
+                        "customer.credit_hold",
+                        "on_hold",
+                        order_id=order.id,
+                        detail=why,
+                    )
+                for person in await finance_people(session):
+                    await notify(
+                        session,
+                        f"{order.id}:credit_hold:{person}",
+                        order.id,
+                        "credit_hold",
+                        person,
+                        f"{customer.name} put on credit hold",
+                        f"Invoice {numbers} of order {order.id} is unpaid past its grace; "
+                        "new credit-terms orders are rejected until the hold is lifted.",
+                    )
+                return
+            words = {
+                CreditStepKind.REMIND_BEFORE: "falls due soon",
+                CreditStepKind.OVERDUE: "is overdue",
+                CreditStepKind.REMIND_AFTER: "is still unpaid",
+            }[step]
+            await notify(
+                session,
+                f"{order.id}:{step}",
+                order.id,
+                f"credit_{step}",
+                customer.email,
+                f"Invoice {numbers} {words}",
+                f"Invoice {numbers} for order {order.id} ({order.total} {order.currency}) {words}.",
+            )

@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Notification, User
-from domain.roles import DECIDERS, ApprovalLevel
+from domain.roles import DECIDERS, ApprovalLevel, Role
 
 
 async def notify(
@@ -41,5 +41,13 @@ async def approvers_of(session: AsyncSession, level: ApprovalLevel) -> list[str]
     roles = [r.value for r in DECIDERS[level]]
     rows = await session.scalars(
         select(User.username).where(User.role.in_(roles), User.active).order_by(User.username)
+    )
+    return list(rows)
+
+
+async def finance_people(session: AsyncSession) -> list[str]:
+    """Active finance users: told of what moves a customer's credit."""
+    rows = await session.scalars(
+        select(User.username).where(User.role == Role.FINANCE, User.active).order_by(User.username)
     )
     return list(rows)

@@ -84,6 +84,36 @@ class ApprovalStep(BaseModel):
     escalate_to: ApprovalLevel | None = None
 
 
+class CreditStepKind(StrEnum):
+    """The dunning of an unpaid credit-terms invoice, in order."""
+
+    REMIND_BEFORE = "remind_before"
+    OVERDUE = "overdue"
+    REMIND_AFTER = "remind_after"
+    CREDIT_HOLD = "credit_hold"
+
+
+class Dunning(BaseModel):
+    """When each dunning step comes, relative to the due date (from the reviewing policy)."""
+
+    remind_before: timedelta
+    remind_after: timedelta
+    hold_after: timedelta
+
+    def schedule(self, due: datetime) -> list[tuple[datetime, CreditStepKind]]:
+        return [
+            (due - self.remind_before, CreditStepKind.REMIND_BEFORE),
+            (due, CreditStepKind.OVERDUE),
+            (due + self.remind_after, CreditStepKind.REMIND_AFTER),
+            (due + self.hold_after, CreditStepKind.CREDIT_HOLD),
+        ]
+
+
+class CreditStep(BaseModel):
+    order_id: str
+    step: CreditStepKind
+
+
 class ReviewOutcome(BaseModel):
     decision: ReviewDecision
     reasons: list[str]
@@ -92,6 +122,8 @@ class ReviewOutcome(BaseModel):
     policy_version: int | None = None
     # The policy's threshold above which an approved order's cancellation needs confirming.
     cancel_confirm_above: Decimal | None = None
+    # The policy's dunning of unpaid credit-terms invoices (None: reviewed before it).
+    dunning: Dunning | None = None
 
 
 class ReviewRequest(BaseModel):

@@ -84,9 +84,20 @@ class Checks(_Strict):
 
 
 class Credit(_Strict):
-    """Credit terms of customers nobody in finance has looked at yet."""
+    """Credit terms: the limit of customers nobody in finance has looked at yet, and the
+    dunning of an unpaid invoice: a reminder some days before it falls due, another some days
+    after, and the customer put on credit hold when it is still unpaid past the grace."""
 
     default_limit: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)] = Decimal("0")
+    remind_before_days: Annotated[int, Field(ge=0, le=90)] = 3
+    remind_after_days: Annotated[int, Field(ge=1, le=90)] = 7
+    hold_after_days: Annotated[int, Field(ge=1, le=365)] = 14
+
+    @model_validator(mode="after")
+    def _reminder_before_hold(self) -> Self:
+        if self.remind_after_days >= self.hold_after_days:
+            raise ValueError("credit.remind_after_days: must come before hold_after_days")
+        return self
 
 
 class CancellationRules(_Strict):

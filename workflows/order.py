@@ -143,6 +143,7 @@ class OrderWorkflow:
             return False
         self.set_status(to)
         self.cancellation.confirm_above = outcome.cancel_confirm_above
+        self.settlement.dunning = outcome.dunning
         self._approvals = (
             DeskApprovals(self, outcome.steps)
             if self._with_desk

@@ -9,7 +9,14 @@ from temporalio.exceptions import ApplicationError
 
 from activities.settlement import SettlementActivities
 from domain.cancellation import CancelReason
-from domain.messages import PaymentInput, PaymentRecord, PaymentState, Transition
+from domain.messages import (
+    CreditStep,
+    Dunning,
+    PaymentInput,
+    PaymentRecord,
+    PaymentState,
+    Transition,
+)
 from domain.refusals import NOT_ALLOWED_NOW
 from domain.review import PaymentMethod
 from domain.status import FINAL_STATUSES, SETTLED_BY_PAYMENT, OrderStatus
@@ -18,12 +25,17 @@ from workflows.host import OrderHost
 # A prepayment that arrived while the stock was being reserved moves the order on (before it,
 # the order stopped in AWAITING_PAYMENT, paid).
 PAID_EARLY_PATCH = "paid-before-awaiting-payment-v1"
+# An unpaid credit-terms invoice is dunned: reminders before and after the due date, and the
+# customer put on credit hold past the grace. Before it, the invoice was only marked overdue.
+DUNNING_PATCH = "credit-dunning-v1"
 
 
 class Settlement:
     def __init__(self, host: OrderHost) -> None:
         self.host = host
         self.paid = Decimal("0")
+        # From the policy that reviewed the order (None: reviewed before dunning existed).
+        self.dunning: Dunning | None = None
 
     def due(self) -> bool:
         """A prepaid order not yet paid in full."""
@@ -69,11 +81,23 @@ class Settlement:
         return state
 
     async def await_invoice(self, shipped_at: datetime) -> None:
-        """The delivery settled cash on delivery and prepaid orders; credit terms wait here."""
+        """The delivery settled cash on delivery and prepaid orders; credit terms wait here,
+        dunning the customer on the policy's schedule until paid."""
         host = self.host
         if host.status != OrderStatus.AWAITING_SETTLEMENT:
             return
-        due_in = shipped_at + timedelta(days=host.order.timeouts.credit_days) - workflow.now()
+        due = shipped_at + timedelta(days=host.order.timeouts.credit_days)
+        if self.dunning is not None and workflow.patched(DUNNING_PATCH):
+            for at, step in self.dunning.schedule(due):
+                if await self._paid_by(at):
+                    return
+                await host.run_activity(
+                    SettlementActivities.credit_step,
+                    CreditStep(order_id=host.order.order_id, step=step),
+                )
+            await workflow.wait_condition(self._completed)
+            return
+        due_in = due - workflow.now()
         try:
             await workflow.wait_condition(
                 self._completed, timeout=max(due_in, timedelta(seconds=1))
@@ -81,6 +105,16 @@ class Settlement:
         except TimeoutError:
             await host.run_activity(SettlementActivities.mark_overdue, host.order.order_id)
             await workflow.wait_condition(self._completed)
+
+    async def _paid_by(self, at: datetime) -> bool:
+        """Waits until paid or the moment comes; True when paid."""
+        try:
+            await workflow.wait_condition(
+                self._completed, timeout=max(at - workflow.now(), timedelta(seconds=1))
+            )
+        except TimeoutError:
+            return False
+        return True
 
     def _completed(self) -> bool:
         """Set by the payment that pays the invoice in full."""

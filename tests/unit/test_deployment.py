@@ -41,7 +41,13 @@ def test_app_services_are_configured_only_with_known_settings() -> None:
         service = compose()["services"][name]
         env = service["environment"]
         assert set(env) <= known, f"{name}: unknown settings {set(env) - known}"
-        assert {"DATABASE_URL", "TEMPORAL_ADDRESS", "AUTH_JWT_SECRET", "AUTH_JWKS_URL"} <= set(env)
+        assert {
+            "DATABASE_URL",
+            "TEMPORAL_ADDRESS",
+            "AUTH_JWT_SECRET",
+            "AUTH_JWKS_URL",
+            "AUTH_PAYMENT_WEBHOOK_SECRET",
+        } <= set(env)
         assert env["ORDERFLOW_MODE"] == "production"
         assert env["DATABASE_URL"].startswith("postgresql+asyncpg://")
         assert "@postgresql:5432/" in env["DATABASE_URL"]

@@ -13,6 +13,9 @@ def test_production_refuses_the_development_secret(monkeypatch: pytest.MonkeyPat
     with pytest.raises(ValidationError, match="AUTH_JWT_SECRET"):
         Settings()
     monkeypatch.setenv("AUTH_JWT_SECRET", "a-real-secret-from-the-vault-0123456789")
+    with pytest.raises(ValidationError, match="AUTH_PAYMENT_WEBHOOK_SECRET"):
+        Settings()
+    monkeypatch.setenv("AUTH_PAYMENT_WEBHOOK_SECRET", "shared-with-the-gateway-0123456789")
     with pytest.raises(ValidationError, match="AUTH_JWKS_URL"):
         Settings()
     monkeypatch.setenv("AUTH_JWKS_URL", "https://idp.example/.well-known/jwks.json")

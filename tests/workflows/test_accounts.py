@@ -3,6 +3,7 @@ move with them; finance puts a customer on credit hold (audited), which rejects 
 credit-terms orders in review until lifted."""
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -109,3 +110,47 @@ async def test_a_credit_hold_rejects_credit_orders_until_lifted(desk: Desk) -> N
         "sales1", "PUT", f"/customers/{customer}/credit-hold", json={"on_hold": True, "reason": "x"}
     )
     assert sales.status_code == 403
+
+
+async def notices(desk: Desk, order_id: str) -> list[str]:
+    rows = await desk.ok("admin", "GET", f"/notifications?order_id={order_id}")
+    return [n["kind"] for n in rows]
+
+
+async def test_an_unpaid_credit_invoice_is_dunned_then_the_customer_held(desk: Desk) -> None:
+    sku = await desk.product(price="100.00", stock=5)
+    customer = await desk.customer(credit_limit="1000")
+    order_id = await desk.order(sku, payment="credit", customer_id=customer)
+    await desk.status_is(order_id, "AWAITING_APPROVAL")
+    await desk.ok("finance", "POST", f"/orders/{order_id}/approvals", json={"decision": "approve"})
+    order = await desk.status_is(order_id, "PICKING")
+    package = {"weight_kg": "1", "length_cm": 30, "width_cm": 20, "height_cm": 10}
+    shipment = order["shipments"][0]["id"]
+    packed = {"packages": [package]}
+    await desk.ok("warehouse", "POST", f"/shipments/{shipment}/packed", json=packed)
+    await deliver(desk, order_id)
+    await desk.status_is(order_id, "AWAITING_SETTLEMENT")
+    # Due 30 days after shipping; the policy reminds 3 days before and 7 after, holds after 14.
+    await desk.env.sleep(timedelta(days=28))
+    assert "credit_remind_before" in await notices(desk, order_id)
+    assert (await desk.get(order_id))["invoice"]["status"] == "issued"
+    await desk.env.sleep(timedelta(days=3))
+    assert (await desk.get(order_id))["invoice"]["status"] == "overdue"
+    assert (await account(desk, customer))["on_credit_hold"] is False
+    await desk.env.sleep(timedelta(days=7))
+    assert "credit_remind_after" in await notices(desk, order_id)
+    await desk.env.sleep(timedelta(days=7))
+    held = await account(desk, customer)
+    assert held["on_credit_hold"] is True and money(held["overdue"]) == money("119.00")
+    assert "credit_hold" in await notices(desk, order_id)
+    # Blocks new credit-terms orders in review until a person lifts it.
+    blocked = await desk.order(sku, payment="credit", customer_id=customer)
+    await desk.status_is(blocked, "REJECTED")
+    await desk.ok(
+        "finance",
+        "POST",
+        f"/orders/{order_id}/payments",
+        json={"reference": f"late-{order_id}", "amount": "119.00", "method": "transfer"},
+    )
+    await desk.status_is(order_id, "COMPLETED")
+    assert (await account(desk, customer))["on_credit_hold"] is True  # lifted by a person only
