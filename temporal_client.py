@@ -10,7 +10,17 @@ import logging
 from datetime import timedelta
 
 from sqlalchemy import func, select
-from temporalio.client import Client
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleCalendarSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleRange,
+    ScheduleSpec,
+)
 from temporalio.common import Priority as TaskPriority
 from temporalio.common import (
     SearchAttributePair,
@@ -35,13 +45,16 @@ from workflows.host import workflow_id
 from workflows.order import OrderWorkflow
 from workflows.refund_flow import RefundWorkflow, refund_workflow_id
 from workflows.return_flow import ReturnWorkflow, return_workflow_id
+from workflows.settlement_run import SettlementRunWorkflow
 
 __all__ = [
     "LEGACY_APPROVAL_QUERY",
+    "SETTLEMENT_SCHEDULE",
     "OrderWorkflow",
     "RefundWorkflow",
     "ReturnWorkflow",
     "connect_temporal",
+    "ensure_settlement_schedule",
     "return_workflow_id",
     "run_refund",
     "start_order_workflow",
@@ -148,6 +161,35 @@ async def run_refund(client: Client, settings: Settings, r: RefundRequest) -> Re
     except WorkflowAlreadyStartedError:
         handle = client.get_workflow_handle_for(RefundWorkflow.run, wid)
     return await handle.result()
+
+
+SETTLEMENT_SCHEDULE = "daily-settlement"
+
+
+async def ensure_settlement_schedule(client: Client, settings: Settings) -> bool:
+    """The daily settlement run, every day at 02:00 UTC for the day before; created once
+    (True), left as it is when it exists (False): every worker start may call it."""
+    try:
+        await client.create_schedule(
+            SETTLEMENT_SCHEDULE,
+            Schedule(
+                action=ScheduleActionStartWorkflow(
+                    SettlementRunWorkflow.run,
+                    None,
+                    id="settlement-run",
+                    task_queue=settings.temporal.task_queue,
+                ),
+                spec=ScheduleSpec(
+                    calendars=[
+                        ScheduleCalendarSpec(hour=[ScheduleRange(2)], minute=[ScheduleRange(0)])
+                    ]
+                ),
+                policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+            ),
+        )
+    except ScheduleAlreadyRunningError:
+        return False
+    return True
 
 
 async def sweep_unstarted(

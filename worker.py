@@ -26,14 +26,16 @@ from activities.refunds import RefundActivities
 from activities.returns import ReturnActivities
 from activities.review import ReviewActivities
 from activities.settlement import SettlementActivities
+from activities.settlement_run import SettlementRunActivities
 from activities.shipment_trouble import TroubleActivities
 from activities.shipping import ShippingActivities
 from config import Settings, get_settings
 from db.engine import SessionFactory, engine_from_settings, make_sessions
-from temporal_client import connect_temporal, sweep_forever
+from temporal_client import connect_temporal, ensure_settlement_schedule, sweep_forever
 from workflows.order import OrderWorkflow
 from workflows.refund_flow import RefundWorkflow
 from workflows.return_flow import ReturnWorkflow
+from workflows.settlement_run import SettlementRunWorkflow
 
 MAX_CACHED_WORKFLOWS = 10_000  # above the orders in flight, or throughput halves
 
@@ -59,6 +61,7 @@ def activity_functions(
     changes = ChangeActivities(sessions, settings.process.tax_rate_pct)
     returns = ReturnActivities(sessions, gateway)
     refunds = RefundActivities(sessions, gateway)
+    settlement_run = SettlementRunActivities(sessions)
     return [
         review.review_order,
         inventory.reserve_stock,
@@ -96,6 +99,7 @@ def activity_functions(
         returns.close_exchange,
         returns.expire_return,
         refunds.refund_order,
+        settlement_run.settlement_report,
     ]
 
 
@@ -108,7 +112,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[OrderWorkflow, ReturnWorkflow, RefundWorkflow],
+        workflows=[OrderWorkflow, ReturnWorkflow, RefundWorkflow, SettlementRunWorkflow],
         activities=activity_functions(sessions, settings),
         max_cached_workflows=MAX_CACHED_WORKFLOWS,
         max_concurrent_activities=concurrent_activities,
@@ -129,6 +133,7 @@ async def run_worker(settings: Settings, database_url: str, temporal_address: st
     client = await connect_temporal(settings, temporal_address)
     sessions = make_sessions(engine)
     sweeper = start_sweeper(client, sessions, settings)
+    await ensure_settlement_schedule(client, settings)
     try:
         worker = build_worker(client, sessions, settings, settings.temporal.task_queue)
         await worker.run()

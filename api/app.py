@@ -20,6 +20,7 @@ from api.orders import router as orders
 from api.people import router as people
 from api.policies import router as policies
 from api.products import router as products
+from api.reports import router as reports
 from api.returns import router as returns
 from api.settlement import router as settlement
 from api.starter import WorkflowStarter
@@ -110,6 +111,7 @@ def create_app(
         returns,
         documents,
         settlement,
+        reports,
         approvals,
         policies,
         people,

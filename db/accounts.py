@@ -18,6 +18,7 @@ from db.models import CreditNote, Customer, Invoice, Order, Payment
 from db.payments import OVERDUE
 from domain.money import ZERO
 from domain.payment import PaymentMethod
+from domain.settlement_report import OrderMoney
 from domain.status import APPROVED_STATUSES, FINAL_STATUSES
 
 
@@ -37,9 +38,19 @@ def _sum(column: Any) -> Any:
 
 
 async def _per_order(session: AsyncSession, customer_id: str) -> dict[str, tuple[Decimal, Decimal]]:
-    """Per order of the customer: what its documents ask (invoices less credit notes) and
-    what was paid (payments less refunds)."""
+    """Per order of the customer: what its documents ask and what was paid."""
     mine = select(Order.id).where(Order.customer_id == customer_id).scalar_subquery()
+    return await _money_of(session, mine)
+
+
+async def order_money(session: AsyncSession, order_ids: list[str]) -> dict[str, OrderMoney]:
+    """Per order: what its documents ask (invoices less credit notes) and what it was paid
+    (payments less refunds)."""
+    found = await _money_of(session, order_ids)
+    return {o: OrderMoney(*found.get(o, (ZERO, ZERO))) for o in order_ids}
+
+
+async def _money_of(session: AsyncSession, mine: Any) -> dict[str, tuple[Decimal, Decimal]]:
     asked: dict[str, Decimal] = {}
     for order_id, total in await session.execute(
         select(Invoice.order_id, _sum(Invoice.total))

@@ -669,6 +669,16 @@ class ReconciliationCase(Base):
     )
 
 
+class SettlementReport(Base):
+    """The daily settlement run's report: the day's payments matched to invoices, and what is
+    left unmatched for finance."""
+
+    __tablename__ = "settlement_reports"
+    day: Mapped[date] = mapped_column(primary_key=True)
+    report: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
 class OrderHistory(Base):
     __tablename__ = "order_history"
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

@@ -17,6 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from temporalio.client import Client
+
 from api.auth import issue_token
 from config import Settings, get_settings
 from db.engine import engine_from_settings, make_sessions
@@ -24,7 +26,7 @@ from db.migrate import upgrade_head_async
 from stack import postgres, temporal_dev
 from stack.processes import Child, port_in_use, start_child, stop_leftovers
 from stack.seed import SEED_USERS, seed_all
-from temporal_client import connect_temporal
+from temporal_client import connect_temporal, ensure_settlement_schedule
 from worker import build_worker, start_sweeper
 
 log = logging.getLogger("orderflow")
@@ -39,6 +41,22 @@ DEMO_DEFAULTS = {
 
 
 WORKER_NICENESS = 10
+
+
+# A dev server restarted on its own database opens its port before its frontend answers.
+HEALTHY_WITHIN = 60.0
+
+
+async def connect_when_healthy(settings: Settings, address: str) -> Client:
+    """Connects once the server answers, retrying while its frontend is not healthy yet."""
+    deadline = asyncio.get_running_loop().time() + HEALTHY_WITHIN
+    while True:
+        try:
+            return await connect_temporal(settings, address)
+        except RuntimeError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.5)
 
 
 class PortTaken(SystemExit):
@@ -136,8 +154,9 @@ class LocalStack:
         sessions = make_sessions(engine)
         await seed_all(sessions)
         temporal_address = await self.temporal_address()
-        client = await connect_temporal(s, temporal_address)
+        client = await connect_when_healthy(s, temporal_address)
         worker = build_worker(client, sessions, s, s.temporal.task_queue)
+        await ensure_settlement_schedule(client, s)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

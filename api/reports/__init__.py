@@ -1,0 +1,1 @@
+"""Reports finance reads."""
