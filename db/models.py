@@ -562,10 +562,11 @@ class Invoice(Base):
     )
 
 
-class InvoiceLine(Base):
-    __tablename__ = "invoice_lines"
-    invoice_number: Mapped[str] = mapped_column(ForeignKey("invoices.number"), primary_key=True)
+class _DocumentLine:
+    """The columns of a line of an invoice or a credit note (domain/documents.DocumentLine)."""
+
     line_no: Mapped[int] = mapped_column(primary_key=True)
+    # The order line it bills or credits (an order may list a sku twice).
     order_line_no: Mapped[int]
     sku: Mapped[str] = mapped_column(String(64))
     quantity: Mapped[int]
@@ -577,6 +578,11 @@ class InvoiceLine(Base):
 
     def figures(self) -> DocumentLine:
         return DocumentLine(**{f.name: getattr(self, f.name) for f in fields(DocumentLine)})
+
+
+class InvoiceLine(_DocumentLine, Base):
+    __tablename__ = "invoice_lines"
+    invoice_number: Mapped[str] = mapped_column(ForeignKey("invoices.number"), primary_key=True)
 
 
 class CreditNote(Base):
@@ -601,23 +607,11 @@ class CreditNote(Base):
     )
 
 
-class CreditNoteLine(Base):
+class CreditNoteLine(_DocumentLine, Base):
     __tablename__ = "credit_note_lines"
     credit_note_number: Mapped[str] = mapped_column(
         ForeignKey("credit_notes.number"), primary_key=True
     )
-    line_no: Mapped[int] = mapped_column(primary_key=True)
-    order_line_no: Mapped[int]
-    sku: Mapped[str] = mapped_column(String(64))
-    quantity: Mapped[int]
-    unit_price: Mapped[Decimal] = mapped_column(Money)
-    discount_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2))
-    net: Mapped[Decimal] = mapped_column(Money)
-    tax_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2))
-    tax: Mapped[Decimal] = mapped_column(Money)
-
-    def figures(self) -> DocumentLine:
-        return DocumentLine(**{f.name: getattr(self, f.name) for f in fields(DocumentLine)})
 
 
 class Payment(Base):
