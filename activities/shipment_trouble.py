@@ -5,7 +5,6 @@ when its parcels are not delivered within the shipping method's promise."""
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -14,14 +13,13 @@ from activities.adapters import PaymentGateway
 from activities.refunds import refund_up_to
 from activities.shipping import settle_delivery
 from db import stock
+from db.documents import credit_goods
 from db.engine import SessionFactory
-from db.models import Order, Payment, Reservation, Shipment, ShipmentLine, User
+from db.models import Order, Reservation, Shipment, ShipmentLine, User
 from db.notify import notify
 from db.payments import paid_total
-from db.returns import net_per_unit
 from db.status import change_status, lock_order, record_event
 from domain.messages import ExceptionAction, TroubleRecord, TroubleResult
-from domain.returns import value_of
 from domain.roles import Role
 from domain.status import OrderStatus
 
@@ -75,7 +73,7 @@ class TroubleActivities:
                 )
             if shipment.status != REFUNDED:
                 shipment.status = REFUNDED
-                value = await self._refund(session, order, shipment, record.credit)
+                value = await self._refund(session, order, shipment, r.actor)
                 await record_event(
                     session,
                     order,
@@ -92,35 +90,22 @@ class TroubleActivities:
             return TroubleResult(status=OrderStatus(order.status), paid_total=paid)
 
     async def _refund(
-        self, session: AsyncSession, order: Order, shipment: Shipment, credit: bool
+        self, session: AsyncSession, order: Order, shipment: Shipment, actor: str
     ) -> Decimal:
-        """Money paid goes back through the gateway up to the parcel's value (its lines' net
-        with tax); with credit, the value is also credited to the order, which then owes that
-        much less. Returns the value."""
+        """The parcel's goods are credited (a credit note against the invoice that billed
+        them: the customer no longer owes them) and money paid goes back through the gateway
+        up to that value. Returns the value."""
         items = {
             item.sku: item.quantity
             for item in await session.scalars(
                 select(ShipmentLine).where(ShipmentLine.shipment_id == shipment.id)
             )
         }
-        value = value_of(
-            items, await net_per_unit(session, order.id), order.subtotal - order.discount, order.tax
+        notes = await credit_goods(
+            session, order, items, "cancellation", f"lost-{shipment.id}", actor
         )
+        value = sum((n.total for n in notes), Decimal(0))
         await refund_up_to(session, self.gateway, order, value, shipment.id)
-        if not credit:
-            return value
-        # The credit: what the customer no longer owes (or was given back).
-        await session.execute(
-            insert(Payment)
-            .values(
-                order_id=order.id,
-                kind="credit",
-                reference=f"lost-{shipment.id}",
-                amount=value,
-                method="credit",
-            )
-            .on_conflict_do_nothing()
-        )
         return value
 
     @activity.defn(name="flag_late")

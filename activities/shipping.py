@@ -14,7 +14,7 @@ from db.documents import issue_invoice
 from db.engine import SessionFactory
 from db.models import Order, OrderLine, Product, Shipment
 from db.models import ShipmentEvent as ShipmentEventRow
-from db.payments import add_payment, paid_total
+from db.payments import add_payment, amount_due, paid_total
 from db.shipments import BOOKED
 from db.status import change_status, lock_order, record_event
 from domain.documents import InvoiceTerms
@@ -193,10 +193,11 @@ async def settle_delivery(
     """In the delivery's transaction: the carrier's cash on delivery, then done or waiting
     for the invoice to be paid. Returns what the order has been paid."""
     paid = await paid_total(session, order.id)
-    if order.payment_method == PaymentMethod.COD and paid < order.total:
+    due = await amount_due(session, order)
+    if order.payment_method == PaymentMethod.COD and paid < due:
         cod = PaymentInput(
             reference=f"cod-{tracking}",
-            amount=order.total - paid,
+            amount=due - paid,
             method="cod",
             actor="carrier",
         )
@@ -204,8 +205,8 @@ async def settle_delivery(
     await change_status(
         session,
         order,
-        targets.after(paid, order.total),
+        targets.after(paid, due),
         "system",
-        "paid in full" if paid >= order.total else "invoice open",
+        "paid in full" if paid >= due else "invoice open",
     )
     return paid

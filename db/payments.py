@@ -12,6 +12,24 @@ from domain.messages import PaymentInput, Transition
 from domain.money import to_money
 
 
+async def amount_due(session: AsyncSession, order: Order) -> Decimal:
+    """What the order asks of the customer in all: its invoices less their credit notes once
+    invoiced, its total before."""
+    counted = (
+        await session.execute(
+            select(func.count(), func.coalesce(func.sum(Invoice.total), 0)).where(
+                Invoice.order_id == order.id, Invoice.status != "void"
+            )
+        )
+    ).one()
+    if not counted[0]:
+        return order.total
+    credited = await session.scalar(
+        select(func.coalesce(func.sum(CreditNote.total), 0)).where(CreditNote.order_id == order.id)
+    )
+    return to_money(Decimal(counted[1]) - Decimal(credited or 0))
+
+
 async def paid_total(session: AsyncSession, order_id: str) -> Decimal:
     total = await session.scalar(
         select(func.coalesce(func.sum(Payment.amount), 0)).where(Payment.order_id == order_id)
@@ -76,11 +94,12 @@ async def add_payment(
                 f"payment reference {p.reference} was recorded with {earlier}, not {p.amount}"
             )
     paid = await paid_total(session, order.id)
+    due = await amount_due(session, order)
     if added:
         await record_event(
             session, order, p.actor, f"payment {p.reference}: {p.amount} by {p.method}"
         )
-        excess = min(paid - order.total, p.amount)
+        excess = min(paid - due, p.amount)
         if excess > 0:
             await record_event(
                 session, order, "system", f"overpaid by {excess}: to refund or credit"
@@ -100,7 +119,7 @@ async def add_payment(
     await settle_invoices(session, order)
     # The workflow decided where payment in full moves the order; made here, in the payment's
     # transaction, only from the status it expected.
-    if when_paid is not None and paid >= order.total and order.status == when_paid.from_status:
+    if when_paid is not None and paid >= due and order.status == when_paid.from_status:
         await change_status(session, order, when_paid.to, "system", "paid in full")
     return paid
 

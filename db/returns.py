@@ -6,7 +6,6 @@ Every function runs inside the caller's transaction.
 
 import secrets
 from datetime import datetime
-from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import reorder, stock
 from db.models import (
     Order,
-    OrderLine,
     Reservation,
     Return,
     ReturnLine,
@@ -78,14 +76,6 @@ async def delivered_at(session: AsyncSession, order_id: str) -> datetime | None:
         )
     )
     return at
-
-
-async def net_per_unit(session: AsyncSession, order_id: str) -> dict[str, Decimal]:
-    """What one unit of each sku was sold for, after its line's discount."""
-    per_unit: dict[str, Decimal] = {}
-    for line in await session.scalars(select(OrderLine).where(OrderLine.order_id == order_id)):
-        per_unit.setdefault(line.sku, line.net / line.quantity)
-    return per_unit
 
 
 async def hold_exchange(

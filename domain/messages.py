@@ -406,8 +406,8 @@ class TroubleRecord(BaseModel):
     # targets, the other parcels were all delivered and the delivery completes now.
     to: OrderStatus
     targets: DeliveryTargets | None = None
-    # refund, other parcels going on: the parcel's value is credited (less is owed); an
-    # order that ends with it is refunded only.
+    # Set by workflows of earlier releases; no longer read: a refunded parcel is credited by
+    # a credit note whether other parcels go on or not.
     credit: bool = False
 
 

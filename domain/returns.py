@@ -3,10 +3,7 @@ worth. Pure rules; the records are in db/returns.py, the process in workflows/re
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from decimal import Decimal
 from enum import StrEnum
-
-from domain.money import to_money
 
 
 class ReturnReason(StrEnum):
@@ -57,14 +54,3 @@ def over_return(
 
 def within_window(delivered_at: datetime | None, now: datetime, window_days: int) -> bool:
     return delivered_at is not None and now <= delivered_at + timedelta(days=window_days)
-
-
-def value_of(
-    items: Mapping[str, int],
-    net_per_unit: Mapping[str, Decimal],
-    taxable: Decimal,
-    tax: Decimal,
-) -> Decimal:
-    """What these goods were sold for: their lines' net per unit, with the order's tax on it."""
-    net = sum((net_per_unit[sku] * q for sku, q in items.items()), Decimal(0))
-    return to_money(net + (net * tax / taxable if taxable else Decimal(0)))

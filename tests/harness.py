@@ -24,7 +24,7 @@ from db.policies import current_policy, save_policy
 from domain.policy import DEFAULT_POLICY
 from stack.seed import SEED_USERS, seed_all
 from tests.conftest import fresh_task_queue, test_settings
-from tests.invariants import assert_stock_invariants, database_now
+from tests.invariants import assert_money_invariants, assert_stock_invariants, database_now
 from worker import build_worker
 from workflows.host import workflow_id
 
@@ -198,11 +198,13 @@ async def open_desk(
 async def checked_desk(
     env: WorkflowEnvironment, sessions: SessionFactory, **process: Any
 ) -> AsyncIterator[Desk]:
-    """A desk whose stock invariants (tests/invariants.py) are checked once the story ends."""
+    """A desk whose stock and money invariants (tests/invariants.py) are checked once the
+    story ends."""
     since = await database_now(sessions)
     async with open_desk(env, sessions, **process) as desk:
         yield desk
         await assert_stock_invariants(sessions, since)
+        await assert_money_invariants(sessions, since)
 
 
 async def end_orders_since(env: WorkflowEnvironment, sessions: SessionFactory, since: Any) -> None:

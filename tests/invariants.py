@@ -1,12 +1,17 @@
 """What must hold of stock after any story, checked against the database itself."""
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
 from db.engine import SessionFactory
 from db.models import (
+    CreditNote,
+    Invoice,
     Order,
+    Payment,
+    ReconciliationCase,
     Reservation,
     ReturnLine,
     Shipment,
@@ -96,3 +101,50 @@ async def database_now(sessions: SessionFactory) -> datetime:
         now: datetime | None = await session.scalar(select(func.now()))
     assert now is not None
     return now
+
+
+async def assert_money_invariants(sessions: SessionFactory, since: datetime) -> None:
+    """For every invoiced order the story made: what the customer paid (payments less
+    refunds) is, once the order ended, what its invoices less credit notes ask plus any excess
+    not paid back (an overpayment open, written off or kept as credit), and never more while
+    it runs; a completed order's invoices are all paid or credited."""
+    ended = {s.value for s in FINAL_STATUSES}
+    async with sessions() as session:
+        orders = list(await session.scalars(select(Order).where(Order.created_at >= since)))
+        for order in orders:
+            invoiced = await session.scalar(
+                select(func.coalesce(func.sum(Invoice.total), 0)).where(
+                    Invoice.order_id == order.id
+                )
+            )
+            if not invoiced:
+                continue
+            credited = await session.scalar(
+                select(func.coalesce(func.sum(CreditNote.total), 0)).where(
+                    CreditNote.order_id == order.id
+                )
+            )
+            paid = await session.scalar(
+                select(func.coalesce(func.sum(Payment.amount), 0)).where(
+                    Payment.order_id == order.id, Payment.kind.in_(["payment", "refund"])
+                )
+            )
+            kept = await session.scalar(
+                select(func.coalesce(func.sum(ReconciliationCase.amount), 0)).where(
+                    ReconciliationCase.order_id == order.id,
+                    ReconciliationCase.kind == "overpayment",
+                    ReconciliationCase.action.is_distinct_from("refund"),
+                )
+            )
+            asked = Decimal(invoiced) - Decimal(credited or 0)
+            settled = Decimal(paid or 0) == asked + Decimal(kept or 0)
+            within = Decimal(paid or 0) <= asked + Decimal(kept or 0)
+            assert settled if order.status in ended else within, (
+                f"order {order.id} ({order.status}): paid {paid}, invoices less credit notes "
+                f"{asked}, excess not paid back {kept}"
+            )
+            if order.status == "COMPLETED":
+                for invoice in await session.scalars(
+                    select(Invoice).where(Invoice.order_id == order.id)
+                ):
+                    assert invoice.status in ("paid", "credited"), (order.id, invoice.number)

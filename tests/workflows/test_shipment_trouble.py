@@ -180,8 +180,11 @@ async def test_refunding_one_parcel_of_a_split_order_credits_its_value(desk: Des
     # The other parcel was delivered: the order completes, cash on delivery less the credit.
     done = await desk.status_is(order_id, "COMPLETED")
     total = Decimal(done["totals"]["total"])  # 50.00 + 19 % tax
-    credit = [p for p in done["payments"] if p["method"] == "credit"]
+    [note] = done["credit_notes"]
+    assert (note["reason"], Decimal(note["total"])) == ("cancellation", Decimal("23.80"))
+    lost = next(i for i in done["invoices"] if i["number"] == note["invoice_number"])
+    assert lost["status"] == "credited"  # 20.00 + tax: the lost parcel's invoice
     cod = [p for p in done["payments"] if p["method"] == "cod"]
-    assert [Decimal(p["amount"]) for p in credit] == [Decimal("23.80")]  # 20.00 + tax
     assert [Decimal(p["amount"]) for p in cod] == [total - Decimal("23.80")]
-    assert Decimal(done["paid_total"]) == total
+    assert Decimal(done["paid_total"]) == total - Decimal("23.80")
+    assert {i["status"] for i in done["invoices"]} == {"paid", "credited"}
