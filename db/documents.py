@@ -24,12 +24,22 @@ from db.models import (
     Order,
     OrderLine,
 )
-from db.payments import settle_invoices
-from domain.documents import Billed, DocumentLine, InvoiceTerms, bill, take_back, totals
+from db.payments import open_excess_case, settle_invoices
+from domain.documents import (
+    Billed,
+    DocumentLine,
+    InvoiceTerms,
+    bill,
+    reprice,
+    take_back,
+    totals,
+)
 from domain.money import ZERO
 from domain.review import PaymentMethod
 
 INVOICE, CREDIT_NOTE = "INV", "CN"
+# Why a credit note is issued (besides cancellation and return).
+CORRECTION = "correction"
 ISSUED = "issued"
 
 
@@ -176,7 +186,53 @@ async def credit(
         return found
     billed = await _still_billed(session, invoice)
     wanted = quantities if quantities is not None else {x.sku: x.quantity for x in billed}
-    lines = take_back(billed, wanted)
+    return await _issue(session, invoice, reason, reference, actor, take_back(billed, wanted))
+
+
+async def correct(
+    session: AsyncSession,
+    invoice: Invoice,
+    reference: str,
+    actor: str,
+    amounts: dict[str, Decimal],
+) -> CreditNote | None:
+    """A price correction: these net amounts per sku taken back from the invoice (no goods
+    come back), with their tax; once per invoice and reference. Refused (ValueError naming
+    the sku) beyond what the invoice still bills for a sku."""
+    found = await session.scalar(
+        select(CreditNote).where(
+            CreditNote.invoice_number == invoice.number,
+            CreditNote.reason == CORRECTION,
+            CreditNote.reference == reference,
+        )
+    )
+    if found is not None:
+        return found
+    billed = {x.sku: x for x in await _still_billed(session, invoice)}
+    lines = []
+    for sku, amount in amounts.items():
+        line = billed.get(sku)
+        if line is None or amount > line.net:
+            left = line.net if line is not None else ZERO
+            raise ValueError(f"{sku}: {left} of it is still billed on {invoice.number}")
+        lines.append(reprice(line, amount))
+    note = await _issue(session, invoice, CORRECTION, reference, actor, lines)
+    if note is not None:
+        # Paid already: what was paid beyond what is now asked is finance's to settle (a
+        # cancellation or a return refunds it in its own next step instead).
+        order = await session.get_one(Order, invoice.order_id)
+        await open_excess_case(session, order, note.number)
+    return note
+
+
+async def _issue(
+    session: AsyncSession,
+    invoice: Invoice,
+    reason: str,
+    reference: str,
+    actor: str,
+    lines: list[DocumentLine],
+) -> CreditNote | None:
     if not lines:
         return None
     figures = totals(lines)

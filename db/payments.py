@@ -12,6 +12,35 @@ from domain.messages import PaymentInput, Transition
 from domain.money import to_money
 
 
+async def open_excess_case(
+    session: AsyncSession, order: Order, reference: str, cap: Decimal | None = None
+) -> None:
+    """What the order was paid beyond what it asks now (at most cap: this payment's share),
+    as an overpayment case finance decides on (refund, write off, keep as credit); the
+    excess earlier cases already hold is not counted twice."""
+    held = await session.scalar(
+        select(func.coalesce(func.sum(ReconciliationCase.amount), 0)).where(
+            ReconciliationCase.order_id == order.id,
+            ReconciliationCase.kind == OVERPAYMENT,
+            ReconciliationCase.action.is_distinct_from("refund"),
+        )
+    )
+    excess = await paid_total(session, order.id) - await amount_due(session, order)
+    excess -= Decimal(held or 0)
+    if cap is not None:
+        excess = min(excess, cap)
+    if excess <= 0:
+        return
+    await record_event(session, order, "system", f"overpaid by {excess}: to refund or credit")
+    await session.execute(
+        insert(ReconciliationCase)
+        .values(
+            order_id=order.id, kind=OVERPAYMENT, reference=reference, amount=excess, status=OPEN
+        )
+        .on_conflict_do_nothing()
+    )
+
+
 async def amount_due(session: AsyncSession, order: Order) -> Decimal:
     """What the order asks of the customer in all: its invoices less their credit notes once
     invoiced, its total before."""
@@ -99,23 +128,7 @@ async def add_payment(
         await record_event(
             session, order, p.actor, f"payment {p.reference}: {p.amount} by {p.method}"
         )
-        excess = min(paid - due, p.amount)
-        if excess > 0:
-            await record_event(
-                session, order, "system", f"overpaid by {excess}: to refund or credit"
-            )
-            # Finance decides: refund, write off, or keep as the customer's credit.
-            await session.execute(
-                insert(ReconciliationCase)
-                .values(
-                    order_id=order.id,
-                    kind=OVERPAYMENT,
-                    reference=p.reference,
-                    amount=excess,
-                    status=OPEN,
-                )
-                .on_conflict_do_nothing()
-            )
+        await open_excess_case(session, order, p.reference, cap=p.amount)
     await settle_invoices(session, order)
     # The workflow decided where payment in full moves the order; made here, in the payment's
     # transaction, only from the status it expected.

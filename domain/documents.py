@@ -123,6 +123,21 @@ def take_back(
     return out
 
 
+def reprice(line: DocumentLine, amount: Decimal) -> DocumentLine:
+    """A price correction's line: this net amount of the billed line taken back with its tax;
+    no goods come back (quantity 0)."""
+    return DocumentLine(
+        order_line_no=line.order_line_no,
+        sku=line.sku,
+        quantity=0,
+        unit_price=ZERO,
+        discount_pct=ZERO,
+        net=amount,
+        tax_rate=line.tax_rate,
+        tax=line_tax(amount, line.tax_rate),
+    )
+
+
 def totals(lines: Iterable[DocumentLine]) -> DocumentTotals:
     lines = list(lines)
     gross = sum((to_money(x.unit_price * x.quantity) for x in lines), ZERO)

@@ -52,6 +52,7 @@ class Action(StrEnum):
     READ_ACCOUNTS = "read_accounts"
     REFUND = "refund"
     RECONCILE = "reconcile"
+    CORRECT_INVOICES = "correct_invoices"
 
 
 class ApprovalLevel(StrEnum):
@@ -122,6 +123,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.READ_ACCOUNTS: frozenset({R.ADMIN, R.FINANCE, R.SALES}),
     Action.REFUND: frozenset({R.ADMIN, R.FINANCE}),
     Action.RECONCILE: frozenset({R.ADMIN, R.FINANCE}),
+    Action.CORRECT_INVOICES: frozenset({R.ADMIN, R.FINANCE}),
 }
 
 # A higher level may stand in for a lower one; finance decides only credit.

@@ -2,13 +2,14 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Response
+from fastapi import APIRouter, Header, Path, Request, Response
 
-from api.deps import SessionDep
+from api.deps import SessionDep, who
+from api.documents import views
 from api.documents.pdf import invoice_pdf
-from api.documents.schemas import CreditNoteDocument, InvoiceDocument
+from api.documents.schemas import CorrectionIn, CreditNoteDocument, InvoiceDocument
 from api.documents.views import credit_note_document, invoice_document
-from api.permissions import CanReadDocuments
+from api.permissions import CanCorrectInvoices, CanReadDocuments
 
 router = APIRouter(tags=["documents"])
 
@@ -36,6 +37,20 @@ async def get_invoice(
             headers={"Content-Disposition": f'inline; filename="{number}.pdf"'},
         )
     return doc
+
+
+@router.post("/invoices/{number}/corrections", status_code=201)
+async def correct_invoice(
+    number: InvoiceNumber,
+    body: CorrectionIn,
+    request: Request,
+    session: SessionDep,
+    user: CanCorrectInvoices,
+) -> CreditNoteDocument:
+    """A price correction: a credit note taking net amounts (with their tax) back from what
+    the invoice bills per sku (beyond it: 422 naming the line); the invoice itself never
+    changes. Paid already, the excess opens an overpayment case."""
+    return await views.correct_invoice(session, who(request, user), user, number, body)
 
 
 @router.get("/credit-notes/{number}")

@@ -2,9 +2,12 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
+
+from api.fields import In, Sku
 
 
 class DocumentLineOut(BaseModel):
@@ -59,3 +62,23 @@ class CreditNoteDocument(BaseModel):
     net: Decimal
     tax: Decimal
     total: Decimal
+
+
+class CorrectionLineIn(In):
+    sku: Sku
+    # The net amount taken back from what the invoice bills for the sku (its tax with it).
+    amount: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
+
+
+class CorrectionIn(In):
+    lines: Annotated[list[CorrectionLineIn], Field(min_length=1, max_length=200)]
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    # The same reference again is the same correction (given once).
+    reference: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-.]{0,63}$")]
+
+    @model_validator(mode="after")
+    def _one_line_per_sku(self) -> Self:
+        skus = [x.sku for x in self.lines]
+        if len(set(skus)) != len(skus):
+            raise PydanticCustomError("duplicate_sku", "lines: one line per sku")
+        return self

@@ -5,15 +5,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal
 from api.documents.schemas import (
+    CorrectionIn,
     CreditNoteDocument,
     DocumentLineOut,
     InvoiceDocument,
     TaxRateOut,
 )
-from api.errors import NotFound
+from api.errors import InvalidFields, NotFound
 from api.orders.views import load_order
+from db.audit import Who, audit
+from db.documents import correct
 from db.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
 from db.payments import credited_total
+from db.status import lock_order
 from domain.documents import DocumentLine, tax_by_rate
 
 
@@ -102,3 +106,36 @@ async def credit_note_document(
         tax=note.tax,
         total=note.total,
     )
+
+
+async def correct_invoice(
+    session: AsyncSession, w: Who, user: Principal, number: str, body: CorrectionIn
+) -> CreditNoteDocument:
+    """A price correction's credit note (once per reference); paid already, the excess opens
+    an overpayment case for finance."""
+    async with session.begin():
+        invoice = await session.get(Invoice, number)
+        if invoice is None:
+            raise NotFound(f"invoice {number} not found")
+        await load_order(session, invoice.order_id, user)
+        # The order first, as every writer of its money does (no deadlock with a payment).
+        await lock_order(session, invoice.order_id)
+        amounts = {x.sku: x.amount for x in body.lines}
+        try:
+            note = await correct(session, invoice, body.reference, user.username, amounts)
+        except ValueError as refusal:
+            sku = str(refusal).split(":", 1)[0]
+            i = next(i for i, x in enumerate(body.lines) if x.sku == sku)
+            raise InvalidFields([(("lines", i, "amount"), str(refusal))]) from None
+        if note is None:
+            raise InvalidFields([(("lines",), "nothing to correct")])
+        audit(
+            session,
+            w,
+            "invoice.correct",
+            note.number,
+            order_id=invoice.order_id,
+            detail=f"{note.number} on {number}: {note.total} ({body.reason})",
+        )
+        created = note.number
+    return await credit_note_document(session, created, user)

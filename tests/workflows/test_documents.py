@@ -97,3 +97,45 @@ async def test_a_return_is_credited_against_its_invoice(desk: Desk) -> None:
     billed = await desk.ok("finance", "GET", f"/invoices/{invoice['number']}")
     assert (billed["credited"], billed["open_amount"]) == ("59.50", "59.50")
     assert billed["credit_notes"] == [note["number"]] and billed["status"] == "paid"
+
+
+async def test_a_price_correction_credits_and_the_excess_goes_to_finance(desk: Desk) -> None:
+    sku = await desk.product(price="50.00", stock=5)
+    order = await delivered_order(desk, {sku: 2})  # paid 119.00
+    order_id = order["order_id"]
+    [invoice] = order["invoices"]
+    url = f"/invoices/{invoice['number']}/corrections"
+    body = {
+        "lines": [{"sku": sku, "amount": "10.00"}],
+        "reason": "agreed rebate",
+        "reference": "rb-1",
+    }
+    note = await desk.ok("finance", "POST", url, json=body)
+    assert (note["reason"], note["net"], note["tax"], note["total"]) == (
+        "correction",
+        "10.00",
+        "1.90",
+        "11.90",
+    )
+    assert (await desk.ok("finance", "POST", url, json=body))["number"] == note["number"]
+    too_much = await desk.call(
+        "finance",
+        "POST",
+        url,
+        json={"lines": [{"sku": sku, "amount": "90.01"}], "reason": "x", "reference": "rb-2"},
+    )
+    assert too_much.status_code == 422
+    assert too_much.json()["detail"][0]["loc"] == ["body", "lines", 0, "amount"]
+    billed = await desk.ok("finance", "GET", f"/invoices/{invoice['number']}")
+    assert (billed["total"], billed["open_amount"]) == ("119.00", "107.10")  # never changed
+    cases = await desk.ok("finance", "GET", "/reconciliation/cases")
+    [case] = [c for c in cases if c["order_id"] == order_id]
+    assert (case["kind"], case["amount"]) == ("overpayment", "11.90")
+    await desk.ok(
+        "finance",
+        "POST",
+        f"/reconciliation/cases/{case['id']}",
+        json={"action": "refund", "comment": "rebate paid back"},
+    )
+    assert (await desk.get(order_id))["paid_total"] == "107.10"
+    assert (await desk.call("service", "POST", url, json=body)).status_code == 403
