@@ -175,13 +175,7 @@ async def credit(
 ) -> CreditNote | None:
     """A credit note taking back these quantities per sku (None: all still billed) from the
     invoice, once per invoice, reason and reference. None when nothing is left to take."""
-    found = await session.scalar(
-        select(CreditNote).where(
-            CreditNote.invoice_number == invoice.number,
-            CreditNote.reason == reason,
-            CreditNote.reference == reference,
-        )
-    )
+    found = await _issued(session, invoice, reason, reference)
     if found is not None:
         return found
     billed = await _still_billed(session, invoice)
@@ -199,13 +193,7 @@ async def correct(
     """A price correction: these net amounts per sku taken back from the invoice (no goods
     come back), with their tax; once per invoice and reference. Refused (ValueError naming
     the sku) beyond what the invoice still bills for a sku."""
-    found = await session.scalar(
-        select(CreditNote).where(
-            CreditNote.invoice_number == invoice.number,
-            CreditNote.reason == CORRECTION,
-            CreditNote.reference == reference,
-        )
-    )
+    found = await _issued(session, invoice, CORRECTION, reference)
     if found is not None:
         return found
     billed = {x.sku: x for x in await _still_billed(session, invoice)}
@@ -223,6 +211,19 @@ async def correct(
         order = await session.get_one(Order, invoice.order_id)
         await open_excess_case(session, order, note.number)
     return note
+
+
+async def _issued(
+    session: AsyncSession, invoice: Invoice, reason: str, reference: str
+) -> CreditNote | None:
+    """The credit note already issued for this invoice, reason and reference (a retry)."""
+    return await session.scalar(
+        select(CreditNote).where(
+            CreditNote.invoice_number == invoice.number,
+            CreditNote.reason == reason,
+            CreditNote.reference == reference,
+        )
+    )
 
 
 async def _issue(
