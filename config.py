@@ -1,7 +1,6 @@
 """Settings, read once from the environment through get_settings()."""
 
 from datetime import timedelta
-from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
 
@@ -57,7 +56,6 @@ _WAITS = OrderTimeouts()
 class ProcessSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ORDERFLOW_")
     currency: str = "EUR"
-    tax_rate_pct: Decimal = Decimal("19")
     home_country: str = "DE"
     backorder_wait: timedelta = _WAITS.backorder_wait
     stock_recheck: timedelta = _WAITS.stock_recheck
@@ -81,7 +79,6 @@ class ProcessSettings(BaseSettings):
 
     def invoice_terms(self) -> InvoiceTerms:
         return InvoiceTerms(
-            tax_rate_pct=self.tax_rate_pct,
             credit_days=self.credit_days,
             seller={
                 "name": self.seller_name,

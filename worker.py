@@ -49,7 +49,7 @@ def activity_functions(
     carrier = carrier or SimulatedCarrier(settings.process.carrier_step_seconds)
     gateway = gateway or SimulatedPaymentGateway()
     review = ReviewActivities(sessions)
-    inventory = InventoryActivities(sessions, settings.link_signer(), settings.process.tax_rate_pct)
+    inventory = InventoryActivities(sessions, settings.link_signer(), settings.process.home_country)
     orders = OrderActivities(sessions, gateway, carrier)
     approvals = ApprovalActivities(sessions, settings.link_signer())
     settlement = SettlementActivities(sessions)
@@ -58,7 +58,7 @@ def activity_functions(
     fulfilment = FulfilmentActivities(sessions, carrier, settings.process.home_country, terms)
     trouble = TroubleActivities(sessions, gateway)
     cancellations = CancellationActivities(sessions)
-    changes = ChangeActivities(sessions, settings.process.tax_rate_pct)
+    changes = ChangeActivities(sessions, settings.process.home_country)
     returns = ReturnActivities(sessions, gateway)
     refunds = RefundActivities(sessions, gateway)
     settlement_run = SettlementRunActivities(sessions)
@@ -78,6 +78,7 @@ def activity_functions(
         settlement.record_payment,
         settlement.mark_overdue,
         settlement.credit_step,
+        settlement.write_off,
         shipping.ship_order,
         shipping.record_shipment_event,
         shipping.poll_carrier,

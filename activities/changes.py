@@ -2,8 +2,6 @@
 and address as asked, the diff recorded, and the stock it no longer wants given back (what
 it wants more of is reserved by the reservation step the workflow runs next)."""
 
-from decimal import Decimal
-
 from temporalio import activity
 
 from db import stock
@@ -18,9 +16,9 @@ from domain.payment import PaymentMethod
 
 
 class ChangeActivities:
-    def __init__(self, sessions: SessionFactory, tax_rate_pct: Decimal) -> None:
+    def __init__(self, sessions: SessionFactory, seller_country: str) -> None:
         self.sessions = sessions
-        self.tax_rate_pct = tax_rate_pct
+        self.seller_country = seller_country
 
     @activity.defn(name="apply_change")
     async def apply_change(self, record: ChangeRecord) -> ChangeResult:
@@ -30,7 +28,7 @@ class ChangeActivities:
             if order.version >= record.version:
                 # A retry of a change already made: answered from the order as it is.
                 return _result(order)
-            _, after = await propose(session, order, c.change, self.tax_rate_pct)
+            _, after = await propose(session, order, c.change, self.seller_country)
             version, changes = await write_change(session, order, after, c.actor, c.change.reason)
             freed = await stock.release_surplus(session, order.id, after.quantities())
             allocated = [o for o in await stock.allocate_waiting(session, freed) if o != order.id]

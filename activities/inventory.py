@@ -12,6 +12,7 @@ from db import stock
 from db.engine import SessionFactory
 from db.models import Customer, Order, OrderLine, Product, Stock, Substitution
 from db.notify import notify
+from db.pricing import pricing_basis
 from db.status import change_status, lock_order, record_event
 from domain.confirmation_links import SUBSTITUTE, LinkSigner
 from domain.messages import (
@@ -23,16 +24,16 @@ from domain.messages import (
     SubstitutionRecord,
     SubstitutionRequest,
 )
-from domain.pricing import LineRequest, order_totals, price_line
+from domain.pricing import Charge, LineRequest, order_totals, price_line
 
 
 class InventoryActivities:
     def __init__(
-        self, sessions: SessionFactory, links: LinkSigner, tax_rate_pct: Decimal = Decimal("19")
+        self, sessions: SessionFactory, links: LinkSigner, seller_country: str = "DE"
     ) -> None:
         self.sessions = sessions
         self.links = links
-        self.tax_rate_pct = tax_rate_pct
+        self.seller_country = seller_country
 
     @activity.defn(name="reserve_stock")
     async def reserve_stock(self, request: ReserveRequest) -> ReserveResult:
@@ -168,7 +169,7 @@ class InventoryActivities:
                     session, order, record.to, a.actor, f"substitute {status}: backorder"
                 )
                 return None
-            await _apply(session, order, proposed, self.tax_rate_pct)
+            await _apply(session, order, proposed, self.seller_country)
             await record_event(
                 session,
                 order,
@@ -204,12 +205,18 @@ def _line_of(s: Substitution) -> SubstituteLine:
 
 
 async def _apply(
-    session: AsyncSession, order: Order, proposed: list[Substitution], tax_rate_pct: Decimal
+    session: AsyncSession, order: Order, proposed: list[Substitution], seller_country: str
 ) -> None:
+    """The substitutes priced on the order's basis (their own tax class); the shipping
+    charge stands as agreed."""
     lines = {
         line.line_no: line
         for line in await session.scalars(select(OrderLine).where(OrderLine.order_id == order.id))
     }
+    customer = await session.get_one(Customer, order.customer_id)
+    basis = await pricing_basis(
+        session, order.ship_to, customer.vat_id, [s.substitute for s in proposed], seller_country
+    )
     for s in proposed:
         line = lines[s.line_no]
         product = await session.get(Product, s.substitute)
@@ -221,11 +228,21 @@ async def _apply(
                 catalogue_price=product.unit_price,
                 supplied_price=None,
                 discount_pct=line.discount_pct,
-            )
+            ),
+            basis.rate(s.substitute),
         )
-        for field in ("sku", "catalogue_price", "unit_price", "gross", "discount", "net"):
+        for field in (
+            "sku",
+            "catalogue_price",
+            "unit_price",
+            "gross",
+            "discount",
+            "net",
+            "tax_rate",
+        ):
             setattr(line, field, getattr(priced, field))
-    totals = order_totals([x.priced() for x in lines.values()], tax_rate_pct)
+    charge = Charge(order.shipping_charge, order.shipping_tax_rate)
+    totals = order_totals([x.priced() for x in lines.values()], charge)
     order.subtotal, order.discount, order.tax, order.total = (
         totals.subtotal,
         totals.discount,

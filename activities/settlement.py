@@ -1,16 +1,33 @@
 """Settlement: payments received, and invoices falling due."""
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from db.audit import SYSTEM, audit
+from db.audit import SYSTEM, Who, audit
+from db.documents import WRITE_OFF, write_off
 from db.engine import SessionFactory
-from db.models import Customer, Invoice
+from db.models import Customer, Invoice, ReconciliationCase
 from db.notify import finance_people, notify
-from db.payments import ISSUED, OVERDUE, ReferenceInUse, add_payment
-from db.status import lock_order, record_event
-from domain.messages import CreditStep, CreditStepKind, PaymentRecord, PaymentState
+from db.payments import (
+    ISSUED,
+    OPEN,
+    OVERDUE,
+    RESOLVED,
+    UNDERPAYMENT,
+    ReferenceInUse,
+    add_payment,
+    amount_due,
+    paid_total,
+)
+from db.status import change_status, lock_order, record_event
+from domain.messages import (
+    CreditStep,
+    CreditStepKind,
+    PaymentRecord,
+    PaymentState,
+    WriteOffRecord,
+)
 from domain.refusals import NOT_ALLOWED_NOW
 from domain.status import OrderStatus
 
@@ -28,6 +45,44 @@ class SettlementActivities:
                 paid = await add_payment(session, order, record.payment, record.when_paid)
             except ReferenceInUse as exc:
                 raise ApplicationError(str(exc), type=NOT_ALLOWED_NOW, non_retryable=True) from None
+            return PaymentState(
+                status=OrderStatus(order.status), paid_total=paid, order_total=order.total
+            )
+
+    @activity.defn(name="write_off")
+    async def write_off(self, record: WriteOffRecord) -> PaymentState:
+        """An underpayment case written off by finance: credit notes for what is still owed of
+        it, the case resolved and audited, and, nothing left to ask, the workflow's move."""
+        w = record.write_off
+        async with self.sessions.begin() as session:
+            order = await lock_order(session, record.order_id)
+            case = await session.get(ReconciliationCase, w.case_id, with_for_update=True)
+            if case is None or case.order_id != order.id or case.kind != UNDERPAYMENT:
+                raise ApplicationError(
+                    f"case {w.case_id} is no underpayment of this order",
+                    type=NOT_ALLOWED_NOW,
+                    non_retryable=True,
+                )
+            if case.status == OPEN:
+                owed = await amount_due(session, order) - await paid_total(session, order.id)
+                if owed > 0:
+                    await write_off(
+                        session, order, min(case.amount, owed), f"case-{case.id}", w.actor
+                    )
+                case.status, case.action, case.comment = RESOLVED, WRITE_OFF, w.comment
+                case.resolved_by = w.actor
+                case.resolved_at = await session.scalar(select(func.now()))
+                why = f"case {case.id} (underpayment {case.amount}) written off: {w.comment}"
+                await record_event(session, order, w.actor, why[:2000])
+                who = Who(w.actor, w.role or "unknown", w.request_id, w.client_addr)
+                audit(
+                    session, who, "reconciliation.resolve", WRITE_OFF, order_id=order.id, detail=why
+                )
+            paid = await paid_total(session, order.id)
+            due = await amount_due(session, order)
+            step = record.when_settled
+            if step is not None and paid >= due and order.status == step.from_status:
+                await change_status(session, order, step.to, w.actor, "underpayment written off")
             return PaymentState(
                 status=OrderStatus(order.status), paid_total=paid, order_total=order.total
             )

@@ -14,7 +14,7 @@ from db.documents import issue_invoice
 from db.engine import SessionFactory
 from db.models import Order, OrderLine, Product, Shipment
 from db.models import ShipmentEvent as ShipmentEventRow
-from db.payments import add_payment, amount_due, paid_total
+from db.payments import add_payment, amount_due, open_shortfall_case, paid_total
 from db.shipments import BOOKED
 from db.status import change_status, lock_order, record_event
 from domain.documents import InvoiceTerms
@@ -143,7 +143,9 @@ class ShippingActivities:
                 paid = await paid_total(session, order.id)
             elif new and e.event == ShipmentEventKind.DELIVERED and targets is not None:
                 await change_status(session, order, targets.delivered, e.actor, _scan(e))
-                paid = await settle_delivery(session, order, e.tracking_number, targets)
+                paid = await settle_delivery(
+                    session, order, e.tracking_number, targets, e.cod_amount
+                )
             else:
                 if new:
                     await record_event(session, order, e.actor, _scan(e))
@@ -188,20 +190,25 @@ def _scan(e: ShipmentEventInput) -> str:
 
 
 async def settle_delivery(
-    session: AsyncSession, order: Order, tracking: str, targets: DeliveryTargets
+    session: AsyncSession,
+    order: Order,
+    tracking: str,
+    targets: DeliveryTargets,
+    collected: Decimal | None = None,
 ) -> Decimal:
-    """In the delivery's transaction: the carrier's cash on delivery, then done or waiting
-    for the invoice to be paid. Returns what the order has been paid."""
+    """In the delivery's transaction: the carrier's cash on delivery (what it collected, or
+    else what was owed; short of it, an underpayment case), then done or waiting for the
+    invoice to be paid. Returns what the order has been paid."""
     paid = await paid_total(session, order.id)
     due = await amount_due(session, order)
     if order.payment_method == PaymentMethod.COD and paid < due:
-        cod = PaymentInput(
-            reference=f"cod-{tracking}",
-            amount=due - paid,
-            method="cod",
-            actor="carrier",
-        )
-        paid = await add_payment(session, order, cod)
+        amount = due - paid if collected is None else collected
+        reference = f"cod-{tracking}"
+        if amount > 0:
+            cod = PaymentInput(reference=reference, amount=amount, method="cod", actor="carrier")
+            paid = await add_payment(session, order, cod)
+        if paid < due:
+            await open_shortfall_case(session, order, reference, due - paid)
     await change_status(
         session,
         order,

@@ -53,7 +53,7 @@ async def place(sessions: SessionFactory, client: Client, settings: Settings, sk
         }
     )
     async with sessions.begin() as session:
-        order, _ = await record_order(session, body, SHOP, None, "EUR", Decimal(19))
+        order, _ = await record_order(session, body, SHOP, None, settings.process)
     await start_order_workflow(client, settings, order, None)
     return order.id
 

@@ -30,16 +30,21 @@ from domain.documents import (
     DocumentLine,
     InvoiceTerms,
     bill,
+    charge_label,
     reprice,
     take_back,
     totals,
+    write_down,
 )
 from domain.money import ZERO
+from domain.pricing import Charge
 from domain.review import PaymentMethod
 
 INVOICE, CREDIT_NOTE = "INV", "CN"
 # Why a credit note is issued (besides cancellation and return).
 CORRECTION = "correction"
+# An underpayment finance gave up on: the customer is not asked for it any more.
+WRITE_OFF = "write_off"
 ISSUED = "issued"
 
 
@@ -92,7 +97,9 @@ async def issue_invoice(
         x.line_no: x.priced()
         for x in await session.scalars(select(OrderLine).where(OrderLine.order_id == order.id))
     }
-    billing = bill(lines, shipped, await _billed(session, order.id), terms.tax_rate_pct)
+    charge = Charge(order.shipping_charge, order.shipping_tax_rate)
+    billed = await _billed(session, order.id)
+    billing = bill(lines, shipped, billed, charge, charge_label(order.shipping_method))
     if not billing:
         return None
     figures = totals(billing)
@@ -120,6 +127,7 @@ async def issue_invoice(
         tax=figures.tax,
         total=figures.total,
         status=ISSUED,
+        reverse_charge=order.reverse_charge,
     )
     session.add(invoice)
     await session.flush()
@@ -256,6 +264,30 @@ async def _issue(
     order = await session.get_one(Order, invoice.order_id)
     await settle_invoices(session, order)
     return note
+
+
+async def write_off(
+    session: AsyncSession, order: Order, amount: Decimal, reference: str, actor: str
+) -> list[CreditNote]:
+    """Credit notes writing off this amount (tax included) of what the order's invoices still
+    ask, the newest invoice first (payments cover the oldest first); once per reference."""
+    notes = []
+    left = amount
+    for invoice in await session.scalars(
+        select(Invoice)
+        .where(Invoice.order_id == order.id)
+        .order_by(Invoice.issued_at.desc(), Invoice.number.desc())
+    ):
+        found = await _issued(session, invoice, WRITE_OFF, reference)
+        if found is None:
+            lines = write_down(await _still_billed(session, invoice), left)
+            found = await _issue(session, invoice, WRITE_OFF, reference, actor, lines)
+        if found is not None:
+            notes.append(found)
+            left -= found.total
+        if left <= 0:
+            break
+    return notes
 
 
 async def credit_goods(

@@ -56,6 +56,10 @@ class Product(Base):
     reorder_point: Mapped[int] = mapped_column(default=0, server_default="0")
     # Skus that may stand in for this one when it is short (the substitute choice).
     substitutes: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # standard | reduced | zero: which of the destination's rates it is taxed at.
+    tax_class: Mapped[str] = mapped_column(
+        String(16), default="standard", server_default="standard"
+    )
     __table_args__ = (CheckConstraint("unit_price >= 0", name="price_not_negative"),)
 
 
@@ -216,6 +220,11 @@ class Order(Base):
     discount: Mapped[Decimal] = mapped_column(Money)
     tax: Mapped[Decimal] = mapped_column(Money)
     total: Mapped[Decimal] = mapped_column(Money)
+    # The shipping charge line (net; its tax is in tax), billed with the first invoice.
+    shipping_charge: Mapped[Decimal] = mapped_column(Money, default=0, server_default="0")
+    shipping_tax_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=0, server_default="0")
+    # A business customer in another EU member state: no tax charged, the buyer accounts it.
+    reverse_charge: Mapped[bool] = mapped_column(default=False, server_default="false")
     review_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     # The approval policy version that judged the order (None before the review).
     policy_version: Mapped[int | None]
@@ -289,6 +298,8 @@ class OrderLine(Base):
     gross: Mapped[Decimal] = mapped_column(Money)
     discount: Mapped[Decimal] = mapped_column(Money)
     net: Mapped[Decimal] = mapped_column(Money)
+    # The rate the line is taxed at, fixed when it is priced (domain/tax.py).
+    tax_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2))
 
     def priced(self) -> PricedLine:
         """The line as the pricing rules priced it (the columns carry the same names)."""
@@ -556,6 +567,8 @@ class Invoice(Base):
     total: Mapped[Decimal] = mapped_column(Money)
     # issued | overdue | paid | credited (void: voided before credit notes existed)
     status: Mapped[str] = mapped_column(String(16))
+    # No tax charged: the buyer, a business in another EU member state, accounts for it.
+    reverse_charge: Mapped[bool] = mapped_column(default=False, server_default="false")
     __table_args__ = (
         Index("invoices_order", "order_id"),
         UniqueConstraint("shipment_id", name="invoices_shipment"),

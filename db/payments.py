@@ -41,6 +41,38 @@ async def open_excess_case(
     )
 
 
+async def open_shortfall_case(
+    session: AsyncSession, order: Order, reference: str, amount: Decimal
+) -> None:
+    """What a cash-on-delivery scan collected short of what was owed, as an underpayment
+    case: finance writes it off, or the customer's later payment closes it."""
+    await record_event(
+        session, order, "system", f"cash on delivery short by {amount}: reconciliation case"
+    )
+    await session.execute(
+        insert(ReconciliationCase)
+        .values(
+            order_id=order.id, kind=UNDERPAYMENT, reference=reference, amount=amount, status=OPEN
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+async def close_shortfalls(session: AsyncSession, order: Order) -> None:
+    """A paid-in-full order's open underpayment cases closed: the customer paid the rest."""
+    cases = await session.scalars(
+        select(ReconciliationCase).where(
+            ReconciliationCase.order_id == order.id,
+            ReconciliationCase.kind == UNDERPAYMENT,
+            ReconciliationCase.status == OPEN,
+        )
+    )
+    now = await session.scalar(select(func.now()))
+    for case in cases:
+        case.status, case.action, case.resolved_at = RESOLVED, PAID_LATER, now
+        case.resolved_by, case.comment = "system", "the customer paid the rest"
+
+
 async def amount_due(session: AsyncSession, order: Order) -> Decimal:
     """What the order asks of the customer in all: its invoices less their credit notes once
     invoiced, its total before."""
@@ -130,6 +162,8 @@ async def add_payment(
         )
         await open_excess_case(session, order, p.reference, cap=p.amount)
     await settle_invoices(session, order)
+    if paid >= due:
+        await close_shortfalls(session, order)
     # The workflow decided where payment in full moves the order; made here, in the payment's
     # transaction, only from the status it expected.
     if when_paid is not None and paid >= due and order.status == when_paid.from_status:
@@ -139,6 +173,8 @@ async def add_payment(
 
 OVERPAYMENT, UNDERPAYMENT = "overpayment", "underpayment"
 OPEN, RESOLVED = "open", "resolved"
+# How a case was closed besides finance's actions (refund, write_off, keep_as_credit).
+PAID_LATER = "paid"
 
 # An invoice's payment status (overdue: set by the credit terms' due timer).
 ISSUED, OVERDUE, PAID, CREDITED = "issued", "overdue", "paid", "credited"

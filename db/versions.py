@@ -10,7 +10,8 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Order, OrderLine, OrderVersionRow, Product
+from db.models import Customer, Order, OrderLine, OrderVersionRow, Product
+from db.pricing import pricing_basis
 from domain.changes import DiffEntry, OrderChange, OrderVersion, diff, revise
 
 
@@ -28,6 +29,9 @@ async def version_in_force(session: AsyncSession, order: Order) -> OrderVersion:
         discount=order.discount,
         tax=order.tax,
         total=order.total,
+        shipping_charge=order.shipping_charge,
+        shipping_tax_rate=order.shipping_tax_rate,
+        reverse_charge=order.reverse_charge,
     )
 
 
@@ -39,12 +43,21 @@ async def catalogue_prices(session: AsyncSession, skus: list[str]) -> dict[str, 
 
 
 async def propose(
-    session: AsyncSession, order: Order, change: OrderChange, tax_rate_pct: Decimal
+    session: AsyncSession, order: Order, change: OrderChange, seller_country: str
 ) -> tuple[OrderVersion, OrderVersion]:
-    """The version in force and the one the change would make (every sku must exist)."""
+    """The version in force and the one the change would make (every sku must exist).
+    Raises NoTaxRate or TooHeavy (domain/pricing.price_order)."""
     current = await version_in_force(session, order)
     skus = [line.sku for line in change.lines or []]
-    return current, revise(current, change, await catalogue_prices(session, skus), tax_rate_pct)
+    customer = await session.get_one(Customer, order.customer_id)
+    basis = await pricing_basis(
+        session,
+        current.ship_to if change.ship_to is None else change.ship_to,
+        customer.vat_id,
+        [*skus, *(x.sku for x in current.lines)],
+        seller_country,
+    )
+    return current, revise(current, change, await catalogue_prices(session, skus), basis)
 
 
 async def versions_of(session: AsyncSession, order: Order) -> list[OrderVersionRow]:
@@ -100,9 +113,16 @@ async def write_change(
     order.shipping_method = after.shipping_method
     order.payment_method = after.payment_method
     order.requested_delivery_date = after.requested_delivery_date
-    totals = {k: getattr(after, k) for k in ("subtotal", "discount", "tax", "total")}
-    for name, value in totals.items():
-        setattr(order, name, value)
+    for name in (
+        "subtotal",
+        "discount",
+        "tax",
+        "total",
+        "shipping_charge",
+        "shipping_tax_rate",
+        "reverse_charge",
+    ):
+        setattr(order, name, getattr(after, name))
     order.version += 1
     if actor not in order.changed_by:
         order.changed_by = [*order.changed_by, actor]

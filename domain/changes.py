@@ -11,7 +11,15 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from domain.pricing import LineRequest, PricedLine, order_totals, price_line
+from domain.carrier import ShippingMethod
+from domain.pricing import (
+    Charge,
+    LineRequest,
+    PricedLine,
+    PricingBasis,
+    order_totals,
+    price_order,
+)
 from domain.status import CANCELLABLE_STATUSES, FINAL_STATUSES, OrderStatus
 
 # Price and discount of a line the change leaves as it is.
@@ -31,6 +39,13 @@ class OrderVersion(BaseModel):
     discount: Decimal
     tax: Decimal
     total: Decimal
+    # The shipping charge line (versions from before charges: none).
+    shipping_charge: Decimal = ZERO
+    shipping_tax_rate: Decimal = ZERO
+    reverse_charge: bool = False
+
+    def charge(self) -> Charge:
+        return Charge(self.shipping_charge, self.shipping_tax_rate)
 
     def quantities(self) -> dict[str, int]:
         wanted: dict[str, int] = {}
@@ -57,6 +72,11 @@ class OrderChange(BaseModel):
     requested_delivery_date: date | None = None
     reason: str = ""
 
+    def reprices(self) -> bool:
+        """Whether what rates and the shipping charge follow changes (lines, destination,
+        method); otherwise the agreed lines and charge stand."""
+        return not (self.lines is None and self.ship_to is None and self.shipping_method is None)
+
     def touches_only_address(self) -> bool:
         return (
             self.lines is None
@@ -79,38 +99,48 @@ def revise(
     current: OrderVersion,
     change: OrderChange,
     catalogue: dict[str, Decimal],
-    tax_rate_pct: Decimal,
+    basis: PricingBasis,
 ) -> OrderVersion:
-    """The next version: the change applied and re-priced. A kept sku keeps its agreed price
-    and discount unless the change gives new ones; a new sku sells at the catalogue's."""
-    lines = current.lines
-    if change.lines is not None:
+    """The next version: the change applied and re-priced on the basis (the new destination's
+    rates, the shipping charge for the new lines and method). A kept sku keeps its agreed
+    price and discount unless the change gives new ones; a new sku sells at the catalogue's.
+    A change of neither lines, destination nor method keeps the lines and charge as agreed.
+    Raises NoTaxRate or TooHeavy as intake does."""
+    method = change.shipping_method or current.shipping_method
+    if not change.reprices():
+        lines, charge, reverse = current.lines, current.charge(), current.reverse_charge
+    else:
         agreed = {line.sku: line for line in current.lines}
-        lines = []
-        for asked in change.lines:
-            kept = agreed.get(asked.sku)
-            supplied = asked.unit_price
+        asked = change.lines or [LineChange(sku=x.sku, quantity=x.quantity) for x in current.lines]
+        requests = []
+        for a in asked:
+            kept = agreed.get(a.sku)
+            supplied = a.unit_price
             if supplied is None and kept is not None:
                 supplied = kept.unit_price
-            discount = asked.discount_pct
+            discount = a.discount_pct
             if discount is None:
                 discount = kept.discount_pct if kept is not None else ZERO
-            lines.append(
-                price_line(
-                    LineRequest(
-                        sku=asked.sku,
-                        quantity=asked.quantity,
-                        catalogue_price=catalogue[asked.sku],
-                        supplied_price=supplied,
-                        discount_pct=discount,
-                    )
+            # Re-priced at the catalogue's when the lines change; otherwise as they were.
+            catalogue_price = (
+                catalogue[a.sku] if change.lines is not None else agreed[a.sku].catalogue_price
+            )
+            requests.append(
+                LineRequest(
+                    sku=a.sku,
+                    quantity=a.quantity,
+                    catalogue_price=catalogue_price,
+                    supplied_price=supplied,
+                    discount_pct=discount,
                 )
             )
-    totals = order_totals(lines, tax_rate_pct)
+        priced = price_order(requests, ShippingMethod(method), basis)
+        lines, charge, reverse = priced.lines, priced.charge, priced.reverse_charge
+    totals = order_totals(lines, charge)
     return OrderVersion(
         lines=lines,
         ship_to=current.ship_to if change.ship_to is None else change.ship_to,
-        shipping_method=change.shipping_method or current.shipping_method,
+        shipping_method=method,
         payment_method=change.payment_method or current.payment_method,
         requested_delivery_date=(
             current.requested_delivery_date
@@ -121,6 +151,9 @@ def revise(
         discount=totals.discount,
         tax=totals.tax,
         total=totals.total,
+        shipping_charge=charge.net,
+        shipping_tax_rate=charge.tax_rate,
+        reverse_charge=reverse,
     )
 
 
@@ -168,6 +201,7 @@ def diff(before: OrderVersion, after: OrderVersion) -> list[DiffEntry]:
         "shipping_method",
         "payment_method",
         "requested_delivery_date",
+        "shipping_charge",
         "subtotal",
         "discount",
         "tax",

@@ -3,7 +3,8 @@ takes back, and their totals. Pure rules over the one rounding rule (domain/pric
 
 An order's lines are billed as their goods leave: a shipment's invoice bills its part of each
 line, and the shipment that completes a line bills what is left of the line's net and tax, so
-an order's invoices add up to its total to the cent however it was split.
+an order's invoices add up to its total to the cent however it was split. The order's
+shipping charge is a line of its own (order line 0), billed with the first invoice.
 """
 
 from collections.abc import Iterable, Mapping
@@ -11,15 +12,22 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from domain.money import ZERO, to_money
-from domain.pricing import PricedLine, line_tax
+from domain.money import HUNDRED, ZERO, to_money
+from domain.pricing import NO_CHARGE, Charge, PricedLine, line_tax
+
+# The order line number of the shipping charge on documents (goods lines count from 1).
+CHARGE_LINE = 0
+
+
+def charge_label(shipping_method: str) -> str:
+    """What a charge line says in its sku column: a ':' no sku can hold (api/fields.Sku)."""
+    return f"shipping:{shipping_method}"
 
 
 @dataclass(frozen=True)
 class InvoiceTerms:
-    """What every invoice states: the seller, the tax rate, the credit terms' days."""
+    """What every invoice states: the seller, the credit terms' days."""
 
-    tax_rate_pct: Decimal
     credit_days: int
     seller: dict[str, Any] = field(default_factory=dict)
 
@@ -58,10 +66,12 @@ def bill(
     lines: Mapping[int, PricedLine],
     shipped: Mapping[str, int],
     billed: Mapping[int, Billed],
-    tax_rate_pct: Decimal,
+    charge: Charge = NO_CHARGE,
+    charge_sku: str = "shipping",
 ) -> list[DocumentLine]:
     """A shipment's invoice lines: per order line (by number), the shipped quantity not billed
-    yet, in line order (a reshipped parcel bills nothing again)."""
+    yet, in line order (a reshipped parcel bills nothing again); then the charge, with the
+    first invoice that bills goods."""
     out: list[DocumentLine] = []
     left = dict(shipped)
     for no, line in sorted(lines.items()):
@@ -72,10 +82,10 @@ def bill(
         left[line.sku] -= quantity
         if before.quantity + quantity == line.quantity:
             net = line.net - before.net
-            tax = line_tax(line.net, tax_rate_pct) - before.tax
+            tax = line.tax - before.tax
         else:
             net = to_money(line.net * quantity / line.quantity)
-            tax = line_tax(net, tax_rate_pct)
+            tax = line_tax(net, line.tax_rate)
         out.append(
             DocumentLine(
                 order_line_no=no,
@@ -84,8 +94,21 @@ def bill(
                 unit_price=line.unit_price,
                 discount_pct=line.discount_pct,
                 net=net,
-                tax_rate=tax_rate_pct,
+                tax_rate=line.tax_rate,
                 tax=tax,
+            )
+        )
+    if out and charge.net > 0 and CHARGE_LINE not in billed:
+        out.append(
+            DocumentLine(
+                order_line_no=CHARGE_LINE,
+                sku=charge_sku,
+                quantity=1,
+                unit_price=charge.net,
+                discount_pct=ZERO,
+                net=charge.net,
+                tax_rate=charge.tax_rate,
+                tax=charge.tax,
             )
         )
     return out
@@ -136,6 +159,38 @@ def reprice(line: DocumentLine, amount: Decimal) -> DocumentLine:
         tax_rate=line.tax_rate,
         tax=line_tax(amount, line.tax_rate),
     )
+
+
+def write_down(billed: Iterable[DocumentLine], gross: Decimal) -> list[DocumentLine]:
+    """A write-off's lines: this amount, tax included, taken back from the billed lines, the
+    last line first (no goods come back). A line taken in part gives up the net the amount
+    holds at its rate (half-up) and the rest as tax, so the lines add up to the amount."""
+    out: list[DocumentLine] = []
+    left = gross
+    for line in reversed(list(billed)):
+        whole = line.net + line.tax
+        take = min(left, whole)
+        if take <= 0:
+            continue
+        if take == whole:
+            net, tax = line.net, line.tax
+        else:
+            net = to_money(take * HUNDRED / (HUNDRED + line.tax_rate))
+            tax = take - net
+        out.append(
+            DocumentLine(
+                order_line_no=line.order_line_no,
+                sku=line.sku,
+                quantity=0,
+                unit_price=ZERO,
+                discount_pct=ZERO,
+                net=net,
+                tax_rate=line.tax_rate,
+                tax=tax,
+            )
+        )
+        left -= take
+    return out
 
 
 def totals(lines: Iterable[DocumentLine]) -> DocumentTotals:

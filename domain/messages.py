@@ -348,6 +348,25 @@ class PaymentState(BaseModel):
     order_total: Decimal
 
 
+class WriteOffInput(BaseModel):
+    """Finance writes off what a reconciliation case says the customer still owes (a cash on
+    delivery scan short of the invoice)."""
+
+    case_id: int
+    comment: str = ""
+    actor: str
+    role: str = ""
+    request_id: str = ""
+    client_addr: str = ""
+
+
+class WriteOffRecord(BaseModel):
+    order_id: str
+    write_off: WriteOffInput
+    # Where nothing left to ask moves the order, decided by the workflow; None: nowhere.
+    when_settled: Transition | None = None
+
+
 class ShipmentInfo(BaseModel):
     carrier: str
     service: str
@@ -360,6 +379,9 @@ class ShipmentEventInput(BaseModel):
     tracking_number: str
     detail: str = ""
     actor: str = "system"
+    # Cash on delivery: what the carrier collected with the delivered scan (None: what was
+    # owed). Less than owed opens an underpayment case instead of completing the order.
+    cod_amount: Decimal | None = None
 
 
 class DeliveryTargets(BaseModel):

@@ -18,6 +18,8 @@ from domain.payment import PaymentMethod
 from domain.pricing import PricedLine
 from domain.priority import DEFAULT_PRIORITY_RULES, PriorityRule
 from domain.roles import LEVEL_ORDER, NEXT_LEVEL_UP, REQUEST_LEVELS, ApprovalLevel
+from domain.shipping_charges import NO_SHIPPING_CHARGES, ShippingCharges
+from domain.tax import DEFAULT_TAX_TABLE, TaxTable
 
 
 class Risk(StrEnum):
@@ -126,6 +128,9 @@ class PolicyDocument(_Strict):
     priority: Annotated[list[PriorityRule], Field(max_length=50)] = list(DEFAULT_PRIORITY_RULES)
     cancellation: CancellationRules = CancellationRules()
     returns: ReturnRules = ReturnRules()
+    # What orders are taxed at and charged for shipping (domain/tax.py, shipping_charges.py).
+    tax: TaxTable = DEFAULT_TAX_TABLE
+    shipping_charges: ShippingCharges = NO_SHIPPING_CHARGES
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -1,9 +1,18 @@
-"""Pricing an order from catalogue prices, supplied prices, discounts and tax."""
+"""Pricing an order from catalogue prices, supplied prices, discounts, tax and charges.
 
+The one rounding rule: tax per line (and per charge line), half-up to the cent; totals and
+documents add lines up. What the rates and the shipping charge follow besides the lines (the
+destination, each sku's tax class and weight, the shipping table) is the order's basis.
+"""
+
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from domain.carrier import ShippingMethod
 from domain.money import HUNDRED, ZERO, percent_of, to_money
+from domain.shipping_charges import ShippingCharges, shipping_charge
+from domain.tax import TaxClass, TaxPlace
 
 
 @dataclass(frozen=True)
@@ -25,6 +34,12 @@ class PricedLine:
     gross: Decimal
     discount: Decimal
     net: Decimal
+    # Fixed when the line is priced (lines priced before tax tables: the flat 19 %).
+    tax_rate: Decimal = Decimal("19")
+
+    @property
+    def tax(self) -> Decimal:
+        return line_tax(self.net, self.tax_rate)
 
     @property
     def is_price_override(self) -> bool:
@@ -42,14 +57,31 @@ class PricedLine:
 
 
 @dataclass(frozen=True)
+class Charge:
+    """A charge line of the order (shipping): its net amount and the rate it is taxed at."""
+
+    net: Decimal = ZERO
+    tax_rate: Decimal = ZERO
+
+    @property
+    def tax(self) -> Decimal:
+        return line_tax(self.net, self.tax_rate)
+
+
+NO_CHARGE = Charge()
+
+
+@dataclass(frozen=True)
 class Totals:
     subtotal: Decimal
     discount: Decimal
     tax: Decimal
     total: Decimal
+    # The shipping charge's net (its tax is in tax).
+    shipping: Decimal = ZERO
 
 
-def price_line(line: LineRequest) -> PricedLine:
+def price_line(line: LineRequest, tax_rate: Decimal = Decimal("19")) -> PricedLine:
     unit = line.catalogue_price if line.supplied_price is None else line.supplied_price
     gross = to_money(unit * line.quantity)
     discount = percent_of(gross, line.discount_pct)
@@ -62,6 +94,7 @@ def price_line(line: LineRequest) -> PricedLine:
         gross=gross,
         discount=discount,
         net=gross - discount,
+        tax_rate=tax_rate,
     )
 
 
@@ -70,8 +103,51 @@ def line_tax(net: Decimal, tax_rate_pct: Decimal) -> Decimal:
     return percent_of(net, tax_rate_pct)
 
 
-def order_totals(lines: list[PricedLine], tax_rate_pct: Decimal) -> Totals:
+def order_totals(lines: list[PricedLine], charge: Charge = NO_CHARGE) -> Totals:
     subtotal = sum((line.gross for line in lines), ZERO)
     discount = sum((line.discount for line in lines), ZERO)
-    tax = sum((line_tax(line.net, tax_rate_pct) for line in lines), ZERO)
-    return Totals(subtotal=subtotal, discount=discount, tax=tax, total=subtotal - discount + tax)
+    tax = sum((line.tax for line in lines), charge.tax)
+    return Totals(
+        subtotal=subtotal,
+        discount=discount,
+        tax=tax,
+        total=subtotal - discount + charge.net + tax,
+        shipping=charge.net,
+    )
+
+
+@dataclass(frozen=True)
+class PricingBasis:
+    """What an order's tax rates and shipping charge follow besides its lines."""
+
+    place: TaxPlace
+    tax_classes: Mapping[str, TaxClass]  # sku -> class
+    weights: Mapping[str, Decimal]  # sku -> kg per unit
+    charges: ShippingCharges
+
+    def rate(self, sku: str) -> Decimal:
+        return self.place.rate(self.tax_classes[sku])
+
+    def shipping(self, method: ShippingMethod, lines: list[PricedLine]) -> Charge:
+        weight = sum((self.weights[x.sku] * x.quantity for x in lines), Decimal(0))
+        goods = sum((x.net for x in lines), ZERO)
+        net = shipping_charge(self.charges, method, weight, goods)
+        return Charge(net, self.place.rate(self.charges.tax_class))
+
+
+@dataclass(frozen=True)
+class PricedOrder:
+    lines: list[PricedLine]
+    charge: Charge
+    totals: Totals
+    reverse_charge: bool = False
+
+
+def price_order(
+    requests: list[LineRequest], method: ShippingMethod, basis: PricingBasis
+) -> PricedOrder:
+    """Lines at their skus' rates, the shipping charge for their weight and value, totals.
+    Raises NoTaxRate (destination not in the table) or TooHeavy (beyond the last band)."""
+    lines = [price_line(x, basis.rate(x.sku)) for x in requests]
+    charge = basis.shipping(method, lines)
+    return PricedOrder(lines, charge, order_totals(lines, charge), basis.place.reverse_charge)

@@ -7,7 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import SessionFactory
 from db.models import Customer, Product, Stock, User, Warehouse, WarehouseZone
+from db.policies import BUILT_IN_VERSION, current_policy, save_policy
 from domain.roles import Role
+from domain.shipping_charges import EXAMPLE_SHIPPING_CHARGES
 
 # Authority limits: the largest order total each may approve (unset: no limit of their own).
 APPROVAL_LIMITS = {"supervisor": Decimal("20000")}
@@ -132,6 +134,12 @@ async def seed_demo(session: AsyncSession) -> None:
             )
             .on_conflict_do_nothing()
         )
+    # The demo charges for shipping (the built-in policy charges nothing until an admin
+    # sets prices); saved once, as a policy version anyone can read and change.
+    version, policy = await current_policy(session)
+    if version == BUILT_IN_VERSION:
+        demo = policy.model_copy(update={"shipping_charges": EXAMPLE_SHIPPING_CHARGES})
+        await save_policy(session, demo, "seed", "demo: shipping charges by weight")
 
 
 async def seed_all(sessions: SessionFactory, demo: bool = True) -> None:

@@ -69,14 +69,16 @@ class Desk:
         assert response.status_code < 300, (response.status_code, response.text)
         return response.json()
 
-    async def product(self, price: str = "100.00", stock: int = 10, weight: str = "1.0") -> str:
+    async def product(
+        self,
+        price: str = "100.00",
+        stock: int = 10,
+        weight: str = "1.0",
+        tax_class: str = "standard",
+    ) -> str:
         sku = f"SKU-{uuid.uuid4().hex[:10]}"
-        await self.ok(
-            "admin",
-            "POST",
-            "/products",
-            json={"sku": sku, "name": "Test item", "unit_price": price, "weight_kg": weight},
-        )
+        product = {"sku": sku, "name": "Test item", "unit_price": price, "weight_kg": weight}
+        await self.ok("admin", "POST", "/products", json={**product, "tax_class": tax_class})
         if stock:
             await self.receive(sku, stock)
         return sku

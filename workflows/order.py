@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         ShortageChoiceInput,
         StatusChange,
         SubstitutionAnswer,
+        WriteOffInput,
     )
     from domain.refusals import NOT_ALLOWED_NOW
     from domain.review import ReviewDecision
@@ -225,6 +226,16 @@ class OrderWorkflow:
     def _validate_payment(self, payment: PaymentInput) -> None:
         refuse_unstorable(payment)
         self.settlement.validate(payment)
+
+    @workflow.update(name="write_off")
+    async def write_off(self, w: WriteOffInput) -> PaymentState:
+        return await self.settlement.write_off(w)
+
+    @write_off.validator
+    def _validate_write_off(self, w: WriteOffInput) -> None:
+        refuse_unstorable(w)
+        if self.status in FINAL_STATUSES:
+            raise ApplicationError(f"order is {self.status}", type=NOT_ALLOWED_NOW)
 
     @workflow.update(name="shipment_event")
     async def shipment_event(self, event: ShipmentEventInput) -> OrderState:

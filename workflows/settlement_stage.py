@@ -16,6 +16,8 @@ from domain.messages import (
     PaymentRecord,
     PaymentState,
     Transition,
+    WriteOffInput,
+    WriteOffRecord,
 )
 from domain.refusals import NOT_ALLOWED_NOW
 from domain.review import PaymentMethod
@@ -77,6 +79,22 @@ class Settlement:
                 PaymentRecord(order_id=host.order.order_id, payment=payment, when_paid=when_paid),
             )
             self.paid = state.paid_total
+            host.set_status(state.status)
+        return state
+
+    async def write_off(self, w: WriteOffInput) -> PaymentState:
+        """Finance gave up on an underpayment: nothing left to ask settles the order as a
+        payment in full would."""
+        host = self.host
+        async with host.lock:
+            if host.status in FINAL_STATUSES:
+                raise ApplicationError(f"order is {host.status}", type=NOT_ALLOWED_NOW)
+            settles = SETTLED_BY_PAYMENT.get(host.status)
+            when = Transition(from_status=host.status, to=settles) if settles else None
+            state = await host.run_activity(
+                SettlementActivities.write_off,
+                WriteOffRecord(order_id=host.order.order_id, write_off=w, when_settled=when),
+            )
             host.set_status(state.status)
         return state
 

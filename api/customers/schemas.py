@@ -16,6 +16,7 @@ from pydantic import (
 
 from api.fields import In, MoneyIn, Text, Username
 from domain.contact import is_valid_country, is_valid_phone, is_valid_postal_code
+from domain.tax import is_eu_vat_prefix, is_valid_vat_id
 
 
 class AddressIn(In):
@@ -46,7 +47,8 @@ class CustomerIn(In):
     credit_limit: MoneyIn | None = None
     tier: Literal["standard", "vip"] = "standard"
     # A business customer's VAT id (country prefix, then 2 to 13 letters or digits): printed
-    # on its invoices.
+    # on its invoices; an EU one (checked with its check digits) makes deliveries to another
+    # member state reverse-charged.
     vat_id: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}[A-Z0-9]{2,13}$")] | None = None
 
     @model_validator(mode="after")
@@ -55,6 +57,8 @@ class CustomerIn(In):
             raise ValueError(
                 f"phone: {self.phone} is not a valid number for {self.address.country}"
             )
+        if self.vat_id and is_eu_vat_prefix(self.vat_id) and not is_valid_vat_id(self.vat_id):
+            raise ValueError(f"vat_id: {self.vat_id} is not a valid EU VAT id")
         return self
 
 

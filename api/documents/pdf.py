@@ -78,6 +78,8 @@ def invoice_pdf(doc: InvoiceDocument) -> bytes:
         pdf.cell(
             0, 6, _text(f"{label}: {_money(amount, doc.currency)}"), new_x="LMARGIN", new_y="NEXT"
         )
+    if doc.tax_note:
+        pdf.multi_cell(0, 6, _text(doc.tax_note), new_x="LMARGIN", new_y="NEXT")
     if doc.credit_notes:
         pdf.cell(
             0,

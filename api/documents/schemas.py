@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
@@ -11,6 +11,8 @@ from api.fields import In, Sku
 
 
 class DocumentLineOut(BaseModel):
+    # goods, or a charge (the shipping charge: sku "shipping:<method>")
+    kind: Literal["goods", "charge"] = "goods"
     sku: str
     quantity: int
     unit_price: Decimal
@@ -48,6 +50,9 @@ class InvoiceDocument(BaseModel):
     # issued | overdue | paid | credited
     status: str
     credit_notes: list[str]
+    # No tax charged: the buyer (a business in another EU member state) accounts for it.
+    reverse_charge: bool = False
+    tax_note: str | None = None
 
 
 class CreditNoteDocument(BaseModel):

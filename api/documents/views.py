@@ -18,7 +18,8 @@ from db.documents import correct
 from db.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
 from db.payments import credited_total
 from db.status import lock_order
-from domain.documents import DocumentLine, tax_by_rate
+from domain.documents import CHARGE_LINE, DocumentLine, tax_by_rate
+from domain.tax import REVERSE_CHARGE_NOTE
 
 
 def _rates(lines: list[DocumentLine]) -> list[TaxRateOut]:
@@ -29,7 +30,8 @@ def _rates(lines: list[DocumentLine]) -> list[TaxRateOut]:
 
 
 def _line(x: DocumentLine) -> DocumentLineOut:
-    return DocumentLineOut.model_validate(x, from_attributes=True)
+    line = DocumentLineOut.model_validate(x, from_attributes=True)
+    return line.model_copy(update={"kind": "charge" if x.order_line_no == CHARGE_LINE else "goods"})
 
 
 async def invoice_document(session: AsyncSession, number: str, user: Principal) -> InvoiceDocument:
@@ -74,6 +76,8 @@ async def invoice_document(session: AsyncSession, number: str, user: Principal) 
         open_amount=invoice.total - credited,
         status=invoice.status,
         credit_notes=notes,
+        reverse_charge=invoice.reverse_charge,
+        tax_note=REVERSE_CHARGE_NOTE if invoice.reverse_charge else None,
     )
 
 

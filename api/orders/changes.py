@@ -2,15 +2,13 @@
 set prices, what the stage allows), its impact answered on a dry run, otherwise sent to the
 order's workflow as one update, which makes the new version (workflows/change_stage.py)."""
 
-from decimal import Decimal
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from api.auth import Principal
 from api.errors import Forbidden, InvalidFields, NotAllowedNow
-from api.orders.intake import check_terms, database_today
+from api.orders.intake import check_terms, database_today, pricing_fields
 from api.orders.schemas import (
     ChangeImpact,
     ChangeIn,
@@ -65,7 +63,7 @@ def order_change(body: ChangeIn) -> OrderChange:
 
 
 async def _checked(
-    session: AsyncSession, order: Order, body: ChangeIn, user: Principal, tax_rate_pct: Decimal
+    session: AsyncSession, order: Order, body: ChangeIn, user: Principal, seller_country: str
 ) -> tuple[OrderChange, OrderVersion, OrderVersion]:
     change = order_change(body)
     why = refusal(order.status, False, order.status == PICKING, change)
@@ -80,13 +78,14 @@ async def _checked(
     ]
     if unknown:
         raise InvalidFields(unknown)
-    current, after = await propose(session, order, change, tax_rate_pct)
+    with pricing_fields():
+        current, after = await propose(session, order, change, seller_country)
     if sets_prices(current, after) and not is_allowed(user.role, Action.SET_PRICES):
         raise Forbidden(f"role {user.role} may not set prices or discounts")
     await check_terms(
         session,
         after.lines,
-        Totals(after.subtotal, after.discount, after.tax, after.total),
+        Totals(after.subtotal, after.discount, after.tax, after.total, after.shipping_charge),
         change.requested_delivery_date,
     )
     return change, current, after
@@ -104,7 +103,7 @@ async def change(
 ) -> ChangeImpact | ChangeOut:
     async with session.begin():
         order = await load_order(session, order_id, user)
-        change_, current, after = await _checked(session, order, body, user, process.tax_rate_pct)
+        change_, current, after = await _checked(session, order, body, user, process.home_country)
         if body.dry_run:
             return await _impact(session, order, user, current, after)
     request = ChangeInput(
@@ -117,12 +116,6 @@ async def change(
     state = await update_order(temporal, order_id, OrderWorkflow.change, request, starter)
     status = CHANGE_REQUESTED if state.change_requested else str(state.status)
     return ChangeOut(order_id=order_id, version=state.version, status=status)
-
-
-def _totals(v: OrderVersion, currency: str) -> TotalsOut:
-    return TotalsOut(
-        subtotal=v.subtotal, discount=v.discount, tax=v.tax, total=v.total, currency=currency
-    )
 
 
 async def _impact(
@@ -157,8 +150,8 @@ async def _impact(
     )
     return ChangeImpact(
         diff=[DiffOut(**d.model_dump()) for d in diff(current, after)],
-        totals_before=_totals(current, order.currency),
-        totals_after=_totals(after, order.currency),
+        totals_before=TotalsOut.of(current, order.currency),
+        totals_after=TotalsOut.of(after, order.currency),
         approvals_needed=[str(level) for level in needed],
         review_decision=str(decision),
         review_reasons=reasons,

@@ -3,9 +3,10 @@
 import hashlib
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, func, select
@@ -27,10 +28,42 @@ from config import ProcessSettings
 from db.audit import Who, audit
 from db.models import Customer, Order, OrderHistory, OrderLine, Product
 from db.policies import current_policy
-from domain.pricing import LineRequest, PricedLine, Totals, order_totals, price_line
+from db.pricing import pricing_basis
+from domain.carrier import ShippingMethod
+from domain.pricing import LineRequest, PricedLine, PricedOrder, Totals, price_order
 from domain.priority import PriorityFacts, priority_of
+from domain.shipping_charges import TooHeavy
 from domain.status import INTAKE_STATUS
+from domain.tax import NoTaxRate
 from domain.text import MAX_MONEY
+
+
+async def priced_for(
+    session: AsyncSession,
+    requests: list[LineRequest],
+    ship_to: dict[str, Any],
+    vat_id: str | None,
+    method: ShippingMethod,
+    process: ProcessSettings,
+) -> PricedOrder:
+    """The lines, charge and totals on the order's basis; InvalidFields naming the field
+    when the destination has no tax rate or the goods are beyond the heaviest band."""
+    basis = await pricing_basis(
+        session, ship_to, vat_id, [x.sku for x in requests], process.home_country
+    )
+    with pricing_fields():
+        return price_order(requests, method, basis)
+
+
+@contextmanager
+def pricing_fields() -> Iterator[None]:
+    """The pricing rules' refusals as 422s naming the field they come from."""
+    try:
+        yield
+    except NoTaxRate as e:
+        raise InvalidFields([(("ship_to", "country"), str(e))]) from e
+    except TooHeavy as e:
+        raise InvalidFields([(("shipping", "method"), str(e))]) from e
 
 
 async def database_today(session: AsyncSession) -> date:
@@ -99,8 +132,7 @@ async def record_order(
     data: OrderIn,
     user: Principal,
     idempotency_key: str | None,
-    currency: str,
-    tax_rate_pct: Decimal,
+    process: ProcessSettings,
 ) -> tuple[Order, str | None]:
     """Adds the order, its lines, a new customer if any and the first history row to session.
 
@@ -124,26 +156,27 @@ async def record_order(
             errors.append((("lines", i, "sku"), f"unknown sku {line.sku}"))
     if errors or customer is None:
         raise InvalidFields(errors)
-    priced = [
-        price_line(
-            LineRequest(
-                sku=line.sku,
-                quantity=line.quantity,
-                catalogue_price=products[line.sku].unit_price,
-                supplied_price=line.unit_price,
-                discount_pct=line.discount_pct,
-            )
+    requests = [
+        LineRequest(
+            sku=line.sku,
+            quantity=line.quantity,
+            catalogue_price=products[line.sku].unit_price,
+            supplied_price=line.unit_price,
+            discount_pct=line.discount_pct,
         )
         for line in data.lines
     ]
-    totals = order_totals(priced, tax_rate_pct)
+    ship_to = data.ship_to or customer_address(customer)
+    priced = await priced_for(
+        session, requests, ship_to.model_dump(), customer.vat_id, data.shipping.method, process
+    )
+    totals = priced.totals
     wanted = data.requested_delivery_date
-    today = await check_terms(session, priced, totals, wanted)
+    today = await check_terms(session, priced.lines, totals, wanted)
     rules = (await current_policy(session))[1].priority
     priority = priority_of(
         rules, PriorityFacts(customer.tier, totals.total, data.shipping.method, wanted, today)
     )
-    ship_to = data.ship_to or customer_address(customer)
     order = Order(
         id=str(uuid.uuid4()),
         external_ref=data.external_ref,
@@ -156,11 +189,14 @@ async def record_order(
         shipping_method=data.shipping.method,
         ship_to=ship_to.model_dump(),
         notes=data.notes,
-        currency=currency,
+        currency=process.currency,
         subtotal=totals.subtotal,
         discount=totals.discount,
         tax=totals.tax,
         total=totals.total,
+        shipping_charge=priced.charge.net,
+        shipping_tax_rate=priced.charge.tax_rate,
+        reverse_charge=priced.reverse_charge,
         review_reasons=[],
         created_by=user.username,
         priority=priority,
@@ -173,7 +209,7 @@ async def record_order(
         await session.flush()
     session.add(order)
     await session.flush()
-    for no, p in enumerate(priced, start=1):
+    for no, p in enumerate(priced.lines, start=1):
         session.add(OrderLine(order_id=order.id, line_no=no, **asdict(p)))
     session.add(
         OrderHistory(
@@ -202,9 +238,7 @@ async def take_order(
             order = await find_existing(session, user, idempotency_key, body)
             if order is not None:
                 return order, await customer_owner(session, order.customer_id), True
-            order, owner = await record_order(
-                session, body, user, idempotency_key, process.currency, process.tax_rate_pct
-            )
+            order, owner = await record_order(session, body, user, idempotency_key, process)
             audit(
                 session,
                 w,

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Protocol, Self
 
 from pydantic import (
     BaseModel,
@@ -21,6 +21,7 @@ from api.returns.schemas import ReturnOut
 from domain.cancellation import CancelReason
 from domain.carrier import ShippingMethod
 from domain.messages import OrderState, ShipmentEventKind
+from domain.money import ZERO
 from domain.review import PaymentMethod
 from domain.shortage import ShortageChoice
 
@@ -162,14 +163,45 @@ class LineOut(BaseModel):
     unit_price: Decimal
     discount_pct: Decimal
     net: Decimal
+    tax_rate: Decimal
+
+
+class Priced(Protocol):
+    """An order or one of its versions: what its totals are read from."""
+
+    subtotal: Decimal
+    discount: Decimal
+    tax: Decimal
+    total: Decimal
+    shipping_charge: Decimal
+    shipping_tax_rate: Decimal
+    reverse_charge: bool
 
 
 class TotalsOut(BaseModel):
     subtotal: Decimal
     discount: Decimal
+    # The shipping charge line (net), taxed at shipping_tax_rate; its tax is in tax.
+    shipping: Decimal = ZERO
+    shipping_tax_rate: Decimal = ZERO
     tax: Decimal
     total: Decimal
     currency: str
+    # No tax charged: a business customer in another EU member state accounts for it.
+    reverse_charge: bool = False
+
+    @classmethod
+    def of(cls, x: Priced, currency: str) -> "TotalsOut":
+        return cls(
+            subtotal=x.subtotal,
+            discount=x.discount,
+            shipping=x.shipping_charge,
+            shipping_tax_rate=x.shipping_tax_rate,
+            tax=x.tax,
+            total=x.total,
+            currency=currency,
+            reverse_charge=x.reverse_charge,
+        )
 
 
 class ReservationOut(BaseModel):
@@ -373,6 +405,9 @@ class ShipmentEventIn(In):
     event: ShipmentEventKind
     tracking_number: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     detail: Annotated[str, StringConstraints(max_length=500)] = ""
+    # Cash on delivery, with the delivered scan: what the carrier collected (left out: what
+    # was owed). Less than owed opens an underpayment case for finance.
+    cod_amount: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)] | None = None
 
 
 class CancelIn(In):

@@ -112,13 +112,7 @@ async def order_detail(
     if isinstance(detail, OrderDetail):
         as_then["payment_method"] = then.payment_method
         as_then["total"] = then.total
-        as_then["totals"] = TotalsOut(
-            subtotal=then.subtotal,
-            discount=then.discount,
-            tax=then.tax,
-            total=then.total,
-            currency=o.currency,
-        )
+        as_then["totals"] = TotalsOut.of(then, o.currency)
     return detail.model_copy(update=as_then)
 
 
@@ -161,9 +155,7 @@ async def _detail_now(
         review_reasons=o.review_reasons,
         policy_version=o.policy_version,
         lines=await listed(LineOut, OrderLine, OrderLine.line_no),
-        totals=TotalsOut(
-            subtotal=o.subtotal, discount=o.discount, tax=o.tax, total=o.total, currency=o.currency
-        ),
+        totals=TotalsOut.of(o, o.currency),
         approvals=await listed(ApprovalOut, Approval, Approval.level),
         invoice=invoices[0] if invoices else None,
         invoices=invoices,

@@ -11,6 +11,7 @@ from pydantic import (
 )
 
 from api.fields import In, MoneyIn, Sku, Text
+from domain.tax import TaxClass
 
 
 class ProductIn(In):
@@ -28,6 +29,8 @@ class ProductIn(In):
     bin_location: (
         Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9.\-/]{0,31}$")] | None
     ) = None
+    # Which of the destination's rates it is taxed at (the policy's tax table).
+    tax_class: TaxClass = TaxClass.STANDARD
 
 
 class ProductOut(BaseModel):
@@ -39,6 +42,7 @@ class ProductOut(BaseModel):
     bin_location: str | None = None
     reorder_point: int = 0
     substitutes: list[str] = Field(default_factory=list)
+    tax_class: str = TaxClass.STANDARD
 
 
 class ReceiptIn(In):

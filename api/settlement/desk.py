@@ -13,14 +13,15 @@ from api.auth import Principal
 from api.errors import DependencyDown, InvalidFields, NotAllowedNow, NotFound
 from api.orders.views import load_order
 from api.settlement.schemas import CaseAction, CaseOut, CaseResolutionIn, RefundIn, RefundOut
+from api.workflow_calls import update_order
 from config import Settings
 from db.audit import Who, audit
 from db.models import ReconciliationCase
-from db.payments import OPEN, OVERPAYMENT, RESOLVED
-from domain.messages import RefundRequest
+from db.payments import OPEN, OVERPAYMENT, RESOLVED, UNDERPAYMENT
+from domain.messages import RefundRequest, WriteOffInput
 from domain.refusals import INVALID_INPUT
 from domain.status import REFUNDABLE_STATUSES
-from temporal_client import run_refund
+from temporal_client import OrderWorkflow, run_refund
 
 
 async def refund(
@@ -95,7 +96,11 @@ async def resolve(
             raise NotAllowedNow(f"case {case_id} is already resolved ({case.action})")
         if body.action == CaseAction.REFUND and case.kind != OVERPAYMENT:
             raise InvalidFields([(("action",), "only an overpayment is refunded")])
-        if body.action != CaseAction.REFUND:
+        if case.kind == UNDERPAYMENT and body.action != CaseAction.WRITE_OFF:
+            raise InvalidFields(
+                [(("action",), "an underpayment is written off (or closed by a payment)")]
+            )
+        if case.kind == OVERPAYMENT and body.action != CaseAction.REFUND:
             case.status, case.action, case.comment = RESOLVED, body.action, body.comment
             case.resolved_by = user.username
             case.resolved_at = await session.scalar(select(func.now()))
@@ -108,7 +113,18 @@ async def resolve(
                 detail=f"case {case_id} ({case.kind} {case.amount}): {body.comment}",
             )
         order_id, amount = case.order_id, case.amount
-    if body.action == CaseAction.REFUND:
+    if case.kind == UNDERPAYMENT:
+        # The order's workflow waits for what is owed: the write-off settles it there.
+        write_off = WriteOffInput(
+            case_id=case_id,
+            comment=body.comment,
+            actor=user.username,
+            role=user.role,
+            request_id=w.request_id or "",
+            client_addr=w.client_addr or "",
+        )
+        await update_order(temporal, order_id, OrderWorkflow.write_off, write_off)
+    elif body.action == CaseAction.REFUND:
         refund_body = RefundIn(
             amount=amount, reason=body.comment or f"case {case_id}", reference=f"case-{case_id}"
         )

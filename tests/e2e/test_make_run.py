@@ -126,7 +126,9 @@ def test_run_serves_orders_to_completion_and_survives_a_restart(stack: Stack) ->
     )
     stack.wait_status(cod["order_id"], "COMPLETED")
     prepaid = stack.call("shop", "POST", "/orders", json=order("prepaid"))
-    stack.wait_status(prepaid["order_id"], "AWAITING_PAYMENT")
+    waiting = stack.wait_status(prepaid["order_id"], "AWAITING_PAYMENT")
+    # The demo charges shipping: a 1.2 kg lamp of 39.90 ships standard for 4.90, both at 19 %.
+    assert (waiting["totals"]["shipping"], waiting["totals"]["total"]) == ("4.90", "53.31")
 
     stack.stop()
     with pytest.raises(httpx.HTTPError):
@@ -141,7 +143,7 @@ def test_run_serves_orders_to_completion_and_survives_a_restart(stack: Stack) ->
         "finance",
         "POST",
         f"/orders/{prepaid['order_id']}/payments",
-        json={"reference": "e2e-pay", "amount": "47.48", "method": "card"},
+        json={"reference": "e2e-pay", "amount": "53.31", "method": "card"},
     )
     done = stack.wait_status(prepaid["order_id"], "COMPLETED")
     assert done["shipments"][0]["status"] == "delivered"

@@ -85,10 +85,10 @@ def test_line_pricing(
 
 def test_order_totals_round_tax_to_the_cent() -> None:
     lines = [
-        price_line(LineRequest("A", 3, D("33.33"))),
-        price_line(LineRequest("B", 1, D("0.05"), None, D("50"))),
+        price_line(LineRequest("A", 3, D("33.33")), D("19")),
+        price_line(LineRequest("B", 1, D("0.05"), None, D("50")), D("19")),
     ]
-    totals = order_totals(lines, D("19"))
+    totals = order_totals(lines)
     assert (totals.subtotal, totals.discount, totals.tax, totals.total) == (
         D("100.04"),
         D("0.03"),

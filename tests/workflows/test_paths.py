@@ -51,6 +51,9 @@ async def test_prepaid_order_waits_for_payment_then_ships_and_completes(desk: De
         "tax": "38.00",
         "total": "238.00",
         "currency": "EUR",
+        "shipping": "0.00",  # the built-in policy charges no shipping
+        "shipping_tax_rate": "19.00",
+        "reverse_charge": False,
     }
     assert await desk.available(sku) == 3
     part = await desk.ok(
