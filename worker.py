@@ -79,6 +79,7 @@ def activity_functions(
         settlement.mark_overdue,
         settlement.credit_step,
         settlement.write_off,
+        settlement.fix_installments,
         shipping.ship_order,
         shipping.record_shipment_event,
         shipping.poll_carrier,

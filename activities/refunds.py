@@ -11,9 +11,11 @@ from temporalio.exceptions import ApplicationError
 
 from activities.adapters import PaymentGateway
 from db.audit import Who, audit
+from db.documents import REFUND as REFUND_NOTE
+from db.documents import write_off
 from db.engine import SessionFactory
 from db.models import Order, Payment, ReconciliationCase
-from db.payments import RESOLVED, paid_total
+from db.payments import RESOLVED, amount_due, paid_total
 from db.status import lock_order, record_event
 from domain.messages import RefundRequest, RefundResult
 from domain.refusals import INVALID_INPUT
@@ -105,7 +107,12 @@ class RefundActivities:
                     type=INVALID_INPUT,
                     non_retryable=True,
                 )
+            excess = max(available - await amount_due(session, order), Decimal(0))
             sent = await refund_up_to(session, self.gateway, order, r.amount, r.reference)
+            if sent > excess:
+                # Beyond what was paid too much: the invoices ask that much less (a credit
+                # note), or the customer would owe the money refunded.
+                await write_off(session, order, sent - excess, r.reference, r.actor, REFUND_NOTE)
             why = f"refund {r.reference}: {sent} ({r.reason})"
             await record_event(session, order, r.actor, why)
             who = Who(r.actor, r.role or "unknown", r.request_id, r.client_addr)

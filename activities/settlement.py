@@ -1,13 +1,17 @@
-"""Settlement: payments received, and invoices falling due."""
+"""Settlement: payments received, invoices and installments falling due, write-offs."""
+
+from decimal import Decimal
 
 from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from db.audit import SYSTEM, Who, audit
 from db.documents import WRITE_OFF, write_off
 from db.engine import SessionFactory
-from db.models import Customer, Invoice, ReconciliationCase
+from db.installments import fix_schedule, schedule_of
+from db.models import Customer, Invoice, Order, ReconciliationCase
 from db.notify import finance_people, notify
 from db.payments import (
     ISSUED,
@@ -18,12 +22,15 @@ from db.payments import (
     ReferenceInUse,
     add_payment,
     amount_due,
+    credited_total,
     paid_total,
 )
 from db.status import change_status, lock_order, record_event
 from domain.messages import (
+    INSTALLMENT_ITEM,
     CreditStep,
     CreditStepKind,
+    InstallmentTerms,
     PaymentRecord,
     PaymentState,
     WriteOffRecord,
@@ -101,27 +108,41 @@ class SettlementActivities:
             if number is not None:
                 await record_event(session, order, "system", f"invoice {number} is overdue")
 
+    @activity.defn(name="fix_installments")
+    async def fix_installments(self, order_id: str) -> InstallmentTerms:
+        """The approved order's installment schedule, written (again while not invoiced)."""
+        async with self.sessions.begin() as session:
+            order = await lock_order(session, order_id)
+            rows = await fix_schedule(session, order)
+            return InstallmentTerms(
+                count=len(rows), interval_days=order.installment_interval_days or 0
+            )
+
     @activity.defn(name="credit_step")
     async def credit_step(self, record: CreditStep) -> None:
-        """One dunning step of an unpaid credit-terms invoice, once: a reminder to the customer,
-        the invoice overdue, or the customer put on credit hold (finance told)."""
+        """One dunning step of what is owed on account (the order's open invoices, or one
+        invoice or installment when named), once: a reminder to the customer, the invoice
+        overdue, or the customer put on credit hold (finance told). Nothing when paid."""
         step = record.step
-        if step == CreditStepKind.OVERDUE:
+        if step == CreditStepKind.OVERDUE and record.item is None:
             await self.mark_overdue(record.order_id)
         async with self.sessions.begin() as session:
             order = await lock_order(session, record.order_id)
             customer = await session.get_one(Customer, order.customer_id, with_for_update=True)
-            numbers = ", ".join(
-                await session.scalars(
-                    select(Invoice.number).where(
-                        Invoice.order_id == order.id, Invoice.status.in_([ISSUED, OVERDUE])
-                    )
-                )
-            )
+            owed = await _owed(session, order, record.item)
+            if owed is None:
+                return
+            what, amount = owed
+            key = order.id if record.item is None else f"{order.id}:{record.item}"
+            if step == CreditStepKind.OVERDUE and record.item is not None:
+                invoice = await session.get(Invoice, record.item)
+                if invoice is not None and invoice.status == ISSUED:
+                    invoice.status = OVERDUE
+                await record_event(session, order, "system", f"{what} is overdue")
             if step == CreditStepKind.CREDIT_HOLD:
                 if not customer.on_credit_hold:
                     customer.on_credit_hold = True
-                    why = f"customer {customer.id} put on credit hold: invoice {numbers} unpaid"
+                    why = f"customer {customer.id} put on credit hold: {what} unpaid"
                     await record_event(session, order, "system", why)
                     audit(
                         session,
@@ -134,13 +155,13 @@ class SettlementActivities:
                 for person in await finance_people(session):
                     await notify(
                         session,
-                        f"{order.id}:credit_hold:{person}",
+                        f"{key}:credit_hold:{person}",
                         order.id,
                         "credit_hold",
                         person,
                         f"{customer.name} put on credit hold",
-                        f"Invoice {numbers} of order {order.id} is unpaid past its grace; "
-                        "new credit-terms orders are rejected until the hold is lifted.",
+                        f"{what} of order {order.id} is unpaid past its grace; "
+                        "new orders on account are rejected until the hold is lifted.",
                     )
                 return
             words = {
@@ -150,10 +171,35 @@ class SettlementActivities:
             }[step]
             await notify(
                 session,
-                f"{order.id}:{step}",
+                f"{key}:{step}",
                 order.id,
                 f"credit_{step}",
                 customer.email,
-                f"Invoice {numbers} {words}",
-                f"Invoice {numbers} for order {order.id} ({order.total} {order.currency}) {words}.",
+                f"{what} {words}",
+                f"{what} for order {order.id} ({amount} {order.currency}) {words}.",
             )
+
+
+async def _owed(
+    session: AsyncSession, order: Order, item: str | None
+) -> tuple[str, Decimal] | None:
+    """What a dunning step is about and how much of it is open; None when nothing is."""
+    if item is None:
+        numbers = ", ".join(
+            await session.scalars(
+                select(Invoice.number).where(
+                    Invoice.order_id == order.id, Invoice.status.in_([ISSUED, OVERDUE])
+                )
+            )
+        )
+        return f"Invoice {numbers}", order.total
+    if item.startswith(INSTALLMENT_ITEM):
+        no = int(item.removeprefix(INSTALLMENT_ITEM))
+        states = await schedule_of(session, order)
+        if no > len(states) or states[no - 1].open <= 0:
+            return None
+        return f"Installment {no} of {len(states)}", states[no - 1].open
+    invoice = await session.get(Invoice, item)
+    if invoice is None or invoice.status not in (ISSUED, OVERDUE):
+        return None
+    return f"Invoice {invoice.number}", invoice.total - await credited_total(session, item)

@@ -14,10 +14,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.installments import schedule_of
 from db.models import CreditNote, Customer, Invoice, Order, Payment
 from db.payments import OVERDUE
+from domain.installments import InstallmentStatus
 from domain.money import ZERO
-from domain.payment import PaymentMethod
+from domain.payment import ON_ACCOUNT
 from domain.settlement_report import OrderMoney
 from domain.status import APPROVED_STATUSES, FINAL_STATUSES
 
@@ -88,17 +90,25 @@ async def account_of(session: AsyncSession, customer: Customer) -> Account:
     uninvoiced = await session.scalar(
         select(_sum(Order.total - invoiced)).where(
             Order.customer_id == customer.id,
-            Order.payment_method == PaymentMethod.CREDIT,
+            Order.payment_method.in_(ON_ACCOUNT),
             Order.status.in_(APPROVED_STATUSES),
             Order.status.not_in(FINAL_STATUSES),
         )
     )
     open_balance = sum(open_by_order.values(), ZERO)
+    overdue = sum((v for o, v in open_by_order.items() if o in overdue_orders), ZERO)
+    # Installments fall due one by one: what the overdue ones still ask.
+    owing = [o for o, v in open_by_order.items() if v > 0 and o not in overdue_orders]
+    for order in await session.scalars(
+        select(Order).where(Order.id.in_(owing), Order.installment_count.is_not(None))
+    ):
+        states = await schedule_of(session, order)
+        overdue += sum((x.open for x in states if x.status == InstallmentStatus.OVERDUE), ZERO)
     return Account(
         credit_limit=customer.credit_limit,
         open_balance=open_balance,
         exposure=open_balance + max(Decimal(uninvoiced or 0), ZERO),
-        overdue=sum((v for o, v in open_by_order.items() if o in overdue_orders), ZERO),
+        overdue=overdue,
         on_credit_hold=customer.on_credit_hold,
     )
 

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Invoice, Order, OrderLine, Payment
-from domain.payment import PaymentMethod
+from domain.payment import ON_ACCOUNT
 from domain.risks import PastOrders
 from domain.status import APPROVED_STATUSES, FINAL_STATUSES
 
@@ -24,7 +24,7 @@ async def open_balance(
     )
     stmt = select(func.coalesce(func.sum(Order.total - paid), 0)).where(
         Order.customer_id == customer_id,
-        Order.payment_method == PaymentMethod.CREDIT,
+        Order.payment_method.in_(ON_ACCOUNT),
         Order.status.not_in(FINAL_STATUSES),
     )
     if except_order is not None:
@@ -70,7 +70,7 @@ async def customer_history(
                 # still in review or waiting for approval (say, sent at the same moment) are
                 # no track record yet, so each of them is still a "first" credit order.
                 func.count().filter(
-                    Order.payment_method == PaymentMethod.CREDIT,
+                    Order.payment_method.in_(ON_ACCOUNT),
                     Order.status.in_(APPROVED_STATUSES),
                 ),
             ).where(*earlier)

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.installments import date_schedule
 from db.models import (
     CreditNote,
     CreditNoteLine,
@@ -45,6 +46,8 @@ INVOICE, CREDIT_NOTE = "INV", "CN"
 CORRECTION = "correction"
 # An underpayment finance gave up on: the customer is not asked for it any more.
 WRITE_OFF = "write_off"
+# Finance refunded money the invoices had asked (goodwill): they ask that much less.
+REFUND = "refund"
 ISSUED = "issued"
 
 
@@ -106,13 +109,18 @@ async def issue_invoice(
     customer = await session.get_one(Customer, order.customer_id)
     today = await session.scalar(select(func.now()))
     assert today is not None
-    days = terms.credit_days if order.payment_method == PaymentMethod.CREDIT else 0
+    due_date = today.date() + timedelta(
+        days=terms.credit_days if order.payment_method == PaymentMethod.CREDIT else 0
+    )
+    if order.payment_method == PaymentMethod.INSTALLMENTS:
+        # Due with the schedule's last installment (dated by the first invoice).
+        due_date = await date_schedule(session, order, today.date()) or due_date
     invoice = Invoice(
         number=await next_number(session, INVOICE),
         order_id=order.id,
         shipment_id=shipment_id,
         issued_at=today,
-        due_date=today.date() + timedelta(days=days),
+        due_date=due_date,
         currency=order.currency,
         payment_terms=order.payment_method,
         seller=terms.seller,
@@ -267,10 +275,16 @@ async def _issue(
 
 
 async def write_off(
-    session: AsyncSession, order: Order, amount: Decimal, reference: str, actor: str
+    session: AsyncSession,
+    order: Order,
+    amount: Decimal,
+    reference: str,
+    actor: str,
+    reason: str = WRITE_OFF,
 ) -> list[CreditNote]:
-    """Credit notes writing off this amount (tax included) of what the order's invoices still
-    ask, the newest invoice first (payments cover the oldest first); once per reference."""
+    """Credit notes taking this amount (tax included) off what the order's invoices bill,
+    the newest invoice first (payments cover the oldest first); once per reference. Reason:
+    a write-off, or a refund of money the invoices had asked (goodwill)."""
     notes = []
     left = amount
     for invoice in await session.scalars(
@@ -278,10 +292,10 @@ async def write_off(
         .where(Invoice.order_id == order.id)
         .order_by(Invoice.issued_at.desc(), Invoice.number.desc())
     ):
-        found = await _issued(session, invoice, WRITE_OFF, reference)
+        found = await _issued(session, invoice, reason, reference)
         if found is None:
             lines = write_down(await _still_billed(session, invoice), left)
-            found = await _issue(session, invoice, WRITE_OFF, reference, actor, lines)
+            found = await _issue(session, invoice, reason, reference, actor, lines)
         if found is not None:
             notes.append(found)
             left -= found.total

@@ -225,6 +225,9 @@ class Order(Base):
     shipping_tax_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=0, server_default="0")
     # A business customer in another EU member state: no tax charged, the buyer accounts it.
     reverse_charge: Mapped[bool] = mapped_column(default=False, server_default="false")
+    # Installment terms: how many parts, how many days apart (None for other terms).
+    installment_count: Mapped[int | None]
+    installment_interval_days: Mapped[int | None]
     review_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     # The approval policy version that judged the order (None before the review).
     policy_version: Mapped[int | None]
@@ -284,6 +287,19 @@ class OrderVersionRow(Base):
     reason: Mapped[str] = mapped_column(String(2000), default="")
     diff: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class Installment(Base):
+    """One part of an installment order's schedule, fixed when the order is approved; due
+    from the first invoice on (domain/installments.py). What it has been paid is derived:
+    payments go to the oldest installment first."""
+
+    __tablename__ = "installments"
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), primary_key=True)
+    no: Mapped[int] = mapped_column(primary_key=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    due_date: Mapped[date | None]
+    __table_args__ = (CheckConstraint("amount >= 0", name="installment_amount_not_negative"),)
 
 
 class OrderLine(Base):

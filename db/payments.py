@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import CreditNote, Invoice, Order, Payment, ReconciliationCase
 from db.status import change_status, record_event
 from domain.messages import PaymentInput, Transition
-from domain.money import to_money
+from domain.money import ZERO, oldest_first, to_money
 
 
 async def open_excess_case(
@@ -189,21 +189,36 @@ async def credited_total(session: AsyncSession, invoice_number: str) -> Decimal:
     return Decimal(total or 0)
 
 
+async def _asked(session: AsyncSession, order: Order) -> list[tuple[Invoice, Decimal, Decimal]]:
+    """Each invoice, oldest first, with what it asks (its total less its credit notes) and
+    what of that payments leave open (they cover the oldest invoice first)."""
+    invoices = [
+        x
+        for x in await session.scalars(
+            select(Invoice)
+            .where(Invoice.order_id == order.id)
+            .order_by(Invoice.issued_at, Invoice.number)
+        )
+        if x.status != "void"  # voided before credit notes existed
+    ]
+    owed = [x.total - await credited_total(session, x.number) for x in invoices]
+    covered = oldest_first(owed, await paid_total(session, order.id))
+    return [(x, o, max(o, ZERO) - c) for x, o, c in zip(invoices, owed, covered, strict=True)]
+
+
+async def open_amounts(session: AsyncSession, order: Order) -> dict[str, Decimal]:
+    """What each of the order's invoices still asks of the customer."""
+    return {invoice.number: left for invoice, _, left in await _asked(session, order)}
+
+
 async def settle_invoices(session: AsyncSession, order: Order) -> None:
-    """Each invoice's payment status from what was paid, oldest first: paid while payments
-    cover what it still asks (its total less its credit notes); credited when nothing is
-    left to ask; otherwise it stays issued (or overdue)."""
-    covered = await paid_total(session, order.id)
-    invoices = await session.scalars(
-        select(Invoice).where(Invoice.order_id == order.id).order_by(Invoice.issued_at)
-    )
-    for invoice in invoices:
-        if invoice.status == "void":  # voided before credit notes existed
-            continue
-        owed = invoice.total - await credited_total(session, invoice.number)
+    """Each invoice's payment status from what was paid, oldest first: paid once payments
+    cover what it still asks; credited when credit notes left nothing to ask; otherwise it
+    stays issued (or overdue)."""
+    for invoice, owed, left in await _asked(session, order):
         if owed <= 0:
             invoice.status = CREDITED
-        elif covered >= owed:
-            invoice.status, covered = PAID, covered - owed
+        elif left <= 0:
+            invoice.status = PAID
         elif invoice.status == PAID:
             invoice.status = ISSUED

@@ -32,6 +32,8 @@ async def version_in_force(session: AsyncSession, order: Order) -> OrderVersion:
         shipping_charge=order.shipping_charge,
         shipping_tax_rate=order.shipping_tax_rate,
         reverse_charge=order.reverse_charge,
+        installment_count=order.installment_count,
+        installment_interval_days=order.installment_interval_days,
     )
 
 
@@ -121,6 +123,8 @@ async def write_change(
         "shipping_charge",
         "shipping_tax_rate",
         "reverse_charge",
+        "installment_count",
+        "installment_interval_days",
     ):
         setattr(order, name, getattr(after, name))
     order.version += 1

@@ -43,6 +43,8 @@ class OrderVersion(BaseModel):
     shipping_charge: Decimal = ZERO
     shipping_tax_rate: Decimal = ZERO
     reverse_charge: bool = False
+    installment_count: int | None = None
+    installment_interval_days: int | None = None
 
     def charge(self) -> Charge:
         return Charge(self.shipping_charge, self.shipping_tax_rate)
@@ -69,6 +71,9 @@ class OrderChange(BaseModel):
     ship_to: dict[str, Any] | None = None
     shipping_method: str | None = None
     payment_method: str | None = None
+    # With payment_method: the installment terms (None for other terms).
+    installment_count: int | None = None
+    installment_interval_days: int | None = None
     requested_delivery_date: date | None = None
     reason: str = ""
 
@@ -142,6 +147,14 @@ def revise(
         ship_to=current.ship_to if change.ship_to is None else change.ship_to,
         shipping_method=method,
         payment_method=change.payment_method or current.payment_method,
+        installment_count=(
+            current.installment_count if change.payment_method is None else change.installment_count
+        ),
+        installment_interval_days=(
+            current.installment_interval_days
+            if change.payment_method is None
+            else change.installment_interval_days
+        ),
         requested_delivery_date=(
             current.requested_delivery_date
             if change.requested_delivery_date is None
@@ -200,6 +213,8 @@ def diff(before: OrderVersion, after: OrderVersion) -> list[DiffEntry]:
     for name in (
         "shipping_method",
         "payment_method",
+        "installment_count",
+        "installment_interval_days",
         "requested_delivery_date",
         "shipping_charge",
         "subtotal",

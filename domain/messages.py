@@ -109,9 +109,29 @@ class Dunning(BaseModel):
         ]
 
 
+# A dunning item naming an installment: "installment:2"; any other item is an invoice number.
+INSTALLMENT_ITEM = "installment:"
+
+
+class DueItem(BaseModel):
+    """Something the customer owes by a moment: an invoice (credit terms: N days from each
+    invoice) or an installment."""
+
+    # The invoice number or "installment:N" (None: the order's invoices, not known apart).
+    item: str | None
+    due_at: datetime
+
+
+class InstallmentTerms(BaseModel):
+    count: int
+    interval_days: int
+
+
 class CreditStep(BaseModel):
     order_id: str
     step: CreditStepKind
+    # The invoice number or installment dunned (None: the order's open invoices, as before).
+    item: str | None = None
 
 
 class ReviewOutcome(BaseModel):

@@ -14,7 +14,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from domain.payment import PaymentMethod
+from domain.payment import ON_ACCOUNT, PaymentMethod
 from domain.pricing import PricedLine
 from domain.priority import DEFAULT_PRIORITY_RULES, PriorityRule
 from domain.roles import LEVEL_ORDER, NEXT_LEVEL_UP, REQUEST_LEVELS, ApprovalLevel
@@ -308,7 +308,7 @@ DEFAULT_POLICY = PolicyDocument(
         _rule("very-large-order", "Order total above 50,000 needs two managers", L.MANAGER,
               approvers=2, min_total=Decimal("50000")),
         _rule("credit-risk", "Credit terms beyond the limit or with an overdue balance",
-              L.FINANCE, mode=Mode.PARALLEL, payment_methods=[PaymentMethod.CREDIT],
+              L.FINANCE, mode=Mode.PARALLEL, payment_methods=sorted(ON_ACCOUNT),
               risks=[Risk.CREDIT_OVER_LIMIT, Risk.OVERDUE_BALANCE]),
         _rule("first-credit-order", "First order on credit terms", L.FINANCE,
               mode=Mode.PARALLEL, risks=[Risk.FIRST_CREDIT_ORDER]),

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
-from domain.payment import PaymentMethod
+from domain.payment import ON_ACCOUNT, PaymentMethod
 from domain.policy import OrderFacts, PolicyDocument, Requirement, evaluate
 from domain.roles import ApprovalLevel
 
@@ -42,7 +42,7 @@ def review_order(
     """Hard stops first (they need no approver), then whatever the policy demands."""
     if not customer.complete:
         return ReviewResult(ReviewDecision.REJECT, ["customer record is incomplete"])
-    if facts.payment == PaymentMethod.CREDIT and customer.on_credit_hold:
+    if facts.payment in ON_ACCOUNT and customer.on_credit_hold:
         return ReviewResult(
             ReviewDecision.REJECT, ["customer is on credit hold and may not use credit terms"]
         )

@@ -13,7 +13,7 @@ from typing import Any
 
 import zipcodes
 
-from domain.payment import PaymentMethod
+from domain.payment import ON_ACCOUNT, PaymentMethod
 from domain.policy import Checks, Risk
 from domain.pricing import PricedLine
 from domain.review import CustomerFacts, credit_exposure
@@ -47,9 +47,7 @@ def assess_risks(
     found: dict[Risk, str | None] = {
         Risk.NEW_CUSTOMER: None if past.orders else "new customer: no earlier orders",
         Risk.CREDIT_OVER_LIMIT: (
-            credit_exposure(customer, order.total)
-            if order.payment == PaymentMethod.CREDIT
-            else None
+            credit_exposure(customer, order.total) if order.payment in ON_ACCOUNT else None
         ),
         Risk.OVERDUE_BALANCE: (
             f"customer has {past.overdue_invoices} overdue invoice(s)"
@@ -58,7 +56,7 @@ def assess_risks(
         ),
         Risk.FIRST_CREDIT_ORDER: (
             "first order of this customer on credit terms"
-            if order.payment == PaymentMethod.CREDIT and not past.credit_orders
+            if order.payment in ON_ACCOUNT and not past.credit_orders
             else None
         ),
         Risk.QUANTITY_OUTLIER: quantity_outlier(

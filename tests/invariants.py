@@ -1,13 +1,15 @@
-"""What must hold of stock after any story, checked against the database itself."""
+"""What must hold of stock and money after any story, checked against the database itself."""
 
 from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from db.accounts import account_of
 from db.engine import SessionFactory
 from db.models import (
     CreditNote,
+    Customer,
     Invoice,
     Order,
     Payment,
@@ -148,3 +150,56 @@ async def assert_money_invariants(sessions: SessionFactory, since: datetime) -> 
                     select(Invoice).where(Invoice.order_id == order.id)
                 ):
                     assert invoice.status in ("paid", "credited"), (order.id, invoice.number)
+    await assert_open_balances(sessions, since)
+
+
+async def assert_open_balances(sessions: SessionFactory, since: datetime) -> None:
+    """Every open balance is the sum of its unpaid documents: for each customer the story
+    touched, the account's open balance equals what its invoices still ask (totals less credit
+    notes, less payments covering the oldest invoice first), and each invoice's status says
+    whether it asks anything (issued or overdue) or not (paid or credited). Read in one
+    snapshot, so a payment landing meanwhile cannot split the picture."""
+    async with sessions() as session:
+        await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        customers = set(
+            await session.scalars(select(Order.customer_id).where(Order.created_at >= since))
+        )
+        for customer_id in customers:
+            unpaid = Decimal(0)
+            for order in await session.scalars(
+                select(Order).where(Order.customer_id == customer_id)
+            ):
+                paid = Decimal(
+                    await session.scalar(
+                        select(func.coalesce(func.sum(Payment.amount), 0)).where(
+                            Payment.order_id == order.id
+                        )
+                    )
+                    or 0
+                )
+                invoices = await session.scalars(
+                    select(Invoice)
+                    .where(Invoice.order_id == order.id, Invoice.status != "void")
+                    .order_by(Invoice.issued_at, Invoice.number)
+                )
+                for invoice in invoices:
+                    credited = await session.scalar(
+                        select(func.coalesce(func.sum(CreditNote.total), 0)).where(
+                            CreditNote.invoice_number == invoice.number
+                        )
+                    )
+                    owed = invoice.total - Decimal(credited or 0)
+                    covered = min(max(paid, Decimal(0)), max(owed, Decimal(0)))
+                    paid -= covered
+                    left = max(owed, Decimal(0)) - covered
+                    unpaid += left
+                    expected = ("issued", "overdue") if left > 0 else ("paid", "credited")
+                    assert invoice.status in expected, (
+                        f"invoice {invoice.number} of {order.id} is {invoice.status} "
+                        f"but asks {left} more"
+                    )
+            account = await account_of(session, await session.get_one(Customer, customer_id))
+            assert account.open_balance == unpaid, (
+                f"customer {customer_id}: open balance {account.open_balance}, "
+                f"unpaid documents {unpaid}"
+            )

@@ -26,6 +26,7 @@ from domain.messages import (
     ShipmentEventInput,
     ShipmentEventKind,
     ShipmentEventRecord,
+    ShipmentInfo,
     ShipmentPlan,
     ShipRequest,
     TroubleRecord,
@@ -57,6 +58,9 @@ class Delivery:
         self.parcels: dict[str, bool] = {}
         # How many parcels the order ships in, once known.
         self.expected: int | None = None
+        # Invoice number -> when its booking issued it (workflow time): credit terms run
+        # from each invoice.
+        self.invoiced: dict[str, datetime] = {}
         self.delivered = False
         # Known at the first shipment: whether trouble is handled (orders started before, not).
         self.trouble: bool | None = None
@@ -99,7 +103,7 @@ class Delivery:
             ShippingActivities.ship_order,
             ShipRequest(order_id=host.order.order_id, to=OrderStatus.SHIPPED),
         )
-        self.parcels[shipment.tracking_number] = False
+        self._booked(shipment)
 
     async def _pick_pack_ship(self, final: bool) -> None:
         host = self.host
@@ -130,9 +134,14 @@ class Delivery:
                 ),
             )
             booked.add(ready[0].shipment_id)
-            self.parcels[shipment.tracking_number] = False
+            self._booked(shipment)
         if final:
             self.expected = len(self.parcels)
+
+    def _booked(self, shipment: ShipmentInfo) -> None:
+        self.parcels[shipment.tracking_number] = False
+        if shipment.invoice_number:
+            self.invoiced.setdefault(shipment.invoice_number, workflow.now())
 
     async def _await_packing(self, booked: set[str]) -> None:
         """Until the warehouse packs a shipment; in auto mode the simulated packer packs the

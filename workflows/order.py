@@ -97,13 +97,14 @@ class OrderWorkflow:
             except Revised:  # changed: the new version reviewed, then on from its stock
                 if not await self._review_revision():
                     return
+        await self.settlement.fix_installments()
         await self.delivery.ship(final=not self.stock.rest)
         while self.stock.rest:  # a partial order: the rest ships as it arrives
             await self.stock.reserve_rest()
             await self.delivery.ship()
         shipped_at = workflow.now()
         await self.delivery.await_delivered(shipped_at)
-        await self.settlement.await_invoice(shipped_at)
+        await self.settlement.await_invoice(shipped_at, self.delivery.invoiced)
 
     async def _until_ready(self) -> bool:
         """Stock held, approvals given, prepayment in: True once the warehouse may pick."""

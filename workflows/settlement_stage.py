@@ -10,8 +10,11 @@ from temporalio.exceptions import ApplicationError
 from activities.settlement import SettlementActivities
 from domain.cancellation import CancelReason
 from domain.messages import (
+    INSTALLMENT_ITEM,
     CreditStep,
+    DueItem,
     Dunning,
+    InstallmentTerms,
     PaymentInput,
     PaymentRecord,
     PaymentState,
@@ -30,6 +33,12 @@ PAID_EARLY_PATCH = "paid-before-awaiting-payment-v1"
 # An unpaid credit-terms invoice is dunned: reminders before and after the due date, and the
 # customer put on credit hold past the grace. Before it, the invoice was only marked overdue.
 DUNNING_PATCH = "credit-dunning-v1"
+# Dunning per document: credit terms run N days from each invoice, installments each from
+# their own due date; only orders on account are dunned. Before it, one due date from the
+# last shipment for every order left waiting.
+DUE_PER_DOCUMENT_PATCH = "due-per-document-v1"
+# An installment order's schedule is fixed once it is approved and ready to ship.
+INSTALLMENTS_PATCH = "installments-v1"
 
 
 class Settlement:
@@ -38,6 +47,17 @@ class Settlement:
         self.paid = Decimal("0")
         # From the policy that reviewed the order (None: reviewed before dunning existed).
         self.dunning: Dunning | None = None
+        # Fixed when the order is approved (installment terms only).
+        self.installments: InstallmentTerms | None = None
+
+    async def fix_installments(self) -> None:
+        host = self.host
+        if host.order.payment_method != PaymentMethod.INSTALLMENTS:
+            return
+        if workflow.patched(INSTALLMENTS_PATCH):
+            self.installments = await host.run_activity(
+                SettlementActivities.fix_installments, host.order.order_id
+            )
 
     def due(self) -> bool:
         """A prepaid order not yet paid in full."""
@@ -98,13 +118,32 @@ class Settlement:
             host.set_status(state.status)
         return state
 
-    async def await_invoice(self, shipped_at: datetime) -> None:
-        """The delivery settled cash on delivery and prepaid orders; credit terms wait here,
-        dunning the customer on the policy's schedule until paid."""
+    async def await_invoice(self, shipped_at: datetime, invoiced: dict[str, datetime]) -> None:
+        """The delivery settled cash on delivery and prepaid orders; orders on account wait
+        here, dunned on the policy's schedule per invoice or installment until paid; others
+        (cash on delivery collected short) wait for the payment or finance's write-off."""
         host = self.host
         if host.status != OrderStatus.AWAITING_SETTLEMENT:
             return
         due = shipped_at + timedelta(days=host.order.timeouts.credit_days)
+        if self.dunning is not None and workflow.patched(DUE_PER_DOCUMENT_PATCH):
+            steps = sorted(
+                (
+                    ((at, item.item or "", step), item.item)
+                    for item in self._due_items(shipped_at, invoiced)
+                    for at, step in self.dunning.schedule(item.due_at)
+                ),
+                key=lambda x: x[0],
+            )
+            for (at, _, step), item in steps:
+                if await self._paid_by(at):
+                    return
+                await host.run_activity(
+                    SettlementActivities.credit_step,
+                    CreditStep(order_id=host.order.order_id, step=step, item=item),
+                )
+            await workflow.wait_condition(self._completed)
+            return
         if self.dunning is not None and workflow.patched(DUNNING_PATCH):
             for at, step in self.dunning.schedule(due):
                 if await self._paid_by(at):
@@ -123,6 +162,27 @@ class Settlement:
         except TimeoutError:
             await host.run_activity(SettlementActivities.mark_overdue, host.order.order_id)
             await workflow.wait_condition(self._completed)
+
+    def _due_items(self, shipped_at: datetime, invoiced: dict[str, datetime]) -> list[DueItem]:
+        """Credit terms: each invoice N days after it was issued; installments: each from the
+        first invoice on, interval days apart; nothing for other terms."""
+        order = self.host.order
+        if order.payment_method == PaymentMethod.CREDIT:
+            days = timedelta(days=order.timeouts.credit_days)
+            if not invoiced:
+                return [DueItem(item=None, due_at=shipped_at + days)]
+            return [DueItem(item=n, due_at=at + days) for n, at in invoiced.items()]
+        terms = self.installments
+        if order.payment_method == PaymentMethod.INSTALLMENTS and terms is not None:
+            first = min(invoiced.values(), default=shipped_at)
+            return [
+                DueItem(
+                    item=f"{INSTALLMENT_ITEM}{no}",
+                    due_at=first + timedelta(days=terms.interval_days * (no - 1)),
+                )
+                for no in range(1, terms.count + 1)
+            ]
+        return []
 
     async def _paid_by(self, at: datetime) -> bool:
         """Waits until paid or the moment comes; True when paid."""

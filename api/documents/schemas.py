@@ -44,7 +44,8 @@ class InvoiceDocument(BaseModel):
     discount: Decimal
     tax: Decimal
     total: Decimal
-    # What credit notes took back, and what the invoice still asks.
+    # What credit notes took back, and what the invoice still asks (less what payments
+    # cover of it: they pay the oldest invoice first).
     credited: Decimal
     open_amount: Decimal
     # issued | overdue | paid | credited

@@ -16,9 +16,10 @@ from api.orders.views import load_order
 from db.audit import Who, audit
 from db.documents import correct
 from db.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
-from db.payments import credited_total
+from db.payments import credited_total, open_amounts
 from db.status import lock_order
 from domain.documents import CHARGE_LINE, DocumentLine, tax_by_rate
+from domain.money import ZERO
 from domain.tax import REVERSE_CHARGE_NOTE
 
 
@@ -39,7 +40,8 @@ async def invoice_document(session: AsyncSession, number: str, user: Principal) 
         invoice = await session.get(Invoice, number)
         if invoice is None:
             raise NotFound(f"invoice {number} not found")
-        await load_order(session, invoice.order_id, user)
+        order = await load_order(session, invoice.order_id, user)
+        left = (await open_amounts(session, order)).get(number, ZERO)
         lines = [
             x.figures()
             for x in await session.scalars(
@@ -73,7 +75,7 @@ async def invoice_document(session: AsyncSession, number: str, user: Principal) 
         tax=invoice.tax,
         total=invoice.total,
         credited=credited,
-        open_amount=invoice.total - credited,
+        open_amount=left,
         status=invoice.status,
         credit_notes=notes,
         reverse_charge=invoice.reverse_charge,

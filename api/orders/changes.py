@@ -8,7 +8,7 @@ from temporalio.client import Client
 
 from api.auth import Principal
 from api.errors import Forbidden, InvalidFields, NotAllowedNow
-from api.orders.intake import check_terms, database_today, pricing_fields
+from api.orders.intake import check_terms, database_today, installment_terms, pricing_fields
 from api.orders.schemas import (
     ChangeImpact,
     ChangeIn,
@@ -57,6 +57,7 @@ def order_change(body: ChangeIn) -> OrderChange:
         ship_to=None if body.ship_to is None else body.ship_to.model_dump(),
         shipping_method=None if body.shipping is None else body.shipping.method,
         payment_method=None if body.payment is None else body.payment.method,
+        **({} if body.payment is None else installment_terms(body.payment)),
         requested_delivery_date=body.requested_delivery_date,
         reason=body.reason,
     )
@@ -161,7 +162,18 @@ async def _impact(
 
 
 # What the warehouse does not see of a diff: prices, totals and terms.
-PRICED = ("unit_price", "discount_pct", "subtotal", "discount", "tax", "total", "payment_method")
+PRICED = (
+    "unit_price",
+    "discount_pct",
+    "subtotal",
+    "discount",
+    "tax",
+    "total",
+    "payment_method",
+    "installment_count",
+    "installment_interval_days",
+    "shipping_charge",
+)
 
 
 async def versions(session: AsyncSession, order_id: str, user: Principal) -> list[VersionOut]:

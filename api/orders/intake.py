@@ -22,7 +22,7 @@ from api.customers.accounts import (
 )
 from api.customers.schemas import CustomerRef
 from api.errors import InvalidFields, NotAllowedNow
-from api.orders.schemas import OrderIn
+from api.orders.schemas import InstallmentTermsIn, OrderIn, PaymentTermsIn
 from api.scope import customers_orderable_by
 from config import ProcessSettings
 from db.audit import Who, audit
@@ -36,6 +36,13 @@ from domain.shipping_charges import TooHeavy
 from domain.status import INTAKE_STATUS
 from domain.tax import NoTaxRate
 from domain.text import MAX_MONEY
+
+
+def installment_terms(terms: PaymentTermsIn) -> dict[str, int | None]:
+    """The order's installment columns for these terms (None unless paid in installments)."""
+    if isinstance(terms, InstallmentTermsIn):
+        return {"installment_count": terms.count, "installment_interval_days": terms.interval_days}
+    return {"installment_count": None, "installment_interval_days": None}
 
 
 async def priced_for(
@@ -186,6 +193,7 @@ async def record_order(
         customer_id=customer.id,
         status=INTAKE_STATUS,
         payment_method=data.payment.method,
+        **installment_terms(data.payment),
         shipping_method=data.shipping.method,
         ship_to=ship_to.model_dump(),
         notes=data.notes,

@@ -8,8 +8,10 @@ from typing import Annotated, Any, Literal, Protocol, Self
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     StringConstraints,
+    Tag,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -20,6 +22,7 @@ from api.fields import In, MoneyIn, Sku
 from api.returns.schemas import ReturnOut
 from domain.cancellation import CancelReason
 from domain.carrier import ShippingMethod
+from domain.installments import DEFAULT_INTERVAL_DAYS, MAX_COUNT, MIN_COUNT
 from domain.messages import OrderState, ShipmentEventKind
 from domain.money import ZERO
 from domain.review import PaymentMethod
@@ -46,8 +49,27 @@ class ShippingIn(In):
     method: ShippingMethod
 
 
-class PaymentTermsIn(In):
-    method: PaymentMethod
+class SimpleTermsIn(In):
+    method: Literal[PaymentMethod.PREPAID, PaymentMethod.COD, PaymentMethod.CREDIT]
+
+
+class InstallmentTermsIn(In):
+    """Paid in `count` equal parts, the first at invoicing, then every `interval_days`."""
+
+    method: Literal[PaymentMethod.INSTALLMENTS]
+    count: Annotated[int, Field(ge=MIN_COUNT, le=MAX_COUNT)]
+    interval_days: Annotated[int, Field(ge=1, le=365)] = DEFAULT_INTERVAL_DAYS
+
+
+def _terms_kind(value: Any) -> str:
+    method = value.get("method") if isinstance(value, dict) else getattr(value, "method", None)
+    return "installments" if method == PaymentMethod.INSTALLMENTS else "simple"
+
+
+PaymentTermsIn = Annotated[
+    Annotated[SimpleTermsIn, Tag("simple")] | Annotated[InstallmentTermsIn, Tag("installments")],
+    Discriminator(_terms_kind),
+]
 
 
 class OrderIn(In):
@@ -239,6 +261,9 @@ class InvoiceOut(BaseModel):
     issued_at: datetime
     due_date: date
     total: Decimal
+    # What it still asks: its total less credit notes and what payments cover of it (they
+    # pay the oldest invoice first).
+    open_amount: Decimal = ZERO
     # issued | overdue | paid | credited
     status: str
 
@@ -246,7 +271,7 @@ class InvoiceOut(BaseModel):
 class CreditNoteSummary(BaseModel):
     number: str
     invoice_number: str
-    # cancellation | return | correction
+    # cancellation | return | correction | write_off
     reason: str
     reference: str
     total: Decimal
@@ -331,6 +356,24 @@ class SubstitutionIn(In):
     comment: Annotated[str, StringConstraints(max_length=2000)] = ""
 
 
+class InstallmentOut(BaseModel):
+    no: int
+    amount: Decimal
+    # From the first invoice on (None: not invoiced yet).
+    due_date: date | None
+    paid: Decimal
+    open: Decimal
+    # scheduled | open | overdue | paid
+    status: str
+
+
+class InstallmentsOut(BaseModel):
+    count: int
+    interval_days: int
+    # Fixed when the order is approved (empty before); payments go to the oldest first.
+    schedule: list[InstallmentOut]
+
+
 class OrderDetail(OrderSummary):
     workflow_id: str
     returns: list[ReturnOut]
@@ -360,6 +403,7 @@ class OrderDetail(OrderSummary):
     substitution: SubstitutionOut | None
     paid_total: Decimal
     overpaid: Decimal = Field(description="paid beyond the total, to refund or credit")
+    installments: InstallmentsOut | None = None
 
 
 class OrderPage(BaseModel):

@@ -17,6 +17,8 @@ from api.errors import InvalidFields, NotFound
 from api.orders.schemas import (
     CreditNoteSummary,
     HistoryEntry,
+    InstallmentOut,
+    InstallmentsOut,
     InvoiceOut,
     LineOut,
     OrderDetail,
@@ -36,6 +38,7 @@ from api.orders.schemas import (
 )
 from api.returns.views import returns_of
 from api.scope import orders_visible_to, sees_prices
+from db.installments import schedule_of
 from db.models import (
     Approval,
     AuditEntry,
@@ -49,6 +52,7 @@ from db.models import (
     Shipment,
     Substitution,
 )
+from db.payments import open_amounts
 from db.versions import versions_of
 from domain.changes import OrderVersion
 from domain.money import ZERO
@@ -144,7 +148,11 @@ async def _detail_now(
             **goods,
             lines=await listed(PickLineOut, OrderLine, OrderLine.line_no),
         )
-    invoices = await listed(InvoiceOut, Invoice, Invoice.issued_at, Invoice.number)
+    opens = await open_amounts(session, o)
+    invoices = [
+        x.model_copy(update={"open_amount": opens.get(x.number, ZERO)})
+        for x in await listed(InvoiceOut, Invoice, Invoice.issued_at, Invoice.number)
+    ]
     payments = await listed(PaymentOut, Payment, Payment.created_at)
     paid = sum((x.amount for x in payments), ZERO)
     return OrderDetail(
@@ -170,6 +178,27 @@ async def _detail_now(
         substitution=await _substitution(session, order_id),
         # Never absorbed silently: what was paid beyond the total, until settled back.
         overpaid=max(paid - o.total, ZERO),
+        installments=await _installments(session, o),
+    )
+
+
+async def _installments(session: AsyncSession, o: Order) -> InstallmentsOut | None:
+    if o.installment_count is None or o.installment_interval_days is None:
+        return None
+    return InstallmentsOut(
+        count=o.installment_count,
+        interval_days=o.installment_interval_days,
+        schedule=[
+            InstallmentOut(
+                no=x.no,
+                amount=x.amount,
+                due_date=x.due_date,
+                paid=x.paid,
+                open=x.open,
+                status=x.status,
+            )
+            for x in await schedule_of(session, o)
+        ],
     )
 
 

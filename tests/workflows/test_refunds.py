@@ -119,6 +119,13 @@ async def test_refunds_are_limited_and_count_once_per_reference(desk: Desk) -> N
     )
     assert rest["paid_total"] == "0.00"
     assert (await desk.call("service", "POST", url, json=body)).status_code == 403
+    # Money the invoice had asked, refunded: credit notes make it ask that much less, so the
+    # customer does not owe what was given back.
+    order = await desk.get(order_id)
+    notes = [(n["reason"], n["total"]) for n in order["credit_notes"]]
+    assert notes == [("refund", "20.00"), ("refund", "99.00")]
+    [invoice] = order["invoices"]
+    assert (invoice["status"], invoice["open_amount"]) == ("credited", "0.00")
 
 
 def signed(desk: Desk, body: dict[str, str]) -> tuple[bytes, dict[str, str]]:
