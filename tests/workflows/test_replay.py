@@ -38,10 +38,11 @@ async def test_recorded_histories_replay_on_current_code() -> None:
     histories = recorded()
     # Orders from before the approval desk (order-*), with it (desk-*), with pick and pack
     # (pick-pack-*), with closing as compensation steps (saga-*), with changes, withdrawals
-    # and returns (changes-*, the return's own workflow among them).
+    # and returns (changes-*, the return's own workflow among them), with installments, dunning
+    # per document and write-offs (settlement-*).
     releases = {h.workflow_id.split("-")[0] for h in histories}
-    assert releases == {"order", "desk", "pick", "saga", "changes"}
-    assert len(histories) >= 35
+    assert releases == {"order", "desk", "pick", "saga", "changes", "settlement"}
+    assert len(histories) >= 48
     replayer = Replayer(
         workflows=[OrderWorkflow, ReturnWorkflow, RefundWorkflow],
         data_converter=pydantic_data_converter,
@@ -221,6 +222,50 @@ async def _refund(desk: Desk) -> str:
     return refund_workflow_id(order_id, "rec-goodwill")
 
 
+async def _cod_written_off(desk: Desk) -> str:
+    """Cash on delivery collected short: an underpayment case finance writes off."""
+    sku = await desk.product(price="100.00", stock=3)
+    order_id = await desk.order(sku, payment="cod")
+    order = await desk.status_is(order_id, "SHIPPED")
+    tracking = order["shipments"][0]["tracking_number"]
+    for scan in (
+        {"event": "picked_up", "tracking_number": tracking},
+        {"event": "delivered", "tracking_number": tracking, "cod_amount": "100.00"},
+    ):
+        await desk.ok("warehouse", "POST", f"/orders/{order_id}/shipment-events", json=scan)
+    await desk.status_is(order_id, "AWAITING_SETTLEMENT")
+    cases = await desk.ok("finance", "GET", "/reconciliation/cases?status=open")
+    [case] = [c for c in cases if c["order_id"] == order_id]
+    await desk.ok(
+        "finance", "POST", f"/reconciliation/cases/{case['id']}", json={"action": "write_off"}
+    )
+    return order_id
+
+
+async def _installments(desk: Desk) -> str:
+    """Three installments a month apart, the second paid late after its reminders."""
+    sku = await desk.product(price="100.00", stock=5)
+    customer = await desk.customer(credit_limit="1000")
+    body = {
+        "channel": "web",
+        "customer": {"id": customer},
+        "lines": [{"sku": sku, "quantity": 3}],
+        "shipping": {"method": "standard"},
+        "payment": {"method": "installments", "count": 3, "interval_days": 30},
+    }
+    order_id: str = (await desk.ok("sales1", "POST", "/orders", json=body))["order_id"]
+    await desk.status_is(order_id, "AWAITING_APPROVAL")
+    await desk.ok("finance", "POST", f"/orders/{order_id}/approvals", json={"decision": "approve"})
+    url = f"/orders/{order_id}/payments"
+    await deliver(desk, order_id)
+    await desk.status_is(order_id, "AWAITING_SETTLEMENT")
+    for no, wait in ((1, 1), (2, 38), (3, 20)):
+        await desk.env.sleep(timedelta(days=wait))
+        payment = {"reference": f"rec-{order_id}-{no}", "amount": "119.00", "method": "transfer"}
+        await desk.ok("finance", "POST", url, json=payment)
+    return order_id
+
+
 # Recorded on the dev server (as in production), but for those that need days to pass.
 ON_DEV_SERVER: dict[str, Callable[[Desk], Awaitable[str]]] = {
     "prepaid": _prepaid,
@@ -231,14 +276,16 @@ ON_DEV_SERVER: dict[str, Callable[[Desk], Awaitable[str]]] = {
     "withdrawn": _withdrawn,
     "return-refunded": _return_refunded,
     "refund": _refund,
+    "cod-written-off": _cod_written_off,
 }
 OVER_DAYS: dict[str, Callable[[Desk], Awaitable[str]]] = {
     "credit-overdue": _credit_overdue,
     "escalated-dual-control": _escalated_then_dual_control,
+    "installments": _installments,
 }
 # Histories of earlier releases keep their names; each release records under its own prefix.
 # Histories recorded with this release keep their name; earlier ones stay and must replay too.
-RELEASE = "changes"
+RELEASE = "settlement"
 recording = pytest.mark.skipif(
     not os.environ.get("RECORD_HISTORIES"), reason="records on demand only"
 )

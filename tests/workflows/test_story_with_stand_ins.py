@@ -219,7 +219,7 @@ async def test_a_prepayment_during_the_reservation_still_ships(
         ]
         if os.environ.get("RECORD_HISTORIES"):
             history = await handle.fetch_history()
-            (HISTORIES / "changes-paid-during-reservation.json").write_text(history.to_json())
+            (HISTORIES / "settlement-paid-during-reservation.json").write_text(history.to_json())
 
 
 def _input(order_id: str, **fields: Any) -> OrderWorkflowInput:
