@@ -235,8 +235,7 @@ class OrderWorkflow:
     @write_off.validator
     def _validate_write_off(self, w: WriteOffInput) -> None:
         refuse_unstorable(w)
-        if self.status in FINAL_STATUSES:
-            raise ApplicationError(f"order is {self.status}", type=NOT_ALLOWED_NOW)
+        self.settlement.validate(w)
 
     @workflow.update(name="shipment_event")
     async def shipment_event(self, event: ShipmentEventInput) -> OrderState:

@@ -80,20 +80,25 @@ class Settlement:
             await host.change_status(OrderStatus.READY_TO_SHIP, "paid in full")
         return host.status == OrderStatus.READY_TO_SHIP
 
-    def validate(self, payment: PaymentInput) -> None:
+    def validate(self, message: PaymentInput | WriteOffInput) -> None:
         if self.host.status in FINAL_STATUSES:
             raise ApplicationError(f"order is {self.host.status}", type=NOT_ALLOWED_NOW)
+
+    def _when_settled(self) -> Transition | None:
+        """Where nothing left to pay moves the order from where it is (None: nowhere). An
+        order closed while the message waited for its turn takes nothing (nothing to refund)."""
+        status = self.host.status
+        if status in FINAL_STATUSES:
+            raise ApplicationError(f"order is {status}", type=NOT_ALLOWED_NOW)
+        settles = SETTLED_BY_PAYMENT.get(status)
+        return Transition(from_status=status, to=settles) if settles else None
 
     async def record(self, payment: PaymentInput) -> PaymentState:
         """The workflow decides where payment in full moves the order; the activity writes the
         payment and, when it pays the total, that move, in one transaction."""
         host = self.host
         async with host.lock:
-            if host.status in FINAL_STATUSES:
-                # Closed while this payment waited for its turn: not taken (nothing to refund).
-                raise ApplicationError(f"order is {host.status}", type=NOT_ALLOWED_NOW)
-            settles = SETTLED_BY_PAYMENT.get(host.status)
-            when_paid = Transition(from_status=host.status, to=settles) if settles else None
+            when_paid = self._when_settled()
             state = await host.run_activity(
                 SettlementActivities.record_payment,
                 PaymentRecord(order_id=host.order.order_id, payment=payment, when_paid=when_paid),
@@ -107,10 +112,7 @@ class Settlement:
         payment in full would."""
         host = self.host
         async with host.lock:
-            if host.status in FINAL_STATUSES:
-                raise ApplicationError(f"order is {host.status}", type=NOT_ALLOWED_NOW)
-            settles = SETTLED_BY_PAYMENT.get(host.status)
-            when = Transition(from_status=host.status, to=settles) if settles else None
+            when = self._when_settled()
             state = await host.run_activity(
                 SettlementActivities.write_off,
                 WriteOffRecord(order_id=host.order.order_id, write_off=w, when_settled=when),

@@ -43,7 +43,10 @@ async def pack_all(desk: Desk, order_id: str) -> None:
         await desk.ok("warehouse", "POST", f"/shipments/{shipment['id']}/packed", json=packed)
 
 
-async def test_installments_are_dunned_one_by_one_and_paid_oldest_first(desk: Desk) -> None:
+async def installment_order(desk: Desk) -> str:
+    """Three of a 100.00 sku (357.00 with tax) in three installments 30 days apart, for a
+    customer with a 1,000 credit line; on account like credit terms, so the first such order
+    waits for finance."""
     sku = await desk.product(price="100.00", stock=5)
     customer = await desk.customer(credit_limit="1000")
     body = {
@@ -53,9 +56,14 @@ async def test_installments_are_dunned_one_by_one_and_paid_oldest_first(desk: De
         "shipping": {"method": "standard"},
         "payment": {"method": "installments", "count": 3, "interval_days": 30},
     }
-    order_id = (await desk.ok("sales1", "POST", "/orders", json=body))["order_id"]
-    # On account like credit terms: the first such order asks finance.
+    order_id: str = (await desk.ok("sales1", "POST", "/orders", json=body))["order_id"]
     await desk.status_is(order_id, "AWAITING_APPROVAL")
+    return order_id
+
+
+async def test_installments_are_dunned_one_by_one_and_paid_oldest_first(desk: Desk) -> None:
+    order_id = await installment_order(desk)
+    customer = (await desk.get(order_id))["customer_id"]
     assert (await desk.get(order_id))["installments"]["schedule"] == []
     await desk.ok("finance", "POST", f"/orders/{order_id}/approvals", json={"decision": "approve"})
     order = await desk.status_is(order_id, "PICKING")

@@ -18,6 +18,7 @@ from db.engine import SessionFactory
 from domain.messages import OrderState, OrderWorkflowInput
 from tests.harness import Desk, open_desk
 from tests.workflows.test_confirmation_and_policy import link_of
+from tests.workflows.test_installments import installment_order
 from tests.workflows.test_paths import deliver
 from workflows.host import workflow_id
 from workflows.order import OrderWorkflow
@@ -244,17 +245,7 @@ async def _cod_written_off(desk: Desk) -> str:
 
 async def _installments(desk: Desk) -> str:
     """Three installments a month apart, the second paid late after its reminders."""
-    sku = await desk.product(price="100.00", stock=5)
-    customer = await desk.customer(credit_limit="1000")
-    body = {
-        "channel": "web",
-        "customer": {"id": customer},
-        "lines": [{"sku": sku, "quantity": 3}],
-        "shipping": {"method": "standard"},
-        "payment": {"method": "installments", "count": 3, "interval_days": 30},
-    }
-    order_id: str = (await desk.ok("sales1", "POST", "/orders", json=body))["order_id"]
-    await desk.status_is(order_id, "AWAITING_APPROVAL")
+    order_id = await installment_order(desk)
     await desk.ok("finance", "POST", f"/orders/{order_id}/approvals", json={"decision": "approve"})
     url = f"/orders/{order_id}/payments"
     await deliver(desk, order_id)
