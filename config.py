@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.carrier import ShippingMethod
 from domain.confirmation_links import LinkSigner
 from domain.documents import InvoiceTerms
 from domain.messages import OrderTimeouts
@@ -69,6 +70,9 @@ class ProcessSettings(BaseSettings):
     # auto: a simulated packer confirms it auto_pack_seconds after its pick list (the demo).
     warehouse_confirmation: Literal["manual", "auto"] = "manual"
     auto_pack_seconds: float = 3
+    # Per shipping method, where the desk promises other than 5 days standard, 1 express, 3
+    # pickup (JSON, e.g. {"standard": "P3D"}).
+    promised_delivery: dict[ShippingMethod, timedelta] = {}
     max_body_bytes: int = 256 * 1024
     # An order recorded this long without a workflow (Temporal was down) has it started.
     sweep_after_seconds: float = 30
@@ -101,6 +105,7 @@ class ProcessSettings(BaseSettings):
                 if self.warehouse_confirmation == "auto"
                 else None
             ),
+            promised_delivery=self.promised_delivery,
         )
 
 

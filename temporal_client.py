@@ -7,7 +7,7 @@ the sweeper starts the workflow of every such order, so none waits in RECEIVED f
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from temporalio.client import (
@@ -83,6 +83,25 @@ async def connect_temporal(settings: Settings, address: str) -> Client:
     )
 
 
+def order_summary(order: Order) -> str:
+    reference = f"{order.channel} {order.external_ref}" if order.external_ref else order.channel
+    return f"Order {order.id[:8]} ({reference}): {order.total} {order.currency}, {order.priority}"
+
+
+def order_details(order: Order) -> str:
+    rows = [
+        ("order", order.id),
+        ("external reference", order.external_ref or "-"),
+        ("customer", order.customer_id),
+        ("channel", order.channel),
+        ("total", f"{order.total} {order.currency}"),
+        ("payment", order.payment_method),
+        ("shipping", order.shipping_method),
+        ("priority", order.priority),
+    ]
+    return "\n".join(["| | |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)])
+
+
 async def start_order_workflow(
     client: Client, settings: Settings, order: Order, customer_owner: str | None
 ) -> None:
@@ -122,8 +141,14 @@ async def start_order_workflow(
                     SearchAttributePair(sa.CHANNEL, order.channel),
                     SearchAttributePair(sa.ORDER_TOTAL, float(order.total)),
                     SearchAttributePair(sa.PRIORITY, order.priority),
+                    # Not the row's created_at: a server default not loaded on a new order.
+                    SearchAttributePair(sa.STATUS_SINCE, datetime.now(UTC)),
+                    SearchAttributePair(sa.LATE, False),
                 ]
             ),
+            # What the Temporal UI's list and the workflow's page show: ids and codes only.
+            static_summary=order_summary(order),
+            static_details=order_details(order),
         )
     except WorkflowAlreadyStartedError:
         return  # it ran to its end earlier: a retry starts nothing

@@ -18,7 +18,7 @@ from activities.adapters import (
 from activities.approvals import ApprovalActivities
 from activities.cancellations import CancellationActivities
 from activities.changes import ChangeActivities
-from activities.failures import FailFastOnBadData
+from activities.failures import FailFastOnBadData, ReportFailingActivities
 from activities.fulfilment import FulfilmentActivities
 from activities.inventory import InventoryActivities
 from activities.orders import OrderActivities
@@ -118,7 +118,7 @@ def build_worker(
         activities=activity_functions(sessions, settings),
         max_cached_workflows=MAX_CACHED_WORKFLOWS,
         max_concurrent_activities=concurrent_activities,
-        interceptors=[FailFastOnBadData()],
+        interceptors=[ReportFailingActivities(), FailFastOnBadData()],
         activity_executor=ThreadPoolExecutor(concurrent_activities),
     )
 

@@ -6,9 +6,11 @@ queued behind it, until someone terminated it. Such an error becomes a non-retry
 ApplicationError of type INVALID_DATA that the workflow handles like any business refusal.
 """
 
+import logging
 from typing import Any
 
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError
+from temporalio import activity
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import (
     ActivityInboundInterceptor,
@@ -54,3 +56,46 @@ class _FailFast(ActivityInboundInterceptor):
 class FailFastOnBadData(Interceptor):
     def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
         return _FailFast(next)
+
+
+# After this many failed attempts an order's activity counts as failing: the order shows it
+# in the FailingActivity search attribute until an attempt succeeds.
+FAILING_AFTER_ATTEMPTS = 3
+log = logging.getLogger(__name__)
+
+
+async def _tell_order(signal: str) -> None:
+    info = activity.info()
+    if not info.workflow_id or not info.workflow_id.startswith("order-"):
+        return
+    try:
+        handle = activity.client().get_workflow_handle(info.workflow_id)
+        await handle.signal(signal, info.activity_type)
+    except Exception:  # the order may have ended; telling it is best effort
+        log.warning("could not tell %s that %s is %s", info.workflow_id, info.activity_type, signal)
+
+
+class _ReportFailing(ActivityInboundInterceptor):
+    async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+        attempt = activity.info().attempt
+        try:
+            result = await super().execute_activity(input)
+        except ApplicationError as exc:
+            if not exc.non_retryable and attempt >= FAILING_AFTER_ATTEMPTS:
+                await _tell_order("activity_failing")
+            raise
+        except Exception:
+            if attempt >= FAILING_AFTER_ATTEMPTS:
+                await _tell_order("activity_failing")
+            raise
+        if attempt > FAILING_AFTER_ATTEMPTS:
+            await _tell_order("activity_recovered")
+        return result
+
+
+class ReportFailingActivities(Interceptor):
+    """Tells an order's workflow when one of its activities keeps failing, and when it
+    recovers, so operators find such orders by the FailingActivity search attribute."""
+
+    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        return _ReportFailing(next)

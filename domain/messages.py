@@ -12,7 +12,7 @@ from typing import TypeVar
 from pydantic import BaseModel, Field
 
 from domain.cancellation import CancelReason
-from domain.carrier import ShippingMethod
+from domain.carrier import PROMISED_DELIVERY, ShippingMethod
 from domain.changes import DiffEntry, OrderChange
 from domain.payment import PaymentMethod
 from domain.policy import Mode
@@ -51,6 +51,12 @@ class OrderTimeouts(BaseModel):
     auto_pack_after: timedelta | None = None
     # How long a proposed substitute waits for the customer's answer (then: backorder).
     substitution_wait: timedelta = timedelta(days=2)
+    # What the desk promises per shipping method, where it differs from the built-in
+    # domain/carrier.PROMISED_DELIVERY (later than this, the order is flagged late).
+    promised_delivery: dict[ShippingMethod, timedelta] = Field(default_factory=dict)
+
+    def promise(self, method: ShippingMethod) -> timedelta:
+        return self.promised_delivery.get(method, PROMISED_DELIVERY[method])
 
 
 class OrderWorkflowInput(BaseModel):

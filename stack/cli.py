@@ -18,6 +18,11 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("run", help="start the whole local stack (what `make run` does)")
     commands.add_parser("worker", help="run a worker against DATABASE_URL and TEMPORAL_ADDRESS")
     commands.add_parser("migrate", help="apply migrations and reference data to DATABASE_URL")
+    attributes = commands.add_parser(
+        "search-attributes",
+        help="register the order search attributes on an existing Temporal cluster",
+    )
+    attributes.add_argument("--address", help="host:port (default: TEMPORAL_ADDRESS)")
     args = parser.parse_args(argv)
     if args.command == "token":
         role = Role(args.role) if args.role else SEED_USERS.get(args.username)
@@ -33,6 +38,10 @@ def main(argv: list[str] | None = None) -> None:
         from stack.migrate import main as migrate
 
         migrate()
+    elif args.command == "search-attributes":
+        from stack.search_attributes import main as register
+
+        register(args.address)
     elif args.command == "worker":
         from worker import main as worker
 

@@ -14,7 +14,6 @@ from temporalio.exceptions import ApplicationError
 from activities.fulfilment import FulfilmentActivities
 from activities.shipment_trouble import TroubleActivities
 from activities.shipping import ShippingActivities
-from domain.carrier import PROMISED_DELIVERY
 from domain.messages import (
     BookRequest,
     DeliveryTargets,
@@ -113,6 +112,7 @@ class Delivery:
             PrepareShipments(order_id=order_id, to=self._picking_status()),
         )
         host.set_status(self._picking_status())
+        host.ops.shipped_from([p.warehouse for p in self.plans])
         booked: set[str] = set()
         while len(booked) < len(self.plans):
             # Booked in the order they are packed.
@@ -198,7 +198,9 @@ class Delivery:
         host = self.host
         poll = host.order.timeouts.carrier_poll
         promise = (
-            shipped_at + PROMISED_DELIVERY[host.order.shipping_method] if self.trouble else None
+            shipped_at + host.order.timeouts.promise(host.order.shipping_method)
+            if self.trouble
+            else None
         )
         while not (self.delivered or self.closed):
             if self.exceptions:
@@ -220,6 +222,7 @@ class Delivery:
                 if promise is not None and not self.late and workflow.now() >= promise:
                     await host.run_activity(TroubleActivities.flag_late, host.order.order_id)
                     self.late = True
+                    host.ops.flagged_late()
                 if poll is not None:
                     await self._poll()
 

@@ -55,6 +55,7 @@ class DeskApprovals:
                 if step.opened_at is None:
                     step.opened_at = now
                     await host.run_activity(ApprovalActivities.open_step, self._opening(step))
+            host.ops.pending_levels([str(s.current) for s in desk.open_steps()])
             expired = desk.expired(workflow.now())
             if expired is not None:
                 reason = f"timeout: {expired.current} approval not given in time"

@@ -19,6 +19,8 @@ from domain.messages import OrderState, OrderWorkflowInput
 from domain.refusals import INVALID_INPUT
 from domain.status import OrderStatus
 from domain.text import UnstorableText, check_storable_message
+from workflows.ops_view import OpsView
+from workflows.summaries import summary_of
 
 ArgT = TypeVar("ArgT")
 ResultT = TypeVar("ResultT")
@@ -38,7 +40,11 @@ def workflow_id(order_id: str) -> str:
 
 async def run_activity(method: Callable[[Any, ArgT], Awaitable[ResultT]], arg: ArgT) -> ResultT:
     return await workflow.execute_activity_method(
-        method, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
+        method,
+        arg,
+        start_to_close_timeout=ACTIVITY_TIMEOUT,
+        retry_policy=ACTIVITY_RETRY,
+        summary=summary_of(method.__name__, arg),
     )
 
 
@@ -57,6 +63,8 @@ class OrderHost(Protocol):
     order: OrderWorkflowInput
     # Decisions and events run one at a time, so a racing approve and reject see each other.
     lock: asyncio.Lock
+    # What operators see in the Temporal UI: search attributes and current details.
+    ops: OpsView
 
     @property
     def status(self) -> OrderStatus: ...

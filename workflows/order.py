@@ -44,7 +44,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.desk_approvals import DeskApprovals
     from workflows.host import refuse_unstorable, workflow_id
     from workflows.legacy_approvals import LegacyApprovals
-    from workflows.search_attributes import ORDER_STATUS
+    from workflows.ops_view import OpsView
     from workflows.settlement_stage import Settlement
     from workflows.stock_stage import StockStage, nudge
 
@@ -72,6 +72,8 @@ class OrderWorkflow:
         # Chosen by the review: the approval desk, or the one-wait path of earlier orders.
         self._approvals: ApprovalPath | None = None
         self._with_desk = True
+        # What operators see in the Temporal UI besides the status.
+        self.ops = OpsView(self._status)
 
     @workflow.run
     async def run(self, order: OrderWorkflowInput) -> OrderState:
@@ -86,6 +88,7 @@ class OrderWorkflow:
 
     async def _process(self) -> None:
         self._with_desk = workflow.patched(APPROVAL_DESK_PATCH)
+        self.ops.start()
         async with self.lock:  # a change waits for the review, or the review sees it
             if not await self.review(OrderStatus.UNDER_REVIEW):
                 return
@@ -184,6 +187,15 @@ class OrderWorkflow:
             version=self.changes.version,
             change_requested=self.changes.requested is not None,
         )
+
+    @workflow.signal(name="activity_failing")
+    def activity_failing(self, activity_name: str) -> None:
+        """From the worker: one of the order's activities keeps failing (it is retried)."""
+        self.ops.activity_failing(activity_name, failing=True)
+
+    @workflow.signal(name="activity_recovered")
+    def activity_recovered(self, activity_name: str) -> None:
+        self.ops.activity_failing(activity_name, failing=False)
 
     @workflow.signal(name="stock_available")
     def stock_available(self) -> None:
@@ -369,7 +381,7 @@ class OrderWorkflow:
     def set_status(self, status: OrderStatus) -> None:
         if status != self._status:
             self._status = status
-            workflow.upsert_search_attributes([ORDER_STATUS.value_set(status.value)])
+            self.ops.status_changed(status)
 
     @property
     def status(self) -> OrderStatus:

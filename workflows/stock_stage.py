@@ -70,6 +70,7 @@ class StockStage:
                 ),
             )
             self.attempts += 1
+            host.ops.short_skus(list(result.shortages))
             if result.reserved:
                 host.set_status(target)
                 self.rest = dict(result.shortages)
@@ -123,6 +124,7 @@ class StockStage:
                     order_id=host.order.order_id, on_success=host.status, on_short=host.status
                 ),
             )
+            host.ops.short_skus([] if result.reserved else list(result.shortages))
             if result.reserved:
                 return
             self.nudged = False
