@@ -109,6 +109,26 @@ class ProcessSettings(BaseSettings):
         )
 
 
+class NotifySettings(BaseSettings):
+    """Where messages go: an SMTP server when smtp_host is set, else (development) nowhere
+    beyond the outbox, read at GET /notifications."""
+
+    model_config = SettingsConfigDict(env_prefix="ORDERFLOW_NOTIFY_")
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    sender: str = "orders@orderflow.example"
+    # How often the notifier looks for due messages when none were due.
+    poll_seconds: float = 5
+    # A message that failed this often is a dead letter; retries wait backoff, 2x, 4x ...
+    max_attempts: int = 6
+    backoff: timedelta = timedelta(seconds=30)
+    # Start the notifier workflow with the worker (tests start it themselves).
+    start_notifier: bool = True
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ORDERFLOW_")
     mode: Literal["development", "production"] = "development"
@@ -124,6 +144,7 @@ class Settings(BaseSettings):
     temporal: TemporalSettings = Field(default_factory=TemporalSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     process: ProcessSettings = Field(default_factory=ProcessSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
 
     def link_signer(self) -> LinkSigner:
         """Signs and verifies customers' confirmation links (the worker writes them, the API

@@ -42,6 +42,7 @@ from domain.review import PaymentMethod
 from domain.shortage import ShortageChoice
 from workflows import search_attributes as sa
 from workflows.host import workflow_id
+from workflows.notifier import NOTIFIER_ID, NotifierWorkflow
 from workflows.order import OrderWorkflow
 from workflows.refund_flow import RefundWorkflow, refund_workflow_id
 from workflows.return_flow import ReturnWorkflow, return_workflow_id
@@ -215,6 +216,21 @@ async def ensure_settlement_schedule(client: Client, settings: Settings) -> bool
     except ScheduleAlreadyRunningError:
         return False
     return True
+
+
+async def ensure_notifier(client: Client, settings: Settings) -> None:
+    """The notifier workflow, started once (a running one stands); every worker start may
+    call it."""
+    if not settings.notify.start_notifier:
+        return
+    await client.start_workflow(
+        NotifierWorkflow.run,
+        settings.notify.poll_seconds,
+        id=NOTIFIER_ID,
+        task_queue=settings.temporal.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        static_summary="Delivers the notification outbox",
+    )
 
 
 async def sweep_unstarted(

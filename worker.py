@@ -21,6 +21,8 @@ from activities.changes import ChangeActivities
 from activities.failures import FailFastOnBadData, ReportFailingActivities
 from activities.fulfilment import FulfilmentActivities
 from activities.inventory import InventoryActivities
+from activities.mail import Mailer, OutboxSink, SmtpMailer
+from activities.notifier import NotifierActivities
 from activities.orders import OrderActivities
 from activities.refunds import RefundActivities
 from activities.returns import ReturnActivities
@@ -31,7 +33,13 @@ from activities.shipment_trouble import TroubleActivities
 from activities.shipping import ShippingActivities
 from config import Settings, get_settings
 from db.engine import SessionFactory, engine_from_settings, make_sessions
-from temporal_client import connect_temporal, ensure_settlement_schedule, sweep_forever
+from temporal_client import (
+    connect_temporal,
+    ensure_notifier,
+    ensure_settlement_schedule,
+    sweep_forever,
+)
+from workflows.notifier import NotifierWorkflow
 from workflows.order import OrderWorkflow
 from workflows.refund_flow import RefundWorkflow
 from workflows.return_flow import ReturnWorkflow
@@ -45,6 +53,7 @@ def activity_functions(
     settings: Settings,
     carrier: CarrierAdapter | None = None,
     gateway: PaymentGateway | None = None,
+    mailer: Mailer | None = None,
 ) -> Sequence[Any]:
     carrier = carrier or SimulatedCarrier(settings.process.carrier_step_seconds)
     gateway = gateway or SimulatedPaymentGateway()
@@ -62,7 +71,14 @@ def activity_functions(
     returns = ReturnActivities(sessions, gateway)
     refunds = RefundActivities(sessions, gateway)
     settlement_run = SettlementRunActivities(sessions)
+    notifier = NotifierActivities(
+        sessions,
+        mailer or mailer_for(settings),
+        settings.notify.max_attempts,
+        settings.notify.backoff,
+    )
     return [
+        notifier.deliver_notifications,
         review.review_order,
         inventory.reserve_stock,
         inventory.set_shortage_choice,
@@ -105,8 +121,21 @@ def activity_functions(
     ]
 
 
+def mailer_for(settings: Settings) -> Mailer:
+    n = settings.notify
+    if not n.smtp_host:
+        return OutboxSink()
+    return SmtpMailer(
+        n.smtp_host, n.smtp_port, n.sender, n.smtp_username, n.smtp_password, n.smtp_starttls
+    )
+
+
 def build_worker(
-    client: Client, sessions: SessionFactory, settings: Settings, task_queue: str
+    client: Client,
+    sessions: SessionFactory,
+    settings: Settings,
+    task_queue: str,
+    mailer: Mailer | None = None,
 ) -> Worker:
     # No more activities at once than pooled connections (pool plus overflow): an activity
     # must not time out waiting for a connection another activity holds.
@@ -114,8 +143,14 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[OrderWorkflow, ReturnWorkflow, RefundWorkflow, SettlementRunWorkflow],
-        activities=activity_functions(sessions, settings),
+        workflows=[
+            OrderWorkflow,
+            ReturnWorkflow,
+            RefundWorkflow,
+            SettlementRunWorkflow,
+            NotifierWorkflow,
+        ],
+        activities=activity_functions(sessions, settings, mailer=mailer),
         max_cached_workflows=MAX_CACHED_WORKFLOWS,
         max_concurrent_activities=concurrent_activities,
         interceptors=[ReportFailingActivities(), FailFastOnBadData()],
@@ -136,6 +171,7 @@ async def run_worker(settings: Settings, database_url: str, temporal_address: st
     sessions = make_sessions(engine)
     sweeper = start_sweeper(client, sessions, settings)
     await ensure_settlement_schedule(client, settings)
+    await ensure_notifier(client, settings)
     try:
         worker = build_worker(client, sessions, settings, settings.temporal.task_queue)
         await worker.run()

@@ -12,7 +12,7 @@ from db.audit import SYSTEM, Who, audit
 from db.decisions import DecisionIdInUse, write_decision
 from db.engine import SessionFactory
 from db.models import Approval, Customer, Delegation, Order, User
-from db.notify import approvers_of, notify
+from db.notify import approvers_of, tell_customer, tell_staff
 from db.status import lock_order, record_event
 from domain.authority import Authority, NotPermitted, check_limit
 from domain.confirmation_links import LinkSigner
@@ -162,22 +162,26 @@ class ApprovalActivities:
             customer = await session.get_one(Customer, order.customer_id)
             expires = getattr(step, "escalate_at", None) or step.deadline
             link = self.links.link(order.id, expires)
-            body = (
-                f"Please confirm your order {order.id} over {order.total} {order.currency}: "
-                f'{link} (POST with {{"decision": "confirm"}} or "decline"; '
-                f"valid until {expires:%Y-%m-%d %H:%M} UTC)."
-            )
-            await notify(
-                session, key, order.id, kind, customer.email, "Please confirm your order", body
-            )
+            params = {
+                "order": order.id,
+                "total": order.total,
+                "currency": order.currency,
+                "link": link,
+                "until": f"{expires:%Y-%m-%d %H:%M}",
+            }
+            await tell_customer(session, key, order.id, kind, customer, params, "confirm")
             return
-        subject = f"Order {order.id}: {level} approval {'needed' if kind != 'remind' else 'due'}"
-        body = (
-            f"Order {order.id} for {order.total} {order.currency} awaits a {level} decision "
-            f"by {step.deadline:%Y-%m-%d %H:%M} UTC. Reasons: {'; '.join(order.review_reasons)}"
-        )
+        params = {
+            "order": order.id,
+            "total": order.total,
+            "currency": order.currency,
+            "level": str(level),
+            "deadline": f"{step.deadline:%Y-%m-%d %H:%M}",
+            "reasons": "; ".join(order.review_reasons),
+            "reminder": kind == "remind",
+        }
         for user in await approvers_of(session, level):
-            await notify(session, f"{key}:{user}", order.id, kind, user, subject, body)
+            await tell_staff(session, f"{key}:{user}", order.id, kind, user, params, "approval")
 
 
 async def _authority_refusal(

@@ -11,7 +11,7 @@ from db.audit import Who, audit
 from db.decisions import DecisionIdInUse, write_decision
 from db.engine import SessionFactory
 from db.models import Approval
-from db.notify import approvers_of, notify
+from db.notify import approvers_of, tell_staff
 from db.status import lock_order, record_event
 from domain.messages import (
     ApprovalDecisionInput,
@@ -88,14 +88,20 @@ class CancellationActivities:
             who = Who(r.actor, r.role or "unknown", r.request_id, r.client_addr)
             audit(session, who, AUDIT_ACTION[level], "pending", order_id=order.id, detail=why)
             for person in await approvers_of(session, level):
-                await notify(
+                await tell_staff(
                     session,
                     f"{order.id}:{level}:{now.isoformat() if now else ''}:{person}",
                     order.id,
                     str(level),
                     person,
-                    f"Order {order.id}: {WHAT[level]} to confirm",
-                    f"{why}. Order total {order.total} {order.currency}.",
+                    {
+                        "order": order.id,
+                        "what": WHAT[level],
+                        "why": why,
+                        "total": order.total,
+                        "currency": order.currency,
+                    },
+                    "request",
                 )
 
     @activity.defn(name="decide_cancellation")

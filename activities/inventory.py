@@ -11,7 +11,7 @@ from temporalio import activity
 from db import stock
 from db.engine import SessionFactory
 from db.models import Customer, Order, OrderLine, Product, Stock, Substitution
-from db.notify import notify
+from db.notify import tell_customer
 from db.pricing import pricing_basis
 from db.status import change_status, lock_order, record_event
 from domain.confirmation_links import SUBSTITUTE, LinkSigner
@@ -130,16 +130,14 @@ class InventoryActivities:
             await change_status(session, order, request.to, "system", reason)
             customer = await session.get_one(Customer, order.customer_id)
             link = self.links.link(order.id, request.expires_at, SUBSTITUTE)
-            await notify(
-                session,
-                f"{order.id}:substitution",
-                order.id,
-                "substitution",
-                customer.email,
-                "A substitute for your order",
-                f"Some of order {order.id} is out of stock; we can send {what} instead, at the "
-                f'same or a lower price: {link} (POST with {{"decision": "accept"}} or '
-                f'"decline"; valid until {request.expires_at:%Y-%m-%d %H:%M} UTC).',
+            params = {
+                "order": order.id,
+                "what": what,
+                "link": link,
+                "until": f"{request.expires_at:%Y-%m-%d %H:%M}",
+            }
+            await tell_customer(
+                session, f"{order.id}:substitution", order.id, "substitution", customer, params
             )
             return SubstitutionProposal(lines=proposal)
 

@@ -12,7 +12,7 @@ from db.documents import WRITE_OFF, write_off
 from db.engine import SessionFactory
 from db.installments import fix_schedule, schedule_of
 from db.models import Customer, Invoice, Order, ReconciliationCase
-from db.notify import finance_people, notify
+from db.notify import finance_people, tell_customer, tell_staff
 from db.payments import (
     ISSUED,
     OPEN,
@@ -153,30 +153,18 @@ class SettlementActivities:
                         detail=why,
                     )
                 for person in await finance_people(session):
-                    await notify(
+                    await tell_staff(
                         session,
                         f"{key}:credit_hold:{person}",
                         order.id,
                         "credit_hold",
                         person,
-                        f"{customer.name} put on credit hold",
-                        f"{what} of order {order.id} is unpaid past its grace; "
-                        "new orders on account are rejected until the hold is lifted.",
+                        {"customer": customer.name, "what": what, "order": order.id},
                     )
                 return
-            words = {
-                CreditStepKind.REMIND_BEFORE: "falls due soon",
-                CreditStepKind.OVERDUE: "is overdue",
-                CreditStepKind.REMIND_AFTER: "is still unpaid",
-            }[step]
-            await notify(
-                session,
-                f"{key}:{step}",
-                order.id,
-                f"credit_{step}",
-                customer.email,
-                f"{what} {words}",
-                f"{what} for order {order.id} ({amount} {order.currency}) {words}.",
+            params = {"what": what, "order": order.id, "amount": amount, "currency": order.currency}
+            await tell_customer(
+                session, f"{key}:{step}", order.id, f"credit_{step}", customer, params
             )
 
 

@@ -16,7 +16,7 @@ from db import stock
 from db.documents import credit_goods
 from db.engine import SessionFactory
 from db.models import Order, Reservation, Shipment, ShipmentLine, User
-from db.notify import notify
+from db.notify import tell_staff
 from db.payments import paid_total
 from db.status import change_status, lock_order, record_event
 from domain.messages import ExceptionAction, TroubleRecord, TroubleResult
@@ -124,13 +124,11 @@ class TroubleActivities:
                     User.role == Role.CUSTOMER_SERVICE, User.active.is_(True)
                 )
             ):
-                await notify(
+                await tell_staff(
                     session,
                     f"{order.id}:late:{person}",
                     order.id,
                     "late",
                     person,
-                    f"Order {order.id} is late",
-                    f"Order {order.id} ({order.shipping_method}) is not delivered within the "
-                    "promised time; the customer may ask.",
+                    {"order": order.id, "method": order.shipping_method},
                 )

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.customer_messages import tell_of_invoice
 from db.installments import date_schedule
 from db.models import (
     CreditNote,
@@ -143,6 +144,7 @@ async def issue_invoice(
         session.add(InvoiceLine(invoice_number=invoice.number, line_no=no, **asdict(line)))
     await session.flush()
     await settle_invoices(session, order)
+    await tell_of_invoice(session, order, invoice)
     return invoice
 
 

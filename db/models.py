@@ -41,6 +41,10 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True, server_default="true")
     # The largest order total this person may approve; None: no limit of their own.
     approval_limit: Mapped[Decimal | None] = mapped_column(Money)
+    # Where staff messages go (None: they wait in the outbox as dead letters) and in which
+    # language.
+    email: Mapped[str | None] = mapped_column(String(320))
+    language: Mapped[str] = mapped_column(String(2), default="en", server_default="en")
 
 
 class Product(Base):
@@ -85,6 +89,8 @@ class Customer(Base):
     owner: Mapped[str | None] = mapped_column(String(64))
     # A business customer's VAT id (printed on its invoices), when given.
     vat_id: Mapped[str | None] = mapped_column(String(20))
+    # en | de: the language of its messages (None: German in German-speaking countries).
+    language: Mapped[str | None] = mapped_column(String(2))
     # Who recorded the customer: an upstream system sees the customers it sent.
     created_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
@@ -466,6 +472,12 @@ class Notification(Base):
     body: Mapped[str] = mapped_column(String(4000))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     sent_at: Mapped[datetime | None]
+    # pending | sent | dead (retries used up; retried by hand) | skipped (before a sender)
+    status: Mapped[str] = mapped_column(String(12), default="pending", server_default="pending")
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    language: Mapped[str] = mapped_column(String(2), default="en", server_default="en")
 
 
 class Shipment(Base):

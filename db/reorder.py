@@ -7,7 +7,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import LowStock, Product, Stock, User
-from db.notify import notify
+from db.notify import tell_staff
 from domain.roles import Role
 
 
@@ -39,12 +39,11 @@ async def watch(session: AsyncSession, skus: list[str]) -> None:
         for person in await session.scalars(
             select(User.username).where(User.role == Role.WAREHOUSE, User.active.is_(True))
         ):
-            await notify(
+            await tell_staff(
                 session,
                 f"low-stock:{sku}:{since.isoformat()}:{person}",
                 None,
                 "low_stock",
                 person,
-                f"{sku} is below its reorder point",
-                f"{sku}: {available} available, reorder point {point}.",
+                {"sku": sku, "available": available, "point": point},
             )

@@ -3,6 +3,7 @@
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.customer_messages import tell_of_status
 from db.models import Order, OrderHistory
 from domain.status import OrderStatus, can_transition
 
@@ -42,6 +43,7 @@ async def change_status(
             order_id=order.id, actor=actor, from_status=current, to_status=target, reason=reason
         )
     )
+    await tell_of_status(session, order, target)
     return True
 
 

@@ -26,7 +26,7 @@ from db.migrate import upgrade_head_async
 from stack import postgres, temporal_dev
 from stack.processes import Child, port_in_use, start_child, stop_leftovers
 from stack.seed import SEED_USERS, seed_all
-from temporal_client import connect_temporal, ensure_settlement_schedule
+from temporal_client import connect_temporal, ensure_notifier, ensure_settlement_schedule
 from worker import build_worker, start_sweeper
 
 log = logging.getLogger("orderflow")
@@ -157,6 +157,7 @@ class LocalStack:
         client = await connect_when_healthy(s, temporal_address)
         worker = build_worker(client, sessions, s, s.temporal.task_queue)
         await ensure_settlement_schedule(client, s)
+        await ensure_notifier(client, s)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

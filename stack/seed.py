@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +31,8 @@ WAREHOUSE_ZONES = [
     ("WH2", "AT", "", 4),
 ]
 
+# Where the seeded staff's messages go (the development sink keeps them in the outbox).
+STAFF_MAIL_DOMAIN = "orderflow.example"
 SEED_USERS: dict[str, Role] = {
     "admin": Role.ADMIN,
     "sales1": Role.SALES,
@@ -90,15 +93,19 @@ async def seed_reference(session: AsyncSession) -> None:
             .on_conflict_do_nothing()
         )
     for username, role in SEED_USERS.items():
+        stmt = insert(User).values(
+            username=username,
+            role=role,
+            display_name=username.title(),
+            approval_limit=APPROVAL_LIMITS.get(username),
+            email=f"{username}@{STAFF_MAIL_DOMAIN}",
+        )
+        # Installs seeded before staff had addresses get theirs; a set one stays.
         await session.execute(
-            insert(User)
-            .values(
-                username=username,
-                role=role,
-                display_name=username.title(),
-                approval_limit=APPROVAL_LIMITS.get(username),
+            stmt.on_conflict_do_update(
+                index_elements=[User.username],
+                set_={"email": func.coalesce(User.email, stmt.excluded.email)},
             )
-            .on_conflict_do_nothing()
         )
 
 

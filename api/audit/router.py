@@ -3,13 +3,15 @@
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Query
-from sqlalchemy import select
+from fastapi import APIRouter, Path, Query, Request
+from sqlalchemy import func, select
 
-from api.audit.schemas import AuditOut, AuditPage, NotificationOut
-from api.deps import SessionDep
+from api.audit.schemas import AuditOut, AuditPage, NotificationOut, NotificationStatus
+from api.deps import SessionDep, who
+from api.errors import NotAllowedNow, NotFound
 from api.fields import Instant
-from api.permissions import CanReadAudit, CanReadNotifications
+from api.permissions import CanReadAudit, CanReadNotifications, CanRetryNotifications
+from db.audit import audit
 from db.models import AuditEntry, Notification
 
 router = APIRouter(tags=["audit"])
@@ -57,10 +59,14 @@ async def notifications(
     user: CanReadNotifications,
     order_id: Text64 = None,
     recipient: Annotated[str | None, Query(max_length=320)] = None,
+    status: NotificationStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[NotificationOut]:
-    """The outbox, newest first: what the desk told approvers and customers."""
+    """The outbox, newest first: what the desk told approvers and customers, and whether it
+    was sent (`status=dead`: the dead letters, every retry used up)."""
     stmt = select(Notification)
+    if status is not None:
+        stmt = stmt.where(Notification.status == status)
     if order_id is not None:
         stmt = stmt.where(Notification.order_id == order_id)
     if recipient is not None:
@@ -72,6 +78,37 @@ async def notifications(
         )
         for r in rows
     ]
+
+
+@router.post("/notifications/{notification_id}/retry")
+async def retry_notification(
+    notification_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    request: Request,
+    session: SessionDep,
+    user: CanRetryNotifications,
+) -> NotificationOut:
+    """A dead letter sent again: its tries start over (after fixing its address, say)."""
+    async with session.begin():
+        row = await session.get(Notification, notification_id, with_for_update=True)
+        if row is None:
+            raise NotFound(f"notification {notification_id} not found")
+        if row.status != NotificationStatus.DEAD:
+            raise NotAllowedNow(f"notification {notification_id} is {row.status}, not dead")
+        row.status, row.attempts = NotificationStatus.PENDING, 0
+        now = await session.scalar(select(func.now()))
+        assert now is not None
+        row.next_attempt_at = now
+        audit(
+            session,
+            who(request, user),
+            "notification.retry",
+            "pending",
+            order_id=row.order_id,
+            detail=f"notification {row.id} ({row.kind}) after: {row.last_error or ''}"[:2000],
+        )
+    return NotificationOut.model_validate(row, from_attributes=True).model_copy(
+        update={"body": masked_links(row.body)}
+    )
 
 
 # A customer's signed link is their credential: staff who read the outbox must not be able to

@@ -1,6 +1,7 @@
 """Response bodies of the audit routes."""
 
 from datetime import datetime
+from enum import StrEnum
 
 from pydantic import BaseModel
 
@@ -24,11 +25,25 @@ class AuditPage(BaseModel):
     next_cursor: int | None
 
 
+class NotificationStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    # Every retry used up: listed for operations, sent again by POST /notifications/{id}/retry.
+    DEAD = "dead"
+    SKIPPED = "skipped"
+
+
 class NotificationOut(BaseModel):
     id: int
     order_id: str | None
     kind: str
     recipient: str
+    language: str
     subject: str
     body: str
     created_at: datetime
+    status: NotificationStatus
+    attempts: int
+    next_attempt_at: datetime
+    sent_at: datetime | None
+    last_error: str | None

@@ -20,6 +20,7 @@ from api.people.schemas import (
 from api.permissions import CanDelegateApproval, CanManageApiKeys, CanManageUsers
 from db.audit import audit
 from db.models import ApiKey, Delegation, User
+from db.notify import tell_staff
 from domain.roles import Action, Role, is_allowed
 
 router = APIRouter(tags=["people and keys"])
@@ -146,6 +147,18 @@ async def delegate(
             "delegation.create",
             "created",
             detail=f"{body.stand_in} from {body.starts_at} to {body.ends_at}",
+        )
+        await tell_staff(
+            session,
+            f"delegation:{row.id}",
+            None,
+            "delegation",
+            body.stand_in,
+            {
+                "delegator": user.username,
+                "since": f"{body.starts_at:%Y-%m-%d %H:%M}",
+                "until": f"{body.ends_at:%Y-%m-%d %H:%M}",
+            },
         )
     return _delegation_out(row)
 
