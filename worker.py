@@ -79,6 +79,7 @@ def activity_functions(
     )
     return [
         notifier.deliver_notifications,
+        notifier.deliver_webhooks,
         review.review_order,
         inventory.reserve_stock,
         inventory.set_shortage_choice,

@@ -1,16 +1,20 @@
-"""Delivering the outbox: due messages taken a batch at a time (rows locked, so two notifiers
-never send one twice), sent through the mailer, retried with exponential backoff, and after
-the last try kept as dead letters for a person to retry (`POST /notifications/{id}/retry`)."""
+"""Delivering the outbox and the webhooks: due rows taken a batch at a time (locked, so two
+notifiers never send one twice), sent through the mailer or as signed HTTP POSTs, retried
+with exponential backoff, and after the last try kept as dead letters for a person to retry
+(`POST /notifications/{id}/retry`, `POST /webhooks/deliveries/{id}/retry`)."""
 
+import json
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+import httpx
 from sqlalchemy import func, select
 from temporalio import activity
 
 from activities.mail import Mailer
 from db.engine import SessionFactory
-from db.models import Notification, User
+from db.models import Notification, User, WebhookDelivery, WebhookSubscription
+from domain.webhooks import EVENT_HEADER, EVENT_ID_HEADER, SIGNATURE_HEADER, signature
 
 PENDING, SENT, DEAD = "pending", "sent", "dead"
 log = logging.getLogger(__name__)
@@ -18,6 +22,10 @@ log = logging.getLogger(__name__)
 
 class NoAddress(Exception):
     """A staff member without an e-mail address."""
+
+
+class Refused(Exception):
+    """A webhook receiver answered other than 2xx."""
 
 
 class NotifierActivities:
@@ -63,15 +71,66 @@ class NotifierActivities:
                         f"<notification-{message.id}@orderflow>",
                     )
                 except Exception as exc:
-                    message.attempts += 1
-                    # The error's kind and the server's words; kept for operations, not logged.
-                    message.last_error = f"{type(exc).__name__}: {exc}"[:500]
-                    if message.attempts >= self.max_attempts:
-                        message.status = DEAD
-                        log.warning("notification %s is a dead letter", message.id)
-                    else:
-                        wait = self.backoff * (2 ** (message.attempts - 1))
-                        message.next_attempt_at = now + wait
+                    self._failed(message, exc, now)
                     continue
                 message.status, message.sent_at, message.last_error = SENT, now, None
             return len(due)
+
+    @activity.defn(name="deliver_webhooks")
+    async def deliver_webhooks(self, limit: int) -> int:
+        """POSTs up to `limit` due webhook deliveries, signed; 2xx counts as delivered."""
+        async with self.sessions.begin() as session, httpx.AsyncClient(timeout=10) as http:
+            now = await session.scalar(select(func.now()))
+            assert now is not None
+            due = list(
+                await session.execute(
+                    select(WebhookDelivery, WebhookSubscription)
+                    .join(
+                        WebhookSubscription,
+                        WebhookSubscription.id == WebhookDelivery.subscription_id,
+                    )
+                    .where(
+                        WebhookDelivery.status == PENDING, WebhookDelivery.next_attempt_at <= now
+                    )
+                    .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True, of=WebhookDelivery)
+                )
+            )
+            for delivery, subscription in due:
+                body = json.dumps(
+                    {
+                        "id": delivery.event_id,
+                        "type": delivery.event,
+                        "created_at": delivery.created_at.isoformat(),
+                        "data": delivery.payload,
+                    },
+                    separators=(",", ":"),
+                ).encode()
+                headers = {
+                    "Content-Type": "application/json",
+                    SIGNATURE_HEADER: signature(subscription.secret, int(now.timestamp()), body),
+                    EVENT_ID_HEADER: delivery.event_id,
+                    EVENT_HEADER: delivery.event,
+                }
+                try:
+                    answer = await http.post(subscription.url, content=body, headers=headers)
+                    delivery.response_status = answer.status_code
+                    if not answer.is_success:
+                        raise Refused(f"HTTP {answer.status_code}")
+                except Exception as exc:
+                    self._failed(delivery, exc, now)
+                    continue
+                delivery.status, delivery.delivered_at, delivery.last_error = SENT, now, None
+            return len(due)
+
+    def _failed(self, row: Notification | WebhookDelivery, exc: Exception, now: datetime) -> None:
+        """Another try later (exponential backoff), or a dead letter after the last."""
+        row.attempts += 1
+        # The error's kind and the other side's words; kept for operations, not logged.
+        row.last_error = f"{type(exc).__name__}: {exc}"[:500]
+        if row.attempts >= self.max_attempts:
+            row.status = DEAD
+            log.warning("%s %s is a dead letter", type(row).__name__, row.id)
+        else:
+            row.next_attempt_at = now + self.backoff * (2 ** (row.attempts - 1))

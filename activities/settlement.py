@@ -138,11 +138,11 @@ class SettlementActivities:
                 invoice = await session.get(Invoice, record.item)
                 if invoice is not None and invoice.status == ISSUED:
                     invoice.status = OVERDUE
-                await record_event(session, order, "system", f"{what} is overdue")
+                await record_event(session, order, "system", f"{what['en']} is overdue")
             if step == CreditStepKind.CREDIT_HOLD:
                 if not customer.on_credit_hold:
                     customer.on_credit_hold = True
-                    why = f"customer {customer.id} put on credit hold: {what} unpaid"
+                    why = f"customer {customer.id} put on credit hold: {what['en']} unpaid"
                     await record_event(session, order, "system", why)
                     audit(
                         session,
@@ -170,7 +170,7 @@ class SettlementActivities:
 
 async def _owed(
     session: AsyncSession, order: Order, item: str | None
-) -> tuple[str, Decimal] | None:
+) -> tuple[dict[str, str], Decimal] | None:
     """What a dunning step is about and how much of it is open; None when nothing is."""
     if item is None:
         numbers = ", ".join(
@@ -180,14 +180,16 @@ async def _owed(
                 )
             )
         )
-        return f"Invoice {numbers}", order.total
+        return {"en": f"Invoice {numbers}", "de": f"Rechnung {numbers}"}, order.total
     if item.startswith(INSTALLMENT_ITEM):
         no = int(item.removeprefix(INSTALLMENT_ITEM))
         states = await schedule_of(session, order)
         if no > len(states) or states[no - 1].open <= 0:
             return None
-        return f"Installment {no} of {len(states)}", states[no - 1].open
+        label = {"en": f"Installment {no} of {len(states)}", "de": f"Rate {no} von {len(states)}"}
+        return label, states[no - 1].open
     invoice = await session.get(Invoice, item)
     if invoice is None or invoice.status not in (ISSUED, OVERDUE):
         return None
-    return f"Invoice {invoice.number}", invoice.total - await credited_total(session, item)
+    label = {"en": f"Invoice {invoice.number}", "de": f"Rechnung {invoice.number}"}
+    return label, invoice.total - await credited_total(session, item)

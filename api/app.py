@@ -24,6 +24,7 @@ from api.reports import router as reports
 from api.returns import router as returns
 from api.settlement import router as settlement
 from api.starter import WorkflowStarter
+from api.webhooks import router as webhooks
 from config import Settings, get_settings
 from db.engine import SessionFactory, engine_from_settings, make_sessions
 from temporal_client import connect_temporal
@@ -116,6 +117,7 @@ def create_app(
         policies,
         people,
         audit,
+        webhooks,
     ):
         app.include_router(module.router)
     return app

@@ -27,6 +27,7 @@ from db.models import (
     OrderLine,
 )
 from db.payments import open_excess_case, settle_invoices
+from db.webhooks import emit
 from domain.documents import (
     Billed,
     DocumentLine,
@@ -41,6 +42,7 @@ from domain.documents import (
 from domain.money import ZERO
 from domain.pricing import Charge
 from domain.review import PaymentMethod
+from domain.webhooks import WebhookEvent
 
 INVOICE, CREDIT_NOTE = "INV", "CN"
 # Why a credit note is issued (besides cancellation and return).
@@ -145,6 +147,17 @@ async def issue_invoice(
     await session.flush()
     await settle_invoices(session, order)
     await tell_of_invoice(session, order, invoice)
+    await emit(
+        session,
+        WebhookEvent.INVOICE_ISSUED,
+        {
+            "order_id": order.id,
+            "invoice": invoice.number,
+            "total": str(invoice.total),
+            "currency": invoice.currency,
+            "due_date": invoice.due_date.isoformat(),
+        },
+    )
     return invoice
 
 

@@ -478,6 +478,14 @@ class Notification(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(server_default=func.now())
     last_error: Mapped[str | None] = mapped_column(String(500))
     language: Mapped[str] = mapped_column(String(2), default="en", server_default="en")
+    __table_args__ = (
+        Index(
+            "notifications_due",
+            "next_attempt_at",
+            "id",
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
 
 
 class Shipment(Base):
@@ -723,3 +731,45 @@ class OrderHistory(Base):
     from_status: Mapped[str | None] = mapped_column(String(32))
     to_status: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(String(2000))
+
+
+class WebhookSubscription(Base):
+    """An upstream system's subscription to events, delivered signed with its secret."""
+
+    __tablename__ = "webhook_subscriptions"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    events: Mapped[list[str]] = mapped_column(JSON)
+    secret: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True, server_default="true")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class WebhookDelivery(Base):
+    """One event to one subscription, written in the transaction of the change behind it and
+    delivered at least once by the notifier (receivers deduplicate by event_id)."""
+
+    __tablename__ = "webhook_deliveries"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36))
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("webhook_subscriptions.id"))
+    event: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # pending | sent | dead
+    status: Mapped[str] = mapped_column(String(12), default="pending", server_default="pending")
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    response_status: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    delivered_at: Mapped[datetime | None]
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "event_id", name="webhook_delivery_once"),
+        Index(
+            "webhook_deliveries_due",
+            "next_attempt_at",
+            "id",
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )

@@ -8,8 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import CreditNote, Invoice, Order, Payment, ReconciliationCase
 from db.status import change_status, record_event
+from db.webhooks import emit
 from domain.messages import PaymentInput, Transition
 from domain.money import ZERO, oldest_first, to_money
+from domain.webhooks import WebhookEvent
 
 
 async def open_excess_case(
@@ -160,6 +162,8 @@ async def add_payment(
         await record_event(
             session, order, p.actor, f"payment {p.reference}: {p.amount} by {p.method}"
         )
+        payment = {"order_id": order.id, "reference": p.reference, "amount": str(p.amount)}
+        await emit(session, WebhookEvent.PAYMENT_RECORDED, {**payment, "method": p.method})
         await open_excess_case(session, order, p.reference, cap=p.amount)
     await settle_invoices(session, order)
     if paid >= due:

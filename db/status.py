@@ -5,7 +5,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.customer_messages import tell_of_status
 from db.models import Order, OrderHistory
+from db.webhooks import emit
 from domain.status import OrderStatus, can_transition
+from domain.webhooks import WebhookEvent
 
 
 class IllegalTransition(Exception):
@@ -44,6 +46,11 @@ async def change_status(
         )
     )
     await tell_of_status(session, order, target)
+    await emit(
+        session,
+        WebhookEvent.ORDER_STATUS_CHANGED,
+        {"order_id": order.id, "from": current, "to": target, "external_ref": order.external_ref},
+    )
     return True
 
 

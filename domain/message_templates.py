@@ -1,6 +1,8 @@
 """The messages the desk sends, per kind and language (English and German): subject and body
-as Jinja templates over the message's parameters. Pure: db/notify.py renders them into the
-outbox row when the message is written; the notifier sends what was rendered.
+as Jinja templates over the message's parameters (a parameter that is itself words, such as
+what a reminder is about, comes in both languages: `what.en`, `what.de`). Pure: db/notify.py
+renders them into the outbox row when the message is written; the notifier sends what was
+rendered.
 
 A kind without a German text is sent in English; a parameter a template names but the
 message lacks is an error at writing time (StrictUndefined), not a blank in a customer's mail.
@@ -124,32 +126,33 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
     },
     "credit_remind_before": {
         "en": (
-            "{{ what }} falls due soon",
-            "{{ what }} for order {{ order }} ({{ amount }} {{ currency }}) falls due soon.",
+            "{{ what.en }} falls due soon",
+            "{{ what.en }} for order {{ order }} ({{ amount }} {{ currency }}) falls due soon.",
         ),
         "de": (
-            "{{ what }} wird bald fällig",
-            "{{ what }} zu Bestellung {{ order }} ({{ amount }} {{ currency }}) wird bald fällig.",
+            "{{ what.de }} wird bald fällig",
+            "{{ what.de }} zu Bestellung {{ order }} ({{ amount }} {{ currency }}) wird bald "
+            "fällig.",
         ),
     },
     "credit_overdue": {
         "en": (
-            "{{ what }} is overdue",
-            "{{ what }} for order {{ order }} ({{ amount }} {{ currency }}) is overdue.",
+            "{{ what.en }} is overdue",
+            "{{ what.en }} for order {{ order }} ({{ amount }} {{ currency }}) is overdue.",
         ),
         "de": (
-            "{{ what }} ist überfällig",
-            "{{ what }} zu Bestellung {{ order }} ({{ amount }} {{ currency }}) ist überfällig.",
+            "{{ what.de }} ist überfällig",
+            "{{ what.de }} zu Bestellung {{ order }} ({{ amount }} {{ currency }}) ist überfällig.",
         ),
     },
     "credit_remind_after": {
         "en": (
-            "{{ what }} is still unpaid",
-            "{{ what }} for order {{ order }} ({{ amount }} {{ currency }}) is still unpaid.",
+            "{{ what.en }} is still unpaid",
+            "{{ what.en }} for order {{ order }} ({{ amount }} {{ currency }}) is still unpaid.",
         ),
         "de": (
-            "{{ what }} ist noch offen",
-            "{{ what }} zu Bestellung {{ order }} ({{ amount }} {{ currency }}) ist noch offen.",
+            "{{ what.de }} ist noch offen",
+            "{{ what.de }} zu Bestellung {{ order }} ({{ amount }} {{ currency }}) ist noch offen.",
         ),
     },
     # To staff.
@@ -178,12 +181,13 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
     "credit_hold": {
         "en": (
             "{{ customer }} put on credit hold",
-            "{{ what }} of order {{ order }} is unpaid past its grace; new orders on account are "
+            "{{ what.en }} of order {{ order }} is unpaid past its grace; new orders on account "
+            "are "
             "rejected until the hold is lifted.",
         ),
         "de": (
             "Kreditsperre für {{ customer }}",
-            "{{ what }} zu Bestellung {{ order }} ist über die Frist hinaus offen; neue "
+            "{{ what.de }} zu Bestellung {{ order }} ist über die Frist hinaus offen; neue "
             "Bestellungen auf Rechnung werden abgelehnt, bis die Sperre aufgehoben ist.",
         ),
     },

@@ -40,6 +40,7 @@ class Action(StrEnum):
     READ_KPIS = "read_kpis"
     READ_NOTIFICATIONS = "read_notifications"
     RETRY_NOTIFICATIONS = "retry_notifications"
+    MANAGE_WEBHOOKS = "manage_webhooks"
     READ_PICK_LISTS = "read_pick_lists"
     PACK_SHIPMENT = "pack_shipment"
     TRANSFER_STOCK = "transfer_stock"
@@ -108,6 +109,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.READ_KPIS: frozenset({R.ADMIN, R.MANAGER, R.FINANCE, R.SALES_SUPERVISOR}),
     Action.READ_NOTIFICATIONS: frozenset({R.ADMIN, R.CUSTOMER_SERVICE}),
     Action.RETRY_NOTIFICATIONS: frozenset({R.ADMIN}),
+    Action.MANAGE_WEBHOOKS: frozenset({R.ADMIN}),
     Action.READ_PICK_LISTS: frozenset({R.ADMIN, R.WAREHOUSE}),
     Action.PACK_SHIPMENT: frozenset({R.ADMIN, R.WAREHOUSE}),
     Action.TRANSFER_STOCK: frozenset({R.ADMIN, R.WAREHOUSE}),

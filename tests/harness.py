@@ -152,6 +152,8 @@ def new_customer(credit_limit: str | None = None, tier: str = "standard") -> dic
             "country": "DE",
         },
         "tier": tier,
+        # Messages in English (a German customer's default is German: tests of it say so).
+        "language": "en",
         **limit,
     }
 

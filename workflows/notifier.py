@@ -1,6 +1,7 @@
-"""The notifier: one long-running workflow (`notifier`) that keeps the outbox delivered. It
-takes due messages in batches, waits a poll interval when there are none (or until nudged),
-and continues as new now and then so its history stays short."""
+"""The notifier: one long-running workflow (`notifier`) that keeps the outbox and the
+webhooks delivered. It takes due messages and deliveries in batches, waits a poll interval
+when there are none (or until nudged), and continues as new now and then so its history
+stays short."""
 
 import contextlib
 from datetime import timedelta
@@ -25,14 +26,21 @@ class NotifierWorkflow:
     @workflow.run
     async def run(self, poll_seconds: float) -> None:
         for _ in range(ROUNDS):
-            taken = await workflow.execute_activity_method(
+            mails = await workflow.execute_activity_method(
                 NotifierActivities.deliver_notifications,
                 BATCH,
                 start_to_close_timeout=timedelta(minutes=2),
                 retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
                 summary="deliver due notifications",
             )
-            if taken < BATCH:
+            hooks = await workflow.execute_activity_method(
+                NotifierActivities.deliver_webhooks,
+                BATCH,
+                start_to_close_timeout=timedelta(minutes=5),
+                retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
+                summary="deliver due webhooks",
+            )
+            if mails < BATCH and hooks < BATCH:
                 # Nothing more due: look again after the poll interval (or when nudged).
                 self.nudged = False
                 with contextlib.suppress(TimeoutError):

@@ -28,6 +28,7 @@ def new_customer(data: CustomerIn, owner: Principal, default_limit: Decimal) -> 
         credit_limit=to_money(default_limit if data.credit_limit is None else data.credit_limit),
         tier=data.tier,
         vat_id=data.vat_id,
+        language=data.language,
         on_credit_hold=False,
         owner=owner.username if owner.role == Role.SALES else None,
         created_by=owner.username,

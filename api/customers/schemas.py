@@ -50,6 +50,8 @@ class CustomerIn(In):
     # on its invoices; an EU one (checked with its check digits) makes deliveries to another
     # member state reverse-charged.
     vat_id: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}[A-Z0-9]{2,13}$")] | None = None
+    # The language of its messages; left out: German in DE, AT, CH and LI, else English.
+    language: Literal["en", "de"] | None = None
 
     @model_validator(mode="after")
     def _phone_fits_country(self) -> Self:
@@ -78,6 +80,7 @@ class CustomerOut(CustomerContactOut):
     credit_limit: Decimal
     tier: str
     vat_id: str | None = None
+    language: str | None = None
     on_credit_hold: bool
     owner: str | None
 

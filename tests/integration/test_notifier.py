@@ -96,6 +96,7 @@ async def test_the_outbox_is_delivered_with_retries_and_dead_letters(
     client = desk.env.client
     sku = await desk.product(price="10.00", stock=5)
     customer = new_customer()
+    del customer["language"]  # a customer in Berlin: German unless they chose otherwise
     customer["email"] = good = f"buyer-{uuid.uuid4().hex[:6]}@kunde.example"
     body = {
         "channel": "web",
@@ -115,7 +116,7 @@ async def test_the_outbox_is_delivered_with_retries_and_dead_letters(
         client,
         task_queue=queue,
         workflows=[NotifierWorkflow],
-        activities=[notifier.deliver_notifications],
+        activities=[notifier.deliver_notifications, notifier.deliver_webhooks],
     ):
         handle = await client.start_workflow(
             NotifierWorkflow.run, 0.2, id=f"notifier-{uuid.uuid4().hex[:8]}", task_queue=queue

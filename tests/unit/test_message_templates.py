@@ -17,7 +17,7 @@ PARAMS = {
     "currency": "EUR",
     "expected": date(2026, 12, 3),
     "awaiting_payment": True,
-    "what": "Invoice INV-2026-000001",
+    "what": {"en": "Invoice INV-2026-000001", "de": "Rechnung INV-2026-000001"},
     "link": "http://localhost:8000/confirmations/x",
     "until": "2026-12-01 10:00",
     "parcels": [{"tracking": "PP123", "carrier": "parcelpost", "page": "https://t/PP123"}],

@@ -48,6 +48,7 @@ async def link_of(desk: Desk, order_id: str) -> str:
                     select(Notification.body).where(
                         Notification.order_id == order_id,
                         Notification.recipient == "buyer@kunde.example",
+                        Notification.body.contains("/confirmations/"),
                     )
                 )
             )

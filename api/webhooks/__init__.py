@@ -1,0 +1,1 @@
+"""Outgoing webhooks: subscriptions of upstream systems and the deliveries made to them."""
