@@ -16,6 +16,7 @@ from api.customers import router as customers
 from api.documents import router as documents
 from api.errors import StorableUrl, install_error_handlers
 from api.fulfilment import router as fulfilment
+from api.imports import router as imports
 from api.orders import router as orders
 from api.people import router as people
 from api.policies import router as policies
@@ -118,6 +119,7 @@ def create_app(
         people,
         audit,
         webhooks,
+        imports,
     ):
         app.include_router(module.router)
     return app

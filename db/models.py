@@ -773,3 +773,37 @@ class WebhookDelivery(Base):
             postgresql_where=text("status = 'pending'"),
         ),
     )
+
+
+class ImportJob(Base):
+    """An import of orders from a file (`POST /orders/import`), with its progress."""
+
+    __tablename__ = "import_jobs"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    file_name: Mapped[str] = mapped_column(String(200))
+    dry_run: Mapped[bool]
+    # running | done | failed (the file could not be read on)
+    status: Mapped[str] = mapped_column(String(12))
+    rows: Mapped[int] = mapped_column(default=0, server_default="0")
+    orders_created: Mapped[int] = mapped_column(default=0, server_default="0")
+    orders_duplicate: Mapped[int] = mapped_column(default=0, server_default="0")
+    orders_rejected: Mapped[int] = mapped_column(default=0, server_default="0")
+    rows_rejected: Mapped[int] = mapped_column(default=0, server_default="0")
+    error: Mapped[str | None] = mapped_column(String(500))
+    started_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    finished_at: Mapped[datetime | None]
+
+
+class ImportRow(Base):
+    """One row's result: created, duplicate (an earlier import or call made the order), or
+    rejected with its errors by column; the row as read, for the rejected rows' CSV."""
+
+    __tablename__ = "import_rows"
+    import_id: Mapped[str] = mapped_column(ForeignKey("import_jobs.id"), primary_key=True)
+    row_no: Mapped[int] = mapped_column(primary_key=True)
+    external_ref: Mapped[str | None] = mapped_column(String(100))
+    result: Mapped[str] = mapped_column(String(12))
+    order_id: Mapped[str | None] = mapped_column(String(36))
+    errors: Mapped[dict[str, str]] = mapped_column(JSON)
+    raw: Mapped[dict[str, str]] = mapped_column(JSON)

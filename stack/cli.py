@@ -23,6 +23,12 @@ def main(argv: list[str] | None = None) -> None:
         help="register the order search attributes on an existing Temporal cluster",
     )
     attributes.add_argument("--address", help="host:port (default: TEMPORAL_ADDRESS)")
+    importing = commands.add_parser("import", help="import orders from a CSV or XLSX file")
+    importing.add_argument("file", help="one row per order line (see README: Importing orders)")
+    importing.add_argument("--dry-run", action="store_true", help="check only, make nothing")
+    importing.add_argument("--url", help="the API (default: the local one of make run)")
+    importing.add_argument("--user", default="shop", help="a seeded user to import as")
+    importing.add_argument("--token", help="a bearer token or API key instead of --user")
     args = parser.parse_args(argv)
     if args.command == "token":
         role = Role(args.role) if args.role else SEED_USERS.get(args.username)
@@ -38,6 +44,10 @@ def main(argv: list[str] | None = None) -> None:
         from stack.migrate import main as migrate
 
         migrate()
+    elif args.command == "import":
+        from stack.importer import main as import_file
+
+        import_file(args.file, args.dry_run, args.url, args.user, args.token)
     elif args.command == "search-attributes":
         from stack.search_attributes import main as register
 

@@ -1,0 +1,1 @@
+"""Importing orders from CSV and Excel files: a job per file, every row's result kept."""
