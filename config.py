@@ -145,6 +145,8 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     process: ProcessSettings = Field(default_factory=ProcessSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    # host:port where a worker serves the Temporal SDK's metrics for Prometheus (None: off).
+    worker_metrics_address: str | None = None
 
     def link_signer(self) -> LinkSigner:
         """Signs and verifies customers' confirmation links (the worker writes them, the API

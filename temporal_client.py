@@ -30,6 +30,7 @@ from temporalio.common import (
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from config import Settings
 from db.engine import SessionFactory
@@ -78,9 +79,23 @@ LEGACY_APPROVAL_QUERY = (
 SWEEP_BATCH = 500
 
 
-async def connect_temporal(settings: Settings, address: str) -> Client:
+def worker_runtime(settings: Settings) -> Runtime | None:
+    """A worker's SDK runtime serving its metrics for Prometheus when
+    ORDERFLOW_WORKER_METRICS_ADDRESS is set (made once per process: it binds that port)."""
+    if not settings.worker_metrics_address:
+        return None
+    prometheus = PrometheusConfig(bind_address=settings.worker_metrics_address)
+    return Runtime(telemetry=TelemetryConfig(metrics=prometheus))
+
+
+async def connect_temporal(
+    settings: Settings, address: str, runtime: Runtime | None = None
+) -> Client:
     return await Client.connect(
-        address, namespace=settings.temporal.namespace, data_converter=pydantic_data_converter
+        address,
+        namespace=settings.temporal.namespace,
+        data_converter=pydantic_data_converter,
+        runtime=runtime,
     )
 
 

@@ -38,6 +38,7 @@ from temporal_client import (
     ensure_notifier,
     ensure_settlement_schedule,
     sweep_forever,
+    worker_runtime,
 )
 from workflows.notifier import NotifierWorkflow
 from workflows.order import OrderWorkflow
@@ -168,7 +169,7 @@ def start_sweeper(
 
 async def run_worker(settings: Settings, database_url: str, temporal_address: str) -> None:
     engine = engine_from_settings(database_url, settings.database)
-    client = await connect_temporal(settings, temporal_address)
+    client = await connect_temporal(settings, temporal_address, worker_runtime(settings))
     sessions = make_sessions(engine)
     sweeper = start_sweeper(client, sessions, settings)
     await ensure_settlement_schedule(client, settings)

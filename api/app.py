@@ -9,7 +9,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
-from api import health
+from api import health, metrics
 from api.approvals import router as approvals
 from api.audit import router as audit
 from api.customers import router as customers
@@ -17,6 +17,7 @@ from api.documents import router as documents
 from api.errors import StorableUrl, install_error_handlers
 from api.fulfilment import router as fulfilment
 from api.imports import router as imports
+from api.metrics import RequestTimer
 from api.orders import router as orders
 from api.people import router as people
 from api.policies import router as policies
@@ -103,9 +104,11 @@ def create_app(
     app.add_middleware(StorableUrl)
 
     app.add_middleware(RequestId)
+    app.add_middleware(RequestTimer)
 
     for module in (
         health,
+        metrics,
         products,
         customers,
         orders,

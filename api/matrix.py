@@ -18,6 +18,7 @@ from domain.roles import PERMISSIONS, Action, Role
 PUBLIC = {
     ("GET", "/healthz"): "liveness probe",
     ("GET", "/readyz"): "readiness probe",
+    ("GET", "/metrics"): "Prometheus scrape; serve it on an internal network",
     ("POST", "/confirmations/{token}"): "the signed link is the credential",
     ("POST", "/substitutions/{token}"): "the signed link is the credential",
     ("POST", "/payments/webhook"): "the gateway's HMAC signature is the credential",

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client
+from temporalio.runtime import Runtime
 
 from api.auth import issue_token
 from config import Settings, get_settings
@@ -26,7 +27,12 @@ from db.migrate import upgrade_head_async
 from stack import postgres, temporal_dev
 from stack.processes import Child, port_in_use, start_child, stop_leftovers
 from stack.seed import SEED_USERS, seed_all
-from temporal_client import connect_temporal, ensure_notifier, ensure_settlement_schedule
+from temporal_client import (
+    connect_temporal,
+    ensure_notifier,
+    ensure_settlement_schedule,
+    worker_runtime,
+)
 from worker import build_worker, start_sweeper
 
 log = logging.getLogger("orderflow")
@@ -47,12 +53,14 @@ WORKER_NICENESS = 10
 HEALTHY_WITHIN = 60.0
 
 
-async def connect_when_healthy(settings: Settings, address: str) -> Client:
+async def connect_when_healthy(
+    settings: Settings, address: str, runtime: Runtime | None = None
+) -> Client:
     """Connects once the server answers, retrying while its frontend is not healthy yet."""
     deadline = asyncio.get_running_loop().time() + HEALTHY_WITHIN
     while True:
         try:
-            return await connect_temporal(settings, address)
+            return await connect_temporal(settings, address, runtime)
         except RuntimeError:
             if asyncio.get_running_loop().time() > deadline:
                 raise
@@ -154,7 +162,8 @@ class LocalStack:
         sessions = make_sessions(engine)
         await seed_all(sessions)
         temporal_address = await self.temporal_address()
-        client = await connect_when_healthy(s, temporal_address)
+        # The worker runs in this process: its client carries the metrics runtime, if any.
+        client = await connect_when_healthy(s, temporal_address, worker_runtime(s))
         worker = build_worker(client, sessions, s, s.temporal.task_queue)
         await ensure_settlement_schedule(client, s)
         await ensure_notifier(client, s)

@@ -131,8 +131,13 @@ async def test_the_outbox_is_delivered_with_retries_and_dead_letters(
             f"Ihre Bestellung {order_id} ist eingegangen",
             f"Bestellung {order_id} ist bestätigt",
         ]
-        sent = await desk.ok("admin", "GET", f"/notifications?order_id={order_id}")
-        assert {n["status"] for n in sent} == {"sent"}
+
+        # Marked sent when the batch's transaction commits, just after the server took them.
+        async def marked() -> Any:
+            rows = await desk.ok("admin", "GET", f"/notifications?order_id={order_id}")
+            return rows if {n["status"] for n in rows} == {"sent"} else None
+
+        sent = await eventually(marked, timeout=30)
         # The server refused the first two tries (451): each message failed once, then went.
         assert [n["attempts"] for n in sent] == [1, 1]
 
