@@ -145,6 +145,9 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     process: ProcessSettings = Field(default_factory=ProcessSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    log_level: str = "INFO"
+    # json: one JSON object per line (for a log pipeline); console: for people.
+    log_format: Literal["json", "console"] = "json"
     # host:port where a worker serves the Temporal SDK's metrics for Prometheus (None: off).
     worker_metrics_address: str | None = None
 

@@ -1,7 +1,6 @@
 """Composition root of the worker: settings -> engine -> activity objects -> Worker."""
 
 import asyncio
-import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -18,7 +17,7 @@ from activities.adapters import (
 from activities.approvals import ApprovalActivities
 from activities.cancellations import CancellationActivities
 from activities.changes import ChangeActivities
-from activities.failures import FailFastOnBadData, ReportFailingActivities
+from activities.failures import FailFastOnBadData, LogContext, ReportFailingActivities
 from activities.fulfilment import FulfilmentActivities
 from activities.inventory import InventoryActivities
 from activities.mail import Mailer, OutboxSink, SmtpMailer
@@ -33,6 +32,7 @@ from activities.shipment_trouble import TroubleActivities
 from activities.shipping import ShippingActivities
 from config import Settings, get_settings
 from db.engine import SessionFactory, engine_from_settings, make_sessions
+from stack.logs import configure_logging
 from temporal_client import (
     connect_temporal,
     ensure_notifier,
@@ -155,7 +155,7 @@ def build_worker(
         activities=activity_functions(sessions, settings, mailer=mailer),
         max_cached_workflows=MAX_CACHED_WORKFLOWS,
         max_concurrent_activities=concurrent_activities,
-        interceptors=[ReportFailingActivities(), FailFastOnBadData()],
+        interceptors=[LogContext(), ReportFailingActivities(), FailFastOnBadData()],
         activity_executor=ThreadPoolExecutor(concurrent_activities),
     )
 
@@ -184,8 +184,8 @@ async def run_worker(settings: Settings, database_url: str, temporal_address: st
 
 def main() -> None:
     """Run a worker against external services (DATABASE_URL and TEMPORAL_ADDRESS)."""
-    logging.basicConfig(level=logging.INFO)
     settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
     if not settings.database.url or not settings.temporal.address:
         raise SystemExit(
             "set DATABASE_URL and TEMPORAL_ADDRESS, or use `make run` for a local stack"

@@ -1,9 +1,11 @@
 """The FastAPI application; its lifespan builds the engine and the Temporal client."""
 
+import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import structlog
 from fastapi import FastAPI
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,7 +31,10 @@ from api.starter import WorkflowStarter
 from api.webhooks import router as webhooks
 from config import Settings, get_settings
 from db.engine import SessionFactory, engine_from_settings, make_sessions
+from stack.logs import configure_logging
 from temporal_client import connect_temporal
+
+ORDER_IN_PATH = re.compile(r"^/orders/([0-9a-f\-]{36})(?:/|$)")
 
 
 class RequestId:
@@ -54,7 +59,13 @@ class RequestId:
                 MutableHeaders(scope=message)["X-Request-ID"] = rid
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        # Every log line of the request names it (and the order, when the path does).
+        ids = {"request_id": rid}
+        order = ORDER_IN_PATH.match(scope.get("path", ""))
+        if order:
+            ids["order_id"] = order.group(1)
+        with structlog.contextvars.bound_contextvars(**ids):
+            await self.app(scope, receive, send_with_id)
 
 
 def create_app(
@@ -72,6 +83,8 @@ def create_app(
         app.state.sessions = sessions
         app.state.temporal = temporal
         if sessions is None:
+            # A deployment: its logs as JSON lines (tests keep their own log capture).
+            configure_logging(settings.log_level, settings.log_format)
             if not settings.database.url:
                 raise RuntimeError("DATABASE_URL is not set")
             engine = engine_from_settings(settings.database.url, settings.database, pre_ping=False)
@@ -103,8 +116,9 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(StorableUrl)
 
-    app.add_middleware(RequestId)
+    # The last added is outermost: the request's ids are bound around the timer's log line.
     app.add_middleware(RequestTimer)
+    app.add_middleware(RequestId)
 
     for module in (
         health,

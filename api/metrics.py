@@ -6,6 +6,7 @@ orders waiting for stock (reservations that met too little stock), notifications
 webhook deliveries by status. The Temporal SDK's worker metrics are served by each worker
 itself (ORDERFLOW_WORKER_METRICS_ADDRESS; see README)."""
 
+import logging
 import time
 from collections.abc import Iterable
 
@@ -22,6 +23,7 @@ from api.deps import SessionDep
 from db.models import Approval, Notification, Order, StockWait, WebhookDelivery
 from domain.status import FINAL_STATUSES
 
+log = logging.getLogger("orderflow.api")
 REGISTRY = CollectorRegistry()
 REQUEST_SECONDS = Histogram(
     "orderflow_http_request_duration_seconds",
@@ -57,9 +59,10 @@ class RequestTimer:
             await self.app(scope, receive, send_status)
         finally:
             route = getattr(scope.get("route"), "path", "unmatched")
-            REQUEST_SECONDS.labels(scope["method"], route, str(status)).observe(
-                time.perf_counter() - started
-            )
+            took = time.perf_counter() - started
+            REQUEST_SECONDS.labels(scope["method"], route, str(status)).observe(took)
+            # The route template, never the path or query: they may carry personal data.
+            log.info("%s %s %s in %.0f ms", scope["method"], route, status, took * 1000)
 
 
 class _Snapshot(Collector):
@@ -71,7 +74,8 @@ class _Snapshot(Collector):
 
 
 # Seconds orders stayed in each status: from one status change to the order's next (events
-# recorded within a status are no change), over the transitions of the last week (older ones are history, and would make the scrape slow).
+# recorded within a status are no change), over the transitions of the last week (older
+# ones are history, and would make the scrape slow).
 _TIME_IN_STATUS = text(
     """
     SELECT to_status, count(*), coalesce(sum(extract(epoch FROM left_at - entered_at)), 0)

