@@ -145,6 +145,8 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     process: ProcessSettings = Field(default_factory=ProcessSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    # OTLP/HTTP traces endpoint (e.g. http://collector:4318/v1/traces); None: no tracing.
+    otlp_endpoint: str | None = None
     log_level: str = "INFO"
     # json: one JSON object per line (for a log pipeline); console: for people.
     log_format: Literal["json", "console"] = "json"

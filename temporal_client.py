@@ -7,11 +7,13 @@ the sweeper starts the workflow of every such order, so none waits in RECEIVED f
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from temporalio.client import (
     Client,
+    Interceptor,
     Schedule,
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
@@ -89,13 +91,17 @@ def worker_runtime(settings: Settings) -> Runtime | None:
 
 
 async def connect_temporal(
-    settings: Settings, address: str, runtime: Runtime | None = None
+    settings: Settings,
+    address: str,
+    runtime: Runtime | None = None,
+    interceptors: Sequence[Interceptor] = (),
 ) -> Client:
     return await Client.connect(
         address,
         namespace=settings.temporal.namespace,
         data_converter=pydantic_data_converter,
         runtime=runtime,
+        interceptors=interceptors,
     )
 
 

@@ -33,6 +33,7 @@ from activities.shipping import ShippingActivities
 from config import Settings, get_settings
 from db.engine import SessionFactory, engine_from_settings, make_sessions
 from stack.logs import configure_logging
+from stack.tracing import temporal_interceptors, tracer_provider
 from temporal_client import (
     connect_temporal,
     ensure_notifier,
@@ -169,7 +170,10 @@ def start_sweeper(
 
 async def run_worker(settings: Settings, database_url: str, temporal_address: str) -> None:
     engine = engine_from_settings(database_url, settings.database)
-    client = await connect_temporal(settings, temporal_address, worker_runtime(settings))
+    tracing = temporal_interceptors(tracer_provider(settings, "orderflow-worker"))
+    client = await connect_temporal(
+        settings, temporal_address, worker_runtime(settings), interceptors=tracing
+    )
     sessions = make_sessions(engine)
     sweeper = start_sweeper(client, sessions, settings)
     await ensure_settlement_schedule(client, settings)

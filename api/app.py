@@ -7,6 +7,8 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.sdk.trace import TracerProvider
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
@@ -32,6 +34,7 @@ from api.webhooks import router as webhooks
 from config import Settings, get_settings
 from db.engine import SessionFactory, engine_from_settings, make_sessions
 from stack.logs import configure_logging
+from stack.tracing import temporal_interceptors, tracer_provider
 from temporal_client import connect_temporal
 
 ORDER_IN_PATH = re.compile(r"^/orders/([0-9a-f\-]{36})(?:/|$)")
@@ -72,9 +75,12 @@ def create_app(
     settings: Settings | None = None,
     sessions: SessionFactory | None = None,
     temporal: Client | None = None,
+    tracing: TracerProvider | None = None,
 ) -> FastAPI:
-    """Tests pass their own sessions and client; a deployment builds them from settings."""
+    """Tests pass their own sessions and client (and tracer); a deployment builds them from
+    settings."""
     settings = settings or get_settings()
+    tracing = tracing or (tracer_provider(settings, "orderflow-api") if temporal is None else None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -92,7 +98,9 @@ def create_app(
         if temporal is None:
             if not settings.temporal.address:
                 raise RuntimeError("TEMPORAL_ADDRESS is not set")
-            app.state.temporal = await connect_temporal(settings, settings.temporal.address)
+            app.state.temporal = await connect_temporal(
+                settings, settings.temporal.address, interceptors=temporal_interceptors(tracing)
+            )
         try:
             yield
         finally:
@@ -139,4 +147,6 @@ def create_app(
         imports,
     ):
         app.include_router(module.router)
+    if tracing is not None:
+        FastAPIInstrumentor.instrument_app(app, tracer_provider=tracing, excluded_urls="metrics")
     return app

@@ -10,6 +10,7 @@ is started by the worker's sweeper; a message to an order not yet started starts
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -25,7 +26,8 @@ _POLL_SECONDS = 0.05
 
 class WorkflowStarter:
     def __init__(self) -> None:
-        self._waiting: dict[str, tuple[float, StartFn]] = {}
+        # Each start with the context of the request that asked for it (its trace, its ids).
+        self._waiting: dict[str, tuple[float, StartFn, contextvars.Context]] = {}
         self._intake_in_flight = 0
         self._wakeup: asyncio.Event | None = None
         self._loop_task: asyncio.Task[None] | None = None
@@ -42,7 +44,7 @@ class WorkflowStarter:
 
     def submit(self, order_id: str, start: StartFn) -> None:
         loop = asyncio.get_running_loop()
-        self._waiting.setdefault(order_id, (loop.time(), start))
+        self._waiting.setdefault(order_id, (loop.time(), start, contextvars.copy_context()))
         if self._loop_task is None or self._loop_task.done():
             self._wakeup = asyncio.Event()
             self._loop_task = loop.create_task(self._run())
@@ -83,13 +85,13 @@ class WorkflowStarter:
             self._wakeup.clear()
             while self._waiting:
                 loop = asyncio.get_running_loop()
-                order_id, (since, start) = next(iter(self._waiting.items()))
+                order_id, (since, start, context) = next(iter(self._waiting.items()))
                 if self._intake_in_flight and loop.time() - since < MAX_DELAY_SECONDS:
                     await asyncio.sleep(_POLL_SECONDS)
                     continue
                 del self._waiting[order_id]
                 await slots.acquire()
-                task = loop.create_task(self._start(order_id, start, slots))
+                task = loop.create_task(self._start(order_id, start, slots), context=context)
                 self._starting[order_id] = task
 
     async def _start(self, order_id: str, start: StartFn, slots: asyncio.Semaphore) -> None:

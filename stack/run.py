@@ -28,6 +28,7 @@ from stack import postgres, temporal_dev
 from stack.logs import configure_logging
 from stack.processes import Child, port_in_use, start_child, stop_leftovers
 from stack.seed import SEED_USERS, seed_all
+from stack.tracing import temporal_interceptors, tracer_provider
 from temporal_client import (
     connect_temporal,
     ensure_notifier,
@@ -61,9 +62,10 @@ async def connect_when_healthy(
 ) -> Client:
     """Connects once the server answers, retrying while its frontend is not healthy yet."""
     deadline = asyncio.get_running_loop().time() + HEALTHY_WITHIN
+    tracing = temporal_interceptors(tracer_provider(settings, "orderflow-worker"))
     while True:
         try:
-            return await connect_temporal(settings, address, runtime)
+            return await connect_temporal(settings, address, runtime, tracing)
         except RuntimeError:
             if asyncio.get_running_loop().time() > deadline:
                 raise

@@ -10,8 +10,9 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import func, select
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
@@ -172,17 +173,23 @@ def order_body(
 
 @asynccontextmanager
 async def open_desk(
-    env: WorkflowEnvironment, sessions: SessionFactory, **process: Any
+    env: WorkflowEnvironment,
+    sessions: SessionFactory,
+    client: Client | None = None,
+    tracing: TracerProvider | None = None,
+    **process: Any,
 ) -> AsyncIterator[Desk]:
-    """A worker on a fresh task queue and an API client bound to the same client and database."""
+    """A worker on a fresh task queue and an API client bound to the same client and database
+    (the environment's client unless given one: a traced one, say)."""
+    client = client or env.client
     settings = test_settings(fresh_task_queue(), **process)
     await seed_all(sessions, demo=False)
     async with sessions.begin() as session:
         # Tests expect the default policy; the fuzz test may have saved any valid one.
         if (await current_policy(session))[1] != DEFAULT_POLICY:
             await save_policy(session, DEFAULT_POLICY, "tests", "back to the default")
-    app = create_app(settings, sessions=sessions, temporal=env.client)
-    worker = build_worker(env.client, sessions, settings, settings.temporal.task_queue)
+    app = create_app(settings, sessions=sessions, temporal=client, tracing=tracing)
+    worker = build_worker(client, sessions, settings, settings.temporal.task_queue)
     transport = httpx.ASGITransport(app=app)
     async with worker, httpx.AsyncClient(transport=transport, base_url="http://desk") as http:
         desk = Desk(env=env, http=http, settings=settings, sessions=sessions, app=app)
