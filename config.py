@@ -184,6 +184,7 @@ def environment_names() -> set[str]:
         TemporalSettings,
         AuthSettings,
         ProcessSettings,
+        NotifySettings,
     ]
     for group in groups:
         prefix = str(group.model_config.get("env_prefix", ""))

@@ -4,11 +4,11 @@ import re
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from api.audit.schemas import AuditOut, AuditPage, NotificationOut, NotificationStatus
+from api.dead_letters import revive
 from api.deps import SessionDep, who
-from api.errors import NotAllowedNow, NotFound
 from api.fields import Instant
 from api.permissions import CanReadAudit, CanReadNotifications, CanRetryNotifications
 from db.audit import audit
@@ -89,15 +89,7 @@ async def retry_notification(
 ) -> NotificationOut:
     """A dead letter sent again: its tries start over (after fixing its address, say)."""
     async with session.begin():
-        row = await session.get(Notification, notification_id, with_for_update=True)
-        if row is None:
-            raise NotFound(f"notification {notification_id} not found")
-        if row.status != NotificationStatus.DEAD:
-            raise NotAllowedNow(f"notification {notification_id} is {row.status}, not dead")
-        row.status, row.attempts = NotificationStatus.PENDING, 0
-        now = await session.scalar(select(func.now()))
-        assert now is not None
-        row.next_attempt_at = now
+        row = await revive(session, Notification, notification_id, "notification")
         audit(
             session,
             who(request, user),

@@ -4,10 +4,11 @@ dead letters retried by hand."""
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from api.dead_letters import revive
 from api.deps import SessionDep, who
-from api.errors import NotAllowedNow, NotFound
+from api.errors import NotFound
 from api.permissions import CanManageWebhooks
 from api.webhooks.schemas import DeliveryOut, DeliveryStatus, SubscriptionIn, SubscriptionOut
 from db.audit import audit
@@ -92,14 +93,7 @@ async def retry_delivery(
 ) -> DeliveryOut:
     """A dead delivery tried again from the first attempt (the receiver is back)."""
     async with session.begin():
-        row = await session.get(WebhookDelivery, delivery_id, with_for_update=True)
-        if row is None:
-            raise NotFound(f"delivery {delivery_id} not found")
-        if row.status != DeliveryStatus.DEAD:
-            raise NotAllowedNow(f"delivery {delivery_id} is {row.status}, not dead")
-        now = await session.scalar(select(func.now()))
-        assert now is not None
-        row.status, row.attempts, row.next_attempt_at = DeliveryStatus.PENDING, 0, now
+        row = await revive(session, WebhookDelivery, delivery_id, "delivery")
         audit(
             session,
             who(request, user),

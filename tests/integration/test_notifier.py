@@ -6,6 +6,7 @@ and then delivered."""
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import Message
@@ -15,6 +16,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy import update
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -55,6 +57,24 @@ class FlakyInbox:
         return [str(m["Subject"]) for m in self.accepted if m["To"] == address]
 
 
+@asynccontextmanager
+async def notifier_running(client: Client, notifier: NotifierActivities) -> AsyncIterator[None]:
+    """The notifier workflow on a queue of its own, polling every 0.2 s, with these
+    activities (a mailer of the test's choice); terminated afterwards."""
+    queue = f"notifier-{uuid.uuid4().hex[:8]}"
+    activities = [notifier.deliver_notifications, notifier.deliver_webhooks]
+    async with Worker(
+        client, task_queue=queue, workflows=[NotifierWorkflow], activities=activities
+    ):
+        handle = await client.start_workflow(
+            NotifierWorkflow.run, 0.2, id=f"notifier-{uuid.uuid4().hex[:8]}", task_queue=queue
+        )
+        try:
+            yield
+        finally:
+            await handle.terminate("test over")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -90,7 +110,6 @@ async def test_the_outbox_is_delivered_with_retries_and_dead_letters(
     desk: Desk, inbox: tuple[FlakyInbox, int], sessions: SessionFactory
 ) -> None:
     handler, port = inbox
-    queue = f"notifier-{uuid.uuid4().hex[:8]}"
     mailer = SmtpMailer("127.0.0.1", port, "orders@orderflow.example", starttls=False)
     notifier = NotifierActivities(sessions, mailer, max_attempts=3, backoff=timedelta(seconds=0.2))
     client = desk.env.client
@@ -112,15 +131,7 @@ async def test_the_outbox_is_delivered_with_retries_and_dead_letters(
     handler.refused.add(bad)
     lost = (await desk.ok("sales1", "POST", "/orders", json=body))["order_id"]
     await desk.status_is(lost, "AWAITING_PAYMENT")
-    async with Worker(
-        client,
-        task_queue=queue,
-        workflows=[NotifierWorkflow],
-        activities=[notifier.deliver_notifications, notifier.deliver_webhooks],
-    ):
-        handle = await client.start_workflow(
-            NotifierWorkflow.run, 0.2, id=f"notifier-{uuid.uuid4().hex[:8]}", task_queue=queue
-        )
+    async with notifier_running(client, notifier):
 
         async def delivered() -> bool:
             return len(handler.subjects_to(good)) == 2
@@ -161,4 +172,3 @@ async def test_the_outbox_is_delivered_with_retries_and_dead_letters(
             return len(handler.subjects_to(bad)) == 2
 
         await eventually(recovered, timeout=30)
-        await handle.terminate("test over")

@@ -6,7 +6,6 @@ dead letters that are retried by hand once it is back."""
 import hashlib
 import hmac
 import json
-import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -15,15 +14,13 @@ import pytest
 from aiohttp import web
 from sqlalchemy import update
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from activities.mail import OutboxSink
 from activities.notifier import NotifierActivities
 from db.engine import SessionFactory
 from db.models import WebhookSubscription
 from tests.harness import Desk, eventually, open_desk
-from tests.integration.test_notifier import free_port
-from workflows.notifier import NotifierWorkflow
+from tests.integration.test_notifier import free_port, notifier_running
 
 SECRET = "s3cret-for-the-shop-0123456789"
 
@@ -128,21 +125,11 @@ async def test_webhooks_are_signed_retried_and_dead_lettered(
     payment = {"reference": f"p-{order_id}", "amount": "11.90", "method": "card"}
     await desk.ok("finance", "POST", f"/orders/{order_id}/payments", json=payment)
 
-    queue = f"notifier-{uuid.uuid4().hex[:8]}"
     notifier = NotifierActivities(
         sessions, OutboxSink(), max_attempts=3, backoff=timedelta(seconds=0.2)
     )
     client = desk.env.client
-    async with Worker(
-        client,
-        task_queue=queue,
-        workflows=[NotifierWorkflow],
-        activities=[notifier.deliver_notifications, notifier.deliver_webhooks],
-    ):
-        handle = await client.start_workflow(
-            NotifierWorkflow.run, 0.2, id=f"notifier-{uuid.uuid4().hex[:8]}", task_queue=queue
-        )
-
+    async with notifier_running(client, notifier):
         wanted = {
             ("order.status_changed", "RECEIVED", "UNDER_REVIEW"),
             ("order.status_changed", "UNDER_REVIEW", "AWAITING_PAYMENT"),
@@ -186,6 +173,5 @@ async def test_webhooks_are_signed_retried_and_dead_lettered(
 
         await eventually(recovered, timeout=30)
         assert verified(*broken.accepted[0])["id"] == letter["event_id"]
-        await handle.terminate("test over")
     sent = await desk.ok("admin", "GET", f"/webhooks/deliveries?subscription_id={good['id']}")
     assert sent and all(d["status"] == "sent" for d in sent)
