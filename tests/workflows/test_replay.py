@@ -2,14 +2,16 @@
 change that would break running orders fails CI. New histories: `make record-histories`."""
 
 import asyncio
+import contextlib
 import os
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from temporalio import workflow
-from temporalio.client import WorkflowHistory
+from temporalio.client import WorkflowFailureError, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
@@ -21,6 +23,7 @@ from tests.workflows.test_confirmation_and_policy import link_of
 from tests.workflows.test_installments import installment_order
 from tests.workflows.test_paths import deliver
 from workflows.host import workflow_id
+from workflows.notifier import NotifierWorkflow
 from workflows.order import OrderWorkflow
 from workflows.refund_flow import RefundWorkflow, refund_workflow_id
 from workflows.return_flow import ReturnWorkflow, return_workflow_id
@@ -43,9 +46,9 @@ async def test_recorded_histories_replay_on_current_code() -> None:
     # per document and write-offs (settlement-*).
     releases = {h.workflow_id.split("-")[0] for h in histories}
     assert releases == {"order", "desk", "pick", "saga", "changes", "settlement"}
-    assert len(histories) >= 48
+    assert len(histories) >= 49
     replayer = Replayer(
-        workflows=[OrderWorkflow, ReturnWorkflow, RefundWorkflow],
+        workflows=[OrderWorkflow, ReturnWorkflow, RefundWorkflow, NotifierWorkflow],
         data_converter=pydantic_data_converter,
     )
     for history in histories:
@@ -257,6 +260,23 @@ async def _installments(desk: Desk) -> str:
     return order_id
 
 
+async def _notifier(desk: Desk) -> str:
+    """The notifier's rounds: an order's messages delivered (to the outbox sink), then idle
+    polls; it runs for ever, so it is terminated."""
+    handle = await desk.env.client.start_workflow(
+        NotifierWorkflow.run,
+        0.2,
+        id=f"notifier-{uuid.uuid4().hex[:8]}",
+        task_queue=desk.settings.temporal.task_queue,
+    )
+    sku = await desk.product(price="10.00", stock=2)
+    order_id = await desk.order(sku, 1, payment="cod")
+    await desk.status_is(order_id, "SHIPPED")
+    await asyncio.sleep(1)
+    await handle.terminate("recorded")
+    return handle.id
+
+
 # Recorded on the dev server (as in production), but for those that need days to pass.
 ON_DEV_SERVER: dict[str, Callable[[Desk], Awaitable[str]]] = {
     "prepaid": _prepaid,
@@ -268,6 +288,7 @@ ON_DEV_SERVER: dict[str, Callable[[Desk], Awaitable[str]]] = {
     "return-refunded": _return_refunded,
     "refund": _refund,
     "cod-written-off": _cod_written_off,
+    "notifier": _notifier,
 }
 OVER_DAYS: dict[str, Callable[[Desk], Awaitable[str]]] = {
     "credit-overdue": _credit_overdue,
@@ -290,11 +311,12 @@ async def _record(
 ) -> None:
     async with open_desk(env, sessions, stock_recheck=timedelta(seconds=0.3)) as desk:
         recorded_id = await scenario(desk)
-        # An order's id, or a return's or a refund's workflow id.
-        if not recorded_id.startswith(("return-", "refund-")):
+        # An order's id, or a return's, a refund's or the notifier's workflow id.
+        if not recorded_id.startswith(("return-", "refund-", "notifier-")):
             recorded_id = workflow_id(recorded_id)
         handle = env.client.get_workflow_handle(recorded_id)
-        await handle.result()
+        with contextlib.suppress(WorkflowFailureError):  # the notifier ends terminated
+            await handle.result()
         history = await handle.fetch_history()
         (HISTORIES / f"{RELEASE}-{name}.json").write_text(history.to_json())
 
