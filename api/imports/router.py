@@ -28,7 +28,6 @@ from domain.roles import Role
 router = APIRouter(tags=["imports"])
 # A file of 100,000 rows is some 10 MB; the API's other bodies stay small.
 IMPORT_MAX_BYTES = 200 * 1024 * 1024
-JobId = Annotated[str, Query(pattern=r"^[0-9a-f\-]{36}$")]
 _running: set["asyncio.Task[None]"] = set()
 
 
