@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 from functools import lru_cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -12,7 +12,13 @@ from domain.confirmation_links import LinkSigner
 from domain.documents import InvoiceTerms
 from domain.messages import OrderTimeouts
 
+if TYPE_CHECKING:
+    from stack.codec import EncryptionCodec
+
 DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+# Development only (refused in production mode): 32 bytes that everyone knows.
+DEV_CODEC_KEY_ID = "dev"
+DEV_CODEC_KEY = "ZGV2LW9ubHktY29kZWMta2V5LW5vdC1hLXNlY3JldCE="
 DEV_WEBHOOK_SECRET = "dev-only-webhook-secret-0123456789abcdef"
 
 
@@ -48,6 +54,13 @@ class AuthSettings(BaseSettings):
     # against its keys. Unset: HS256 with jwt_secret (development).
     jwks_url: str | None = None
     role_claim: str = "role"
+    # The console's sign-in through the identity provider (OpenID Connect, authorization code
+    # with PKCE): its issuer URL (discovery at /.well-known/openid-configuration) and this
+    # application's client. Its access tokens must be the API's (audience, role claim).
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_scope: str = "openid profile email"
 
 
 # The process's waits are defined once, on the workflow's input; settings only override them.
@@ -129,6 +142,27 @@ class NotifySettings(BaseSettings):
     start_notifier: bool = True
 
 
+class CodecSettings(BaseSettings):
+    """The keys that encrypt what Orderflow hands to Temporal (stack/codec.py), and the web
+    origins (the Temporal UI) allowed to call the API's codec endpoint from a browser."""
+
+    model_config = SettingsConfigDict(env_prefix="ORDERFLOW_CODEC_")
+    # Key id -> base64 of 32 random bytes (`openssl rand -base64 32`). Rotate by adding a key
+    # and making it active; keep old keys while histories sealed with them are kept.
+    keys: dict[str, str] = {DEV_CODEC_KEY_ID: DEV_CODEC_KEY}
+    # The key new payloads are sealed with (may be left unset when there is one key).
+    active_key: str | None = None
+    cors_origins: list[str] = ["http://localhost:8233", "http://127.0.0.1:8233"]
+
+    def codec(self) -> "EncryptionCodec":
+        from stack.codec import EncryptionCodec, parse_keys
+
+        if self.active_key is None and len(self.keys) != 1:
+            raise ValueError("ORDERFLOW_CODEC_ACTIVE_KEY must name one of several codec keys")
+        active = self.active_key or next(iter(self.keys))
+        return EncryptionCodec(parse_keys(self.keys), active)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ORDERFLOW_")
     mode: Literal["development", "production"] = "development"
@@ -145,6 +179,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     process: ProcessSettings = Field(default_factory=ProcessSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    codec: CodecSettings = Field(default_factory=CodecSettings)
     # OTLP/HTTP traces endpoint (e.g. http://collector:4318/v1/traces); None: no tracing.
     otlp_endpoint: str | None = None
     log_level: str = "INFO"
@@ -152,6 +187,10 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
     # host:port where a worker serves the Temporal SDK's metrics for Prometheus (None: off).
     worker_metrics_address: str | None = None
+    # Workflows a worker keeps in memory; the rest are evicted and replayed from their history
+    # when a message or timer wakes them. It bounds the worker's memory (about 0.03 MB each,
+    # `bench.run --mode open_orders`); below the orders in flight, throughput halves.
+    worker_cached_workflows: int = Field(default=10_000, ge=1)
 
     def link_signer(self) -> LinkSigner:
         """Signs and verifies customers' confirmation links (the worker writes them, the API
@@ -165,6 +204,8 @@ class Settings(BaseSettings):
             raise ValueError("AUTH_JWT_SECRET must be set to a real secret in production mode")
         if self.mode == "production" and self.auth.payment_webhook_secret == DEV_WEBHOOK_SECRET:
             raise ValueError("AUTH_PAYMENT_WEBHOOK_SECRET must be set in production mode")
+        if self.mode == "production" and DEV_CODEC_KEY in self.codec.keys.values():
+            raise ValueError("ORDERFLOW_CODEC_KEYS must hold real keys in production mode")
         if self.mode == "production" and not self.auth.jwks_url:
             raise ValueError("AUTH_JWKS_URL must name the identity provider in production mode")
         return self
@@ -185,6 +226,7 @@ def environment_names() -> set[str]:
         AuthSettings,
         ProcessSettings,
         NotifySettings,
+        CodecSettings,
     ]
     for group in groups:
         prefix = str(group.model_config.get("env_prefix", ""))

@@ -6,6 +6,7 @@ the sweeper starts the workflow of every such order, so none waits in RECEIVED f
 """
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,7 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
@@ -90,6 +92,11 @@ def worker_runtime(settings: Settings) -> Runtime | None:
     return Runtime(telemetry=TelemetryConfig(metrics=prometheus))
 
 
+def data_converter(settings: Settings) -> DataConverter:
+    """Pydantic models as JSON, each payload then sealed by the codec (stack/codec.py)."""
+    return dataclasses.replace(pydantic_data_converter, payload_codec=settings.codec.codec())
+
+
 async def connect_temporal(
     settings: Settings,
     address: str,
@@ -99,7 +106,7 @@ async def connect_temporal(
     return await Client.connect(
         address,
         namespace=settings.temporal.namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings),
         runtime=runtime,
         interceptors=interceptors,
     )

@@ -1,12 +1,14 @@
 """Composition root of the worker: settings -> engine -> activity objects -> Worker."""
 
 import asyncio
+import signal
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import Interceptor, Worker
 
 from activities.adapters import (
     CarrierAdapter,
@@ -46,8 +48,6 @@ from workflows.order import OrderWorkflow
 from workflows.refund_flow import RefundWorkflow
 from workflows.return_flow import ReturnWorkflow
 from workflows.settlement_run import SettlementRunWorkflow
-
-MAX_CACHED_WORKFLOWS = 10_000  # above the orders in flight, or throughput halves
 
 
 def activity_functions(
@@ -139,6 +139,8 @@ def build_worker(
     settings: Settings,
     task_queue: str,
     mailer: Mailer | None = None,
+    interceptors: Sequence[Interceptor] = (),
+    graceful: timedelta = timedelta(0),
 ) -> Worker:
     # No more activities at once than pooled connections (pool plus overflow): an activity
     # must not time out waiting for a connection another activity holds.
@@ -154,10 +156,11 @@ def build_worker(
             NotifierWorkflow,
         ],
         activities=activity_functions(sessions, settings, mailer=mailer),
-        max_cached_workflows=MAX_CACHED_WORKFLOWS,
+        max_cached_workflows=settings.worker_cached_workflows,
         max_concurrent_activities=concurrent_activities,
-        interceptors=[LogContext(), ReportFailingActivities(), FailFastOnBadData()],
+        interceptors=[LogContext(), ReportFailingActivities(), FailFastOnBadData(), *interceptors],
         activity_executor=ThreadPoolExecutor(concurrent_activities),
+        graceful_shutdown_timeout=graceful,
     )
 
 
@@ -168,19 +171,57 @@ def start_sweeper(
     return asyncio.create_task(sweep_forever(client, sessions, settings))
 
 
-async def run_worker(settings: Settings, database_url: str, temporal_address: str) -> None:
+# SIGTERM (a deployment's rollout, `docker compose stop`): poll no more, let running activities
+# finish for this long, then cancel them; Temporal gives their tasks to another worker. Within
+# Kubernetes' default grace of 30 s (deploy/kubernetes gives 60), so it is not killed mid-way.
+GRACEFUL_SHUTDOWN = timedelta(seconds=20)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+async def run_until_stopped(worker: Worker) -> None:
+    """Runs the worker until it fails or SIGTERM/SIGINT asks it to stop gracefully."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in STOP_SIGNALS:
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        running = asyncio.create_task(worker.run())
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not running.done():
+            await worker.shutdown()
+        await running
+    finally:
+        for sig in STOP_SIGNALS:
+            loop.remove_signal_handler(sig)
+
+
+async def run_worker(
+    settings: Settings,
+    database_url: str,
+    temporal_address: str,
+    interceptors: Sequence[Interceptor] = (),
+) -> None:
     engine = engine_from_settings(database_url, settings.database)
     tracing = temporal_interceptors(tracer_provider(settings, "orderflow-worker"))
     client = await connect_temporal(
         settings, temporal_address, worker_runtime(settings), interceptors=tracing
     )
-    sessions = make_sessions(engine)
+    sessions = make_sessions(engine, settings.link_signer())
     sweeper = start_sweeper(client, sessions, settings)
     await ensure_settlement_schedule(client, settings)
     await ensure_notifier(client, settings)
     try:
-        worker = build_worker(client, sessions, settings, settings.temporal.task_queue)
-        await worker.run()
+        worker = build_worker(
+            client,
+            sessions,
+            settings,
+            settings.temporal.task_queue,
+            interceptors=interceptors,
+            graceful=GRACEFUL_SHUTDOWN,
+        )
+        await run_until_stopped(worker)
     finally:
         sweeper.cancel()
         await engine.dispose()

@@ -1,5 +1,6 @@
 """Dependencies shared by the routers: settings, sessions, Temporal, the current user."""
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
@@ -83,7 +84,14 @@ async def _authenticate(
     if credentials is None:
         raise Unauthenticated("a bearer token or an X-API-Key is required")
     try:
-        principal = verify_token(settings.auth, credentials.credentials)
+        if settings.auth.jwks_url:
+            # PyJWKClient fetches the provider's keys with a blocking request (every five
+            # minutes): off the event loop, so other requests go on meanwhile.
+            principal = await asyncio.to_thread(
+                verify_token, settings.auth, credentials.credentials
+            )
+        else:
+            principal = verify_token(settings.auth, credentials.credentials)
     except jwt.InvalidTokenError as exc:
         # The library's words help an attacker tune a forged token: logged, not answered.
         log.info("token refused: %s", exc)

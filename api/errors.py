@@ -10,9 +10,11 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from db.audit import audit
 from domain.authority import NotPermitted
@@ -66,6 +68,41 @@ class InvalidFields(ApiError):
         super().__init__("; ".join(f"{'.'.join(map(str, loc))}: {msg}" for loc, msg in errors))
         self.errors = errors
         self.where = where  # body, query or path: as FastAPI's own errors say it
+
+
+class ErrorItem(BaseModel):
+    """One invalid field: where (body, query or path, then the field's path), and why."""
+
+    model_config = ConfigDict(extra="allow")
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ErrorOut(BaseModel):
+    """Every error answer: a sentence, or (422) one item per invalid field."""
+
+    detail: str | list[ErrorItem]
+
+
+TOO_LARGE = "The body is larger than the API accepts"
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorOut, "description": description}
+
+
+# Documented on every operation, so clients and fuzzers know each answer's shape.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _error("The body is not JSON (or not the form the operation reads)"),
+    401: _error("No valid token or API key"),
+    403: _error("The caller's role may not do this, or four-eyes forbids it"),
+    404: _error("No such order, customer, document ... (or not the caller's)"),
+    409: _error("Not possible in the order's current state, or a key reused differently"),
+    413: _error(TOO_LARGE),
+    422: _error("A field is invalid: `detail` names each one and why"),
+    503: _error("PostgreSQL or Temporal does not answer: retry later"),
+}
 
 
 def _body(exc: ApiError) -> dict[str, Any]:
@@ -204,3 +241,36 @@ def _unstorable_in_url(scope: Scope) -> tuple[list[str], str] | None:
         if char is not None:
             return ["query", name.replace("\x00", "")], char
     return None
+
+
+class JsonTooLarge:
+    """Starlette's body limit answers 413 in plain text whenever a request declares a
+    Content-Length over the limit (it replaces whatever response starts); every error answer
+    of ours has one shape (ErrorOut), so that answer is rewritten as JSON. Outermost, around
+    the limit itself (OrderflowApi.build_middleware_stack)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        replaced = False
+
+        async def send_json(message: Message) -> None:
+            nonlocal replaced
+            if replaced:
+                return  # the plain text body of the replaced answer
+            if message["type"] == "http.response.start" and _plain_too_large(message):
+                replaced = True
+                await JSONResponse({"detail": TOO_LARGE}, status_code=413)(scope, receive, send)
+                return
+            await send(message)
+
+        await self.app(scope, receive, send_json)
+
+
+def _plain_too_large(start: Message) -> bool:
+    content_type = Headers(raw=start["headers"]).get("content-type", "")
+    return bool(start["status"] == 413 and content_type.startswith("text/"))

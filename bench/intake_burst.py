@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,15 +30,10 @@ from api.auth import issue_token
 from config import AuthSettings
 from domain.roles import Role
 from domain.status import IN_MOTION_STATUSES
+from stack.processes import free_port
 from stack.seed import DEMO_CUSTOMERS
 
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start_stack(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:

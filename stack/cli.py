@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from api.auth import issue_token
+from api.auth import dev_password, issue_token
 from config import get_settings
 from domain.roles import Role
 from stack.seed import SEED_USERS
@@ -15,6 +15,10 @@ def main(argv: list[str] | None = None) -> None:
     token = commands.add_parser("token", help="print a development bearer token for a user")
     token.add_argument("username", help=f"a seeded user ({', '.join(SEED_USERS)}) or another")
     token.add_argument("--role", choices=[r.value for r in Role], help="for users not seeded")
+    password = commands.add_parser(
+        "password", help="print a seeded user's development password for the web console"
+    )
+    password.add_argument("username", help=f"a seeded user ({', '.join(SEED_USERS)})")
     commands.add_parser("run", help="start the whole local stack (what `make run` does)")
     commands.add_parser("worker", help="run a worker against DATABASE_URL and TEMPORAL_ADDRESS")
     commands.add_parser("migrate", help="apply migrations and reference data to DATABASE_URL")
@@ -23,6 +27,10 @@ def main(argv: list[str] | None = None) -> None:
         help="register the order search attributes on an existing Temporal cluster",
     )
     attributes.add_argument("--address", help="host:port (default: TEMPORAL_ADDRESS)")
+    commands.add_parser(
+        "check",
+        help="check stock, money and workflow invariants of DATABASE_URL and TEMPORAL_ADDRESS",
+    )
     importing = commands.add_parser("import", help="import orders from a CSV or XLSX file")
     importing.add_argument("file", help="one row per order line (see README: Importing orders)")
     importing.add_argument("--dry-run", action="store_true", help="check only, make nothing")
@@ -36,6 +44,10 @@ def main(argv: list[str] | None = None) -> None:
             parser.error(f"{args.username} is not a seeded user: give --role")
         # The API also checks the users table: the user must exist, be active, have this role.
         print(issue_token(get_settings().auth, args.username, role))
+    elif args.command == "password":
+        if args.username not in SEED_USERS:
+            parser.error(f"{args.username} is not a seeded user")
+        print(dev_password(get_settings().auth, args.username))
     elif args.command == "run":
         from stack.run import main as run
 
@@ -52,6 +64,10 @@ def main(argv: list[str] | None = None) -> None:
         from stack.search_attributes import main as register
 
         register(args.address)
+    elif args.command == "check":
+        from stack.check import main as check
+
+        check()
     elif args.command == "worker":
         from worker import main as worker
 

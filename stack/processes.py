@@ -93,7 +93,7 @@ def _gone_within(pid: int, seconds: float) -> bool:
             os.kill(pid, 0)
         except ProcessLookupError:
             return True
-        if _zombie(pid):  # exited; its parent has not reaped it yet
+        if zombie(pid):  # exited; its parent has not reaped it yet
             return True
         # A child of ours that exited is a zombie until reaped; others are reaped by init.
         try:
@@ -105,11 +105,18 @@ def _gone_within(pid: int, seconds: float) -> bool:
     return False
 
 
-def _zombie(pid: int) -> bool:
+def zombie(pid: int) -> bool:
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
     except (OSError, IndexError):
         return False
+
+
+def free_port() -> int:
+    """A port nobody listens on now (the OS picks it)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:

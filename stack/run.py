@@ -72,6 +72,33 @@ async def connect_when_healthy(
             await asyncio.sleep(0.5)
 
 
+# Idle keep-alive connections are closed by their client or proxy, never by the API first: a
+# server that closes an idle connection as a client reuses it loses that request ("server
+# disconnected without a response"). uvicorn's 5 s equals httpx's own expiry, and is below
+# nginx's and cloud load balancers' 60 s; found by the hung-database fault test in CI.
+KEEP_ALIVE_SECONDS = 75
+
+
+def api_command(host: str, port: int) -> list[str]:
+    """The API in a process of its own (uvicorn; the access log is our own request log)."""
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "api.app:create_app",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        "--timeout-keep-alive",
+        str(KEEP_ALIVE_SECONDS),
+    ]
+
+
 class PortTaken(SystemExit):
     pass
 
@@ -123,6 +150,7 @@ class LocalStack:
             s.dev_temporal_port,
             s.dev_ui_port,
             self.data / "temporal.log",
+            codec_endpoint=f"{s.public_url}/codec",
         )
         await temporal_dev.wait_for_port(s.dev_temporal_port, self.temporal)
         return f"127.0.0.1:{s.dev_temporal_port}"
@@ -131,20 +159,7 @@ class LocalStack:
         s = self.settings
         env = {**os.environ, "DATABASE_URL": db_url, "TEMPORAL_ADDRESS": temporal_address}
         self.api = start_child(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "api.app:create_app",
-                "--host",
-                s.api_host,
-                "--port",
-                str(s.api_port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
+            api_command(s.api_host, s.api_port),
             self.data / "api.log",
             env=env,
         )
@@ -164,7 +179,7 @@ class LocalStack:
         db_url = await self.database_url()
         await upgrade_head_async(db_url)
         engine = engine_from_settings(db_url, s.database)
-        sessions = make_sessions(engine)
+        sessions = make_sessions(engine, s.link_signer())
         await seed_all(sessions)
         temporal_address = await self.temporal_address()
         # The worker runs in this process: its client carries the metrics runtime, if any.

@@ -12,7 +12,10 @@ from workflows.search_attributes import cli_flags
 SQLITE_PRAGMAS = ["--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=1"]
 
 
-def start_dev_server(db_file: Path, port: int, ui_port: int, log_file: Path) -> Child:
+def start_dev_server(
+    db_file: Path, port: int, ui_port: int, log_file: Path, codec_endpoint: str | None = None
+) -> Child:
+    """codec_endpoint: where the UI asks to open encrypted payloads (the API's /codec)."""
     db_file.parent.mkdir(parents=True, exist_ok=True)
     args = [
         str(temporal_cli()),
@@ -30,6 +33,7 @@ def start_dev_server(db_file: Path, port: int, ui_port: int, log_file: Path) -> 
         "warn",
         *SQLITE_PRAGMAS,
         *cli_flags(),
+        *(["--ui-codec-endpoint", codec_endpoint] if codec_endpoint else []),
     ]
     return start_child(args, log_file)
 

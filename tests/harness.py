@@ -3,7 +3,7 @@
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,17 +15,20 @@ from sqlalchemy import func, select
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Interceptor
 
 from api.app import create_app
 from api.auth import issue_token
+from bench.traffic import customer_body
 from config import Settings
 from db.engine import SessionFactory
+from db.invariants import database_now
 from db.models import Order
 from db.policies import current_policy, save_policy
 from domain.policy import DEFAULT_POLICY
 from stack.seed import SEED_USERS, seed_all
 from tests.conftest import fresh_task_queue, test_settings
-from tests.invariants import assert_money_invariants, assert_stock_invariants, database_now
+from tests.invariants import assert_invariants
 from worker import build_worker
 from workflows.host import workflow_id
 
@@ -142,19 +145,13 @@ class Desk:
 def new_customer(credit_limit: str | None = None, tier: str = "standard") -> dict[str, Any]:
     """A new customer's body; a credit limit only when given (finance and admin set one)."""
     limit = {} if credit_limit is None else {"credit_limit": credit_limit}
+    # Messages in English (a German customer's default is German: tests of it say so).
+    body = customer_body(0)
     return {
+        **body,
         "name": "Test Kunde GmbH",
         "email": "buyer@kunde.example",
-        "phone": "+49 30 901820",
-        "address": {
-            "line1": "Alexanderplatz 1",
-            "city": "Berlin",
-            "postal_code": "10178",
-            "country": "DE",
-        },
         "tier": tier,
-        # Messages in English (a German customer's default is German: tests of it say so).
-        "language": "en",
         **limit,
     }
 
@@ -177,10 +174,12 @@ async def open_desk(
     sessions: SessionFactory,
     client: Client | None = None,
     tracing: TracerProvider | None = None,
+    interceptors: Sequence[Interceptor] = (),
     **process: Any,
 ) -> AsyncIterator[Desk]:
     """A worker on a fresh task queue and an API client bound to the same client and database
-    (the environment's client unless given one: a traced one, say)."""
+    (the environment's client unless given one: a traced one, say); `interceptors` join the
+    worker's own."""
     client = client or env.client
     settings = test_settings(fresh_task_queue(), **process)
     await seed_all(sessions, demo=False)
@@ -189,7 +188,9 @@ async def open_desk(
         if (await current_policy(session))[1] != DEFAULT_POLICY:
             await save_policy(session, DEFAULT_POLICY, "tests", "back to the default")
     app = create_app(settings, sessions=sessions, temporal=client, tracing=tracing)
-    worker = build_worker(client, sessions, settings, settings.temporal.task_queue)
+    worker = build_worker(
+        client, sessions, settings, settings.temporal.task_queue, interceptors=interceptors
+    )
     transport = httpx.ASGITransport(app=app)
     async with worker, httpx.AsyncClient(transport=transport, base_url="http://desk") as http:
         desk = Desk(env=env, http=http, settings=settings, sessions=sessions, app=app)
@@ -209,13 +210,12 @@ async def open_desk(
 async def checked_desk(
     env: WorkflowEnvironment, sessions: SessionFactory, **process: Any
 ) -> AsyncIterator[Desk]:
-    """A desk whose stock and money invariants (tests/invariants.py) are checked once the
-    story ends."""
+    """A desk whose stock and money invariants (db/invariants.py, what `orderflow check`
+    runs) are checked once the story ends."""
     since = await database_now(sessions)
     async with open_desk(env, sessions, **process) as desk:
         yield desk
-        await assert_stock_invariants(sessions, since)
-        await assert_money_invariants(sessions, since)
+        await assert_invariants(sessions, since)
 
 
 async def end_orders_since(env: WorkflowEnvironment, sessions: SessionFactory, since: Any) -> None:

@@ -151,6 +151,8 @@ class ApprovalDesk:
         """Escalations before reminders: an escalated step reminds its new level anyway."""
         events: list[tuple[Step, StepEventKind]] = []
         for s in self.open_steps():
+            if s.opened_at is None:
+                continue  # opened (and its clock started) by the run loop first
             for kind in (StepEventKind.ESCALATE, StepEventKind.REMIND):
                 t = s.due(kind)
                 if t is not None and t < now + _EPSILON:

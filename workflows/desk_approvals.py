@@ -64,7 +64,12 @@ class DeskApprovals:
             for step, kind in desk.due_events(workflow.now()):
                 await self._step_event(step, kind)
             due = desk.next_due()
-            assert due is not None  # every open step has at least its deadline ahead
+            if due is None:
+                # A decision landed while an activity above ran (a worker dying or the
+                # database hanging stretches one to 30 s and more): the desk is settled, or
+                # the next level opened and is still to be opened here. Look again. (This
+                # failed the workflow task for good before; such orders now carry on.)
+                continue
             wait = max(due - workflow.now(), timedelta(seconds=1))
             await host.wait(_changed_since(desk, desk.changes), wait)
         if desk.rejection is not None:

@@ -4,6 +4,11 @@ and the rest later (partial), propose a substitute to the customer (substitute),
 once (cancel). Customer service may change the choice while the order waits.
 
 Orders started before the choices (no `shortage-choices-v1` marker) wait for stock as they did.
+
+A receipt nudges the orders it served. A nudge that lands while a reservation attempt runs
+(seconds normally, 30 s and more when a worker died during it) must lead to another attempt:
+orders with `nudge-during-reservation-v1` forget nudges before each attempt, not after it
+(before the fix such an order slept until its hourly recheck; found by the worker-kill test).
 """
 
 import contextlib
@@ -31,6 +36,7 @@ from domain.status import OrderStatus, status_after_stock
 from workflows.host import OrderHost, workflow_id
 
 SHORTAGE_PATCH = "shortage-choices-v1"
+NUDGE_PATCH = "nudge-during-reservation-v1"
 OUT_OF_STOCK = "out_of_stock"
 
 
@@ -50,6 +56,12 @@ class StockStage:
         self.with_choices: bool | None = None
         # Reservation attempts made (a change is answered once its version was tried).
         self.attempts = 0
+        self._nudges_kept: bool | None = None
+
+    def _keeps_nudges(self) -> bool:
+        if self._nudges_kept is None:
+            self._nudges_kept = workflow.patched(NUDGE_PATCH)
+        return self._nudges_kept
 
     async def reserve(self, approval_pending: Callable[[], bool]) -> bool:
         """True once the stock is held (the order moved on); False when it was closed."""
@@ -60,6 +72,9 @@ class StockStage:
         while True:
             target = status_after_stock(approval_pending(), host.payment_due())
             partial = with_choices and self.choice == ShortageChoice.PARTIAL
+            kept = self._keeps_nudges()
+            if kept:
+                self.nudged = self.choice_changed = False
             result = await host.run_activity(
                 InventoryActivities.reserve_stock,
                 ReserveRequest(
@@ -101,7 +116,8 @@ class StockStage:
                 )
                 return False
             # A receipt nudges us; the periodic recheck covers a nudge lost in a crash.
-            self.nudged = self.choice_changed = False
+            if not kept:
+                self.nudged = self.choice_changed = False
             await host.wait(
                 lambda: self.nudged or self.choice_changed,
                 min(remaining, timeouts.stock_recheck),
@@ -118,6 +134,9 @@ class StockStage:
         whenever it arrives; the status stays as it is."""
         host = self.host
         while True:
+            kept = self._keeps_nudges()
+            if kept:
+                self.nudged = False
             result = await host.run_activity(
                 InventoryActivities.reserve_stock,
                 ReserveRequest(
@@ -127,7 +146,8 @@ class StockStage:
             host.ops.short_skus([] if result.reserved else list(result.shortages))
             if result.reserved:
                 return
-            self.nudged = False
+            if not kept:
+                self.nudged = False
             await _wait_quietly(
                 lambda: self.nudged or host.cancelling(), host.order.timeouts.stock_recheck
             )

@@ -14,14 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
+from stack.processes import free_port
+
 BIN = Path(sys.executable).parent
 DEMO_CUSTOMER = "c0ffee00-0000-4000-8000-000000000001"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Stack:

@@ -16,7 +16,13 @@ from config import DatabaseSettings
 from db.engine import SessionFactory, engine_from_settings, make_sessions
 from db.migrate import upgrade_head_async
 from db.models import Order
-from stack.postgres import admin_url, database_url, ensure_database, start_embedded
+from stack.postgres import (
+    admin_url,
+    database_url,
+    ensure_database,
+    server_processes,
+    start_embedded,
+)
 from tests.harness import Desk, eventually, open_desk, order_body
 
 
@@ -26,20 +32,6 @@ def own_postgres(tmp_path: Path) -> Iterator[Any]:
     server = start_embedded(tmp_path / "pg")
     yield server
     server.cleanup()
-
-
-def server_processes(pgdata: Path) -> list[int]:
-    """The postmaster and every backend it forked."""
-    postmaster = int((pgdata / "postmaster.pid").read_text().split()[0])
-    children = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == postmaster:
-            children.append(int(stat.parent.name))
-    return [postmaster, *children]
 
 
 def signal_all(pids: list[int], sig: signal.Signals) -> None:

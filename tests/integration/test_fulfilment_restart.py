@@ -10,11 +10,12 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from api.auth import issue_token
 from db.engine import SessionFactory
+from db.invariants import database_now
 from stack.seed import SEED_USERS, seed_all
 from tests.conftest import fresh_task_queue
 from tests.conftest import test_settings as settings_for
 from tests.harness import end_orders_since, eventually, new_customer
-from tests.invariants import assert_stock_invariants, database_now
+from tests.invariants import assert_stock_invariants
 from worker import build_worker
 
 

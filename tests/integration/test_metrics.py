@@ -15,8 +15,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from db.engine import SessionFactory
+from stack.processes import free_port
 from tests.harness import Desk, eventually, open_desk
-from tests.integration.test_notifier import free_port
 from workflows.notifier import NotifierWorkflow
 
 

@@ -3,7 +3,6 @@ real SMTP server (aiosmtpd) that refuses the first tries, retries with backoff u
 them; a message refused every time becomes a dead letter listed by the API, retried by hand
 and then delivered."""
 
-import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -24,6 +23,7 @@ from activities.mail import SmtpMailer
 from activities.notifier import NotifierActivities
 from db.engine import SessionFactory
 from db.models import Notification
+from stack.processes import free_port
 from tests.harness import Desk, eventually, new_customer, open_desk
 from workflows.notifier import NotifierWorkflow
 
@@ -73,12 +73,6 @@ async def notifier_running(client: Client, notifier: NotifierActivities) -> Asyn
             yield
         finally:
             await handle.terminate("test over")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

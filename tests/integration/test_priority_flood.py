@@ -13,12 +13,13 @@ from temporalio.worker import Worker
 from api.app import create_app
 from api.auth import issue_token
 from db.engine import SessionFactory
+from db.invariants import database_now
 from db.models import OrderHistory
 from stack.seed import SEED_USERS, seed_all
 from tests.conftest import fresh_task_queue
 from tests.conftest import test_settings as settings_for
 from tests.harness import end_orders_since, new_customer
-from tests.invariants import assert_stock_invariants, database_now
+from tests.invariants import assert_stock_invariants
 from worker import activity_functions
 from workflows.order import OrderWorkflow
 

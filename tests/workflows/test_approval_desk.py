@@ -8,10 +8,11 @@ from functools import partial
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
+from bench.open_orders import clone_open_orders
 from db.engine import SessionFactory
 from db.models import ApprovalDecision, AuditEntry
 from domain.messages import ApprovalDecisionInput
@@ -272,3 +273,47 @@ async def test_a_stand_in_decides_in_the_approvers_name(desk: Desk) -> None:
         "supervisor", "POST", "/delegations", json={"stand_in": "service", **period}
     )
     assert as_stand_in.status_code == 422  # customer service approves nothing
+
+
+async def test_the_inbox_pages_through_a_full_desk(desk: Desk) -> None:
+    """A desk with 1,200 orders waiting for a supervisor, more than the inbox reads at once:
+    its pages list every order the supervisor may decide once, soonest deadline first, and
+    never one the supervisor created (four-eyes)."""
+    order_id, _ = await waiting_order(desk)
+    clones = await clone_open_orders(desk.sessions, [order_id], 1200)
+    own = clones[0]
+    async with desk.sessions.begin() as session:
+        # Deadlines spread over the next days, so the order of the pages is the deadline's.
+        await session.execute(
+            text(
+                "UPDATE approvals SET deadline = deadline + (abs(hashtext(order_id)) % 100000) "
+                "* interval '1 second' WHERE order_id = ANY(:ids)"
+            ),
+            {"ids": clones},
+        )
+        await session.execute(
+            text("UPDATE orders SET created_by = 'supervisor' WHERE id = :id"), {"id": own}
+        )
+    try:
+        seen: list[dict[str, Any]] = []
+        offset: int | None = 0
+        while offset is not None:
+            page = await desk.ok(
+                "supervisor", "GET", "/approvals", params={"limit": 200, "offset": offset}
+            )
+            seen += page["items"]
+            offset = page["next_offset"]
+        ours = [i for i in seen if i["order_id"] in {order_id, *clones}]
+        ids = [i["order_id"] for i in ours]
+        assert len(ids) == len(set(ids)) == len(clones)  # the original and the clones, less own
+        assert own not in ids
+        deadlines = [datetime.fromisoformat(i["deadline"]) for i in seen]
+        assert deadlines == sorted(deadlines)
+        assert ours[0]["customer"]["orders_placed"] == len(clones) + 1
+    finally:
+        async with desk.sessions.begin() as session:
+            for table in ("order_history", "approvals", "order_lines"):
+                await session.execute(
+                    text(f"DELETE FROM {table} WHERE order_id = ANY(:ids)"), {"ids": clones}
+                )
+            await session.execute(text("DELETE FROM orders WHERE id = ANY(:ids)"), {"ids": clones})

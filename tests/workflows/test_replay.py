@@ -43,10 +43,11 @@ async def test_recorded_histories_replay_on_current_code() -> None:
     # Orders from before the approval desk (order-*), with it (desk-*), with pick and pack
     # (pick-pack-*), with closing as compensation steps (saga-*), with changes, withdrawals
     # and returns (changes-*, the return's own workflow among them), with installments, dunning
-    # per document and write-offs (settlement-*).
+    # per document and write-offs (settlement-*), with nudges kept during a reservation
+    # (proof-*).
     releases = {h.workflow_id.split("-")[0] for h in histories}
-    assert releases == {"order", "desk", "pick", "saga", "changes", "settlement"}
-    assert len(histories) >= 49
+    assert releases == {"order", "desk", "pick", "saga", "changes", "settlement", "proof"}
+    assert len(histories) >= 63
     replayer = Replayer(
         workflows=[OrderWorkflow, ReturnWorkflow, RefundWorkflow, NotifierWorkflow],
         data_converter=pydantic_data_converter,
@@ -297,7 +298,7 @@ OVER_DAYS: dict[str, Callable[[Desk], Awaitable[str]]] = {
 }
 # Histories of earlier releases keep their names; each release records under its own prefix.
 # Histories recorded with this release keep their name; earlier ones stay and must replay too.
-RELEASE = "settlement"
+RELEASE = "proof"
 recording = pytest.mark.skipif(
     not os.environ.get("RECORD_HISTORIES"), reason="records on demand only"
 )

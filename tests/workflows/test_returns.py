@@ -98,6 +98,13 @@ async def test_a_partial_return_is_refunded_and_the_order_stays_completed(desk: 
     assert Decimal(done["refunded"]) == Decimal("59.50")
     assert done["lines"] == [{"sku": sku, "quantity": 1, "sellable": 1, "damaged": 0}]
     assert await desk.available(sku) == before + 1
+    # The same receipt again (a client that lost the answer retries): the return as it is,
+    # nothing booked twice; a different one is 409.
+    again = await receive(desk, ret["rma"], [(sku, 1, "sellable")])
+    assert again.status_code == 200 and again.json()["status"] == "refunded", again.text
+    assert await desk.available(sku) == before + 1
+    other = await receive(desk, ret["rma"], [(sku, 1, "damaged")])
+    assert other.status_code == 409
     order = await desk.get(order_id)
     assert order["status"] == "COMPLETED"
     refunds = [p for p in order["payments"] if p["kind"] == "refund"]

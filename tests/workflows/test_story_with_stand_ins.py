@@ -50,6 +50,7 @@ from domain.messages import (
 from domain.review import PaymentMethod, ReviewDecision
 from domain.shortage import ShortageChoice
 from domain.status import OrderStatus
+from tests.workflows.test_replay import RELEASE
 from workflows.host import workflow_id
 from workflows.order import OrderWorkflow
 
@@ -219,7 +220,8 @@ async def test_a_prepayment_during_the_reservation_still_ships(
         ]
         if os.environ.get("RECORD_HISTORIES"):
             history = await handle.fetch_history()
-            (HISTORIES / "settlement-paid-during-reservation.json").write_text(history.to_json())
+            name = f"{RELEASE}-paid-during-reservation.json"
+            (HISTORIES / name).write_text(history.to_json())
 
 
 def _input(order_id: str, **fields: Any) -> OrderWorkflowInput:
