@@ -7,18 +7,20 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
-from api import health, metrics
+from api import codec, health, metrics
 from api.approvals import router as approvals
 from api.audit import router as audit
+from api.console import install_console
 from api.customers import router as customers
 from api.documents import router as documents
-from api.errors import StorableUrl, install_error_handlers
+from api.errors import ERROR_RESPONSES, JsonTooLarge, StorableUrl, install_error_handlers
 from api.fulfilment import router as fulfilment
 from api.imports import router as imports
 from api.metrics import RequestTimer
@@ -71,6 +73,15 @@ class RequestId:
             await self.app(scope, receive, send_with_id)
 
 
+class OrderflowApi(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        # Around the body limit, where it answers 413, just inside the server-error layer
+        # (OpenTelemetry's instrumentation expects that one outermost).
+        stack = super().build_middleware_stack()
+        stack.app = JsonTooLarge(stack.app)  # type: ignore[attr-defined]
+        return stack
+
+
 def create_app(
     settings: Settings | None = None,
     sessions: SessionFactory | None = None,
@@ -110,7 +121,7 @@ def create_app(
                 await engine.dispose()
 
     # max_body_size also stops chunked bodies that carry no Content-Length: 413.
-    app = FastAPI(
+    app = OrderflowApi(
         title="Orderflow",
         version="0.1.0",
         lifespan=lifespan,
@@ -121,12 +132,22 @@ def create_app(
     app.state.sessions = sessions
     app.state.temporal = temporal
     app.state.starter = WorkflowStarter()
+    # Built here: a bad key stops the API at start, not at the first decode.
+    app.state.codec = settings.codec.codec()
     install_error_handlers(app)
     app.add_middleware(StorableUrl)
 
     # The last added is outermost: the request's ids are bound around the timer's log line.
     app.add_middleware(RequestTimer)
     app.add_middleware(RequestId)
+    # Outermost: the Temporal UI's preflight for the codec endpoint is answered here.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.codec.cors_origins,
+        allow_methods=["POST"],
+        allow_headers=["Authorization", "Content-Type", "X-Namespace"],
+        allow_credentials=True,
+    )
 
     for module in (
         health,
@@ -145,8 +166,10 @@ def create_app(
         audit,
         webhooks,
         imports,
+        codec,
     ):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=ERROR_RESPONSES)
+    install_console(app)
     if tracing is not None:
         FastAPIInstrumentor.instrument_app(app, tracer_provider=tracing, excluded_urls="metrics")
     return app

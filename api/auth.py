@@ -6,7 +6,9 @@ signature, algorithm, expiry, audience and issuer. Systems: `X-API-Key: ofk_<id>
 only the SHA-256 of the key is stored, and a revoked key stops working at once.
 """
 
+import base64
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +30,14 @@ class Principal:
     role: Role
     # "jwt" for people, "api_key" for systems (their username is the key's name).
     via: str = "jwt"
+
+
+def dev_password(auth: AuthSettings, username: str) -> str:
+    """A seeded user's console password in development (`orderflow password USERNAME`):
+    derived from the JWT secret, so nothing is stored and production (which signs people in
+    through the identity provider) has none."""
+    mac = hmac.new(auth.jwt_secret.encode(), f"console-password:{username}".encode(), "sha256")
+    return base64.urlsafe_b64encode(mac.digest())[:16].decode()
 
 
 def issue_token(auth: AuthSettings, username: str, role: Role) -> str:

@@ -37,7 +37,9 @@ class Endpoint:
 
 def _api_routes(routes: Sequence[BaseRoute]) -> Iterator[APIRoute]:
     for route in routes:
-        if isinstance(route, APIRoute):
+        # The console's pages (left out of the schema) declare no action of their own: each
+        # thing they show or do is a call to an API route, checked there as that person.
+        if isinstance(route, APIRoute) and route.include_in_schema:
             yield route
         # FastAPI >= 0.165 keeps included routers whole instead of copying their routes;
         # ours are included without a prefix, so their paths are the app's paths.

@@ -6,9 +6,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import LINKS
 from db.models import Customer, Invoice, Order, Shipment
 from db.notify import tell_customer
 from domain.carrier import ShippingMethod
+from domain.confirmation_links import TRACK, TRACK_LIFE, LinkSigner
 from domain.customer_messages import STATUS_MESSAGES, expected_delivery, tracking_page
 from domain.status import OrderStatus
 
@@ -24,6 +26,9 @@ async def tell_of_status(session: AsyncSession, order: Order, status: OrderStatu
         method = ShippingMethod(order.shipping_method)
         params["expected"] = expected_delivery(today, method, order.expected_stock_date)
         params["awaiting_payment"] = status == OrderStatus.AWAITING_PAYMENT
+        links: LinkSigner | None = session.info.get(LINKS)
+        if links is not None:
+            params["track"] = links.link(order.id, order.created_at + TRACK_LIFE, TRACK)
     elif kind == "waiting_for_stock":
         params["expected"] = order.expected_stock_date
     elif kind == "shipped":

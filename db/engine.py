@@ -22,6 +22,11 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from domain.confirmation_links import LinkSigner
+
+# The key of the link signer in a session's info.
+LINKS = "links"
+
 if TYPE_CHECKING:
     from config import DatabaseSettings
 
@@ -82,5 +87,8 @@ def engine_from_settings(
     )
 
 
-def make_sessions(engine: AsyncEngine) -> SessionFactory:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def make_sessions(engine: AsyncEngine, links: LinkSigner | None = None) -> SessionFactory:
+    """`links` signs the tracking link a confirmation carries (db/customer_messages.py reads
+    it from the session's info): the worker's sessions have it; without it, none is sent."""
+    info = {LINKS: links} if links is not None else None
+    return async_sessionmaker(engine, expire_on_commit=False, info=info)

@@ -51,6 +51,8 @@ class Product(Base):
     __tablename__ = "products"
     sku: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # The barcode as GTIN-14 (domain/gtin.py); one product per code.
+    gtin: Mapped[str | None] = mapped_column(String(14), unique=True)
     unit_price: Mapped[Decimal] = mapped_column(Money)
     weight_kg: Mapped[Decimal] = mapped_column(Numeric(10, 3))
     category: Mapped[str] = mapped_column(String(64), default="general", server_default="general")
@@ -277,7 +279,12 @@ class Order(Base):
             postgresql_where=text("workflow_started_at IS NULL"),
         ),
         Index("orders_status_created", "status", "created_at"),
-        Index("orders_customer", "customer_id"),
+        # A full desk's lists and KPIs (migration 0022).
+        Index("orders_created", "created_at", "id"),
+        Index("orders_customer_created", "customer_id", "created_at", "id"),
+        Index("orders_review_decision", "review_decision"),
+        Index("orders_late", "id", postgresql_where=text("late")),
+        Index("orders_status_id", "status", "id"),
     )
 
 
@@ -378,7 +385,25 @@ class Approval(Base):
     deadline: Mapped[datetime | None]
     reminded_at: Mapped[datetime | None]
     escalated_at: Mapped[datetime | None]
-    __table_args__ = (Index("approvals_open", "status", "current_level", "deadline"),)
+    __table_args__ = (
+        Index("approvals_open", "status", "current_level", "deadline"),
+        # The inbox: one level's open approvals in deadline order (migration 0022).
+        Index(
+            "approvals_inbox",
+            "current_level",
+            "deadline",
+            "order_id",
+            "level",
+            postgresql_where=text("status = 'pending' AND opened_at IS NOT NULL"),
+        ),
+        Index(
+            "approvals_pending",
+            "order_id",
+            "current_level",
+            "level",
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
 
 
 class ApprovalDecision(Base):
@@ -394,6 +419,8 @@ class ApprovalDecision(Base):
     on_behalf_of: Mapped[str | None] = mapped_column(String(64))
     comment: Mapped[str] = mapped_column(String(2000), default="")
     decided_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # A person's own latest decisions (the console's approvals page).
+    __table_args__ = (Index("approval_decisions_by", "decided_by", "decided_at"),)
 
 
 class ApprovalPolicyVersion(Base):
@@ -725,12 +752,16 @@ class SettlementReport(Base):
 class OrderHistory(Base):
     __tablename__ = "order_history"
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"))
     at: Mapped[datetime] = mapped_column(server_default=func.now())
     actor: Mapped[str] = mapped_column(String(64))
     from_status: Mapped[str | None] = mapped_column(String(32))
     to_status: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(String(2000))
+    __table_args__ = (
+        Index("order_history_to_status", "to_status", "order_id"),
+        Index("order_history_order", "order_id", "id"),
+    )
 
 
 class WebhookSubscription(Base):
@@ -807,3 +838,33 @@ class ImportRow(Base):
     order_id: Mapped[str | None] = mapped_column(String(36))
     errors: Mapped[dict[str, str]] = mapped_column(JSON)
     raw: Mapped[dict[str, str]] = mapped_column(JSON)
+
+
+class ConsoleSession(Base):
+    """A person signed in to the web console. The cookie carries a random token; only its
+    SHA-256 is stored, so a copy of the table signs nobody in. Signing out ends the row: the
+    cookie stops working at once, unlike a self-contained signed cookie."""
+
+    __tablename__ = "console_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(ForeignKey("users.username"))
+    # Every form of the session carries it (the CSRF check).
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    # What the console presents to the API for this person: a development token, or the
+    # identity provider's access token.
+    bearer: Mapped[str] = mapped_column(String(4000))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
+class SavedSearch(Base):
+    """A person's named order search: the query string of the console's order list."""
+
+    __tablename__ = "saved_searches"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    owner: Mapped[str] = mapped_column(ForeignKey("users.username"))
+    name: Mapped[str] = mapped_column(String(80))
+    query: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    __table_args__ = (UniqueConstraint("owner", "name", name="saved_search_name_once"),)

@@ -1,20 +1,22 @@
-"""Signed, expiring links a customer uses to answer for an order (no login): confirm or
-decline it, or accept or decline a proposed substitute.
+"""Signed, expiring links a customer uses for an order (no login): confirm or decline it,
+accept or decline a proposed substitute, or follow it on its tracking page.
 
 The token is an HS256 JWT with its own audience, so a login token can never pass for a link
 nor a link for a login; its id names its purpose, so a link answers only what it was sent for.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import jwt
 
 AUDIENCE = "orderflow-confirmation"
 ALGORITHM = "HS256"
 # Purpose -> the API path that takes the answer.
-CONFIRM, SUBSTITUTE = "confirm", "substitute"
-PATHS = {CONFIRM: "confirmations", SUBSTITUTE: "substitutions"}
+CONFIRM, SUBSTITUTE, TRACK = "confirm", "substitute", "track"
+PATHS = {CONFIRM: "confirmations", SUBSTITUTE: "substitutions", TRACK: "track"}
+# A customer keeps the tracking link for returns and questions well after delivery.
+TRACK_LIFE = timedelta(days=365)
 
 
 @dataclass(frozen=True)

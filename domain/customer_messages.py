@@ -39,3 +39,26 @@ def expected_delivery(today: date, method: ShippingMethod, stock_expected: date 
     the stock it waits for is expected)."""
     start = max(today, stock_expected) if stock_expected else today
     return start + timedelta(days=PROMISED_DELIVERY[method].days or 1)
+
+
+# What a customer reads of each status on the tracking page (the desk's words stay inside:
+# a rejected order is cancelled to the customer, a review is a check).
+CUSTOMER_STATUS: dict[OrderStatus, str] = {
+    S.RECEIVED: "Received",
+    S.UNDER_REVIEW: "Being checked",
+    S.AWAITING_APPROVAL: "Being checked",
+    S.AWAITING_STOCK: "Waiting for stock",
+    S.AWAITING_CUSTOMER: "Waiting for your answer",
+    S.AWAITING_PAYMENT: "Waiting for your payment",
+    S.READY_TO_SHIP: "Being prepared",
+    S.PICKING: "Being prepared",
+    S.PARTIALLY_SHIPPED: "Partly shipped",
+    S.SHIPPED: "Shipped",
+    S.SHIPMENT_EXCEPTION: "Delayed in transit",
+    S.DELIVERED: "Delivered",
+    S.AWAITING_SETTLEMENT: "Delivered",
+    S.COMPLETED: "Delivered",
+    S.RETURNED: "Returned",
+    S.REJECTED: "Cancelled",
+    S.CANCELLED: "Cancelled",
+}

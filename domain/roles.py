@@ -41,6 +41,8 @@ class Action(StrEnum):
     READ_NOTIFICATIONS = "read_notifications"
     RETRY_NOTIFICATIONS = "retry_notifications"
     MANAGE_WEBHOOKS = "manage_webhooks"
+    # Read (and seal) Temporal payloads through the codec endpoint: customers' personal data.
+    DECODE_PAYLOADS = "decode_payloads"
     IMPORT_ORDERS = "import_orders"
     READ_PICK_LISTS = "read_pick_lists"
     PACK_SHIPMENT = "pack_shipment"
@@ -111,6 +113,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.READ_NOTIFICATIONS: frozenset({R.ADMIN, R.CUSTOMER_SERVICE}),
     Action.RETRY_NOTIFICATIONS: frozenset({R.ADMIN}),
     Action.MANAGE_WEBHOOKS: frozenset({R.ADMIN}),
+    Action.DECODE_PAYLOADS: frozenset({R.ADMIN}),
     Action.IMPORT_ORDERS: frozenset({R.ADMIN, R.UPSTREAM, R.SALES, R.CUSTOMER_SERVICE}),
     Action.READ_PICK_LISTS: frozenset({R.ADMIN, R.WAREHOUSE}),
     Action.PACK_SHIPMENT: frozenset({R.ADMIN, R.WAREHOUSE}),

@@ -55,7 +55,8 @@ async def engine(database: str) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture(scope="session")
 def sessions(engine: AsyncEngine) -> SessionFactory:
-    return make_sessions(engine)
+    # As the worker's: confirmations carry their signed tracking link.
+    return make_sessions(engine, Settings().link_signer())
 
 
 @pytest.fixture

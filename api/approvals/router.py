@@ -4,6 +4,7 @@ the inbox, KPIs."""
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from sqlalchemy import select
 
 from api.approvals import decisions, views
 from api.approvals.schemas import (
@@ -13,6 +14,7 @@ from api.approvals.schemas import (
     DecisionIn,
     DecisionOut,
     InboxPage,
+    MyDecision,
     RelayedAnswerIn,
 )
 from api.deps import SessionDep, SettingsDep, TemporalDep, who
@@ -22,6 +24,7 @@ from api.permissions import (
     CanReadKpis,
     CanRelayCustomerAnswer,
 )
+from db.models import ApprovalDecision
 from domain.roles import ApprovalLevel
 
 router = APIRouter(tags=["approvals"])
@@ -77,6 +80,22 @@ async def inbox(
 ) -> InboxPage:
     """What this user may decide now, soonest deadline first, with reasons and account."""
     return await views.inbox_page(session, user, level, older_than_hours, limit, offset)
+
+
+@router.get("/approvals/decided")
+async def my_decisions(
+    session: SessionDep,
+    user: CanReadApprovalInbox,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> list[MyDecision]:
+    """This user's own latest approval decisions, newest first."""
+    rows = await session.scalars(
+        select(ApprovalDecision)
+        .where(ApprovalDecision.decided_by == user.username)
+        .order_by(ApprovalDecision.decided_at.desc())
+        .limit(limit)
+    )
+    return [MyDecision.model_validate(r, from_attributes=True) for r in rows]
 
 
 @router.get("/kpis/approvals")

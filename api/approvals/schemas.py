@@ -46,6 +46,15 @@ class DecisionOut(BaseModel):
     pending_levels: list[str]
 
 
+class MyDecision(BaseModel):
+    order_id: str
+    level: str
+    decision: str
+    on_behalf_of: str | None
+    comment: str
+    decided_at: datetime
+
+
 class PendingApproval(BaseModel):
     order_id: str
     level: str

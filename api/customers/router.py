@@ -4,7 +4,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import select
+from sqlalchemy import select, true
 
 from api.customers import ledger
 from api.customers.accounts import (
@@ -87,13 +87,22 @@ async def set_credit(
 async def list_customers(
     session: SessionDep,
     user: CanReadOrders,
+    q: Annotated[
+        str | None, Query(min_length=1, max_length=100, description="part of the name or email")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[CustomerOut] | list[CustomerContactOut]:
-    """Customers in this user's scope (a sales rep: their own), by name."""
+    """Customers in this user's scope (a sales rep: their own), by name; `q` finds them by
+    part of the name or email."""
+    found = (
+        Customer.name.icontains(q, autoescape=True) | Customer.email.icontains(q, autoescape=True)
+        if q
+        else true()
+    )
     rows = await session.scalars(
         select(Customer)
-        .where(customers_visible_to(user))
+        .where(customers_visible_to(user), found)
         .order_by(Customer.name, Customer.id)
         .limit(limit)
         .offset(offset)

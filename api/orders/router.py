@@ -30,6 +30,7 @@ from api.orders.schemas import (
     WarehouseOrderDetail,
     WarehouseOrderPage,
 )
+from api.orders.search import OrderQuery
 from api.orders.views import (
     history_of,
     order_detail,
@@ -47,7 +48,6 @@ from api.permissions import (
 )
 from api.workflow_calls import start_order_workflow
 from domain.roles import Action, is_allowed
-from domain.status import OrderStatus
 from temporal_client import workflow_id
 
 router = APIRouter(tags=["orders"])
@@ -59,7 +59,11 @@ IdempotencyKey = Annotated[
 ]
 
 
-@router.post("/orders", status_code=201)
+@router.post(
+    "/orders",
+    status_code=201,
+    responses={200: {"model": OrderCreated, "description": "A retry: the order it made"}},
+)
 async def create_order(
     body: OrderIn,
     request: Request,
@@ -89,15 +93,11 @@ async def create_order(
 
 @router.get("/orders")
 async def list_orders(
-    session: SessionDep,
-    user: CanReadOrders,
-    status: OrderStatus | None = None,
-    customer_id: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: str | None = None,
+    session: SessionDep, user: CanReadOrders, query: Annotated[OrderQuery, Query()]
 ) -> OrderPage | WarehouseOrderPage:
-    """Orders in this user's scope, newest first, filtered by status and customer."""
-    return await order_page(session, user, status, customer_id, limit, cursor)
+    """Orders in this user's scope, filtered (all given filters must hold), sorted (newest
+    first unless `sort` says otherwise), a page at a time: pass next_cursor back."""
+    return await order_page(session, user, query)
 
 
 @router.get("/orders/{order_id}")
@@ -179,7 +179,10 @@ async def record_shipment_event(
     return await messages.record_carrier_event(session, temporal, user, order_id, body)
 
 
-@router.post("/orders/{order_id}/cancel")
+@router.post(
+    "/orders/{order_id}/cancel",
+    responses={202: {"model": OrderStateOut, "description": "Waits for a confirmation"}},
+)
 async def cancel_order(
     order_id: str,
     body: CancelIn,

@@ -36,6 +36,8 @@ class Channel(StrEnum):
     PHONE = "phone"
     EMAIL = "email"
     API = "api"
+    # Entered at the counter of a shop (the console's order entry).
+    STORE = "store"
 
 
 class OrderLineIn(In):

@@ -4,16 +4,15 @@ and its history."""
 import base64
 import binascii
 from dataclasses import asdict
-from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.approvals.schemas import ApprovalOut
 from api.auth import Principal
-from api.errors import InvalidFields, NotFound
+from api.errors import Forbidden, InvalidFields, NotFound
 from api.orders.schemas import (
     CreditNoteSummary,
     HistoryEntry,
@@ -36,6 +35,7 @@ from api.orders.schemas import (
     WarehouseOrderPage,
     WarehouseOrderSummary,
 )
+from api.orders.search import OrderQuery, OrderSort, conditions, cursor_key, sorted_after
 from api.returns.views import returns_of
 from api.scope import orders_visible_to, sees_prices
 from db.installments import schedule_of
@@ -221,53 +221,43 @@ async def _substitution(session: AsyncSession, order_id: str) -> SubstitutionOut
     )
 
 
-def encode_cursor(o: Order) -> str:
-    return base64.urlsafe_b64encode(f"{o.created_at.isoformat()}|{o.id}".encode()).decode()
+def encode_cursor(key: str, order_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{key}|{order_id}".encode()).decode()
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
+def decode_cursor(cursor: str) -> tuple[str, str]:
     try:
-        created, order_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        return datetime.fromisoformat(created), order_id
+        key, order_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidFields([(("cursor",), "malformed cursor")], where="query") from exc
+    return key, order_id
 
 
 async def order_page(
-    session: AsyncSession,
-    user: Principal,
-    status: str | None,
-    customer_id: str | None,
-    limit: int,
-    cursor: str | None,
+    session: AsyncSession, user: Principal, query: OrderQuery
 ) -> OrderPage | WarehouseOrderPage:
-    """Newest first, keyset-paginated so pages stay stable while orders arrive."""
-    stmt = select(Order).where(orders_visible_to(user))
-    if status:
-        stmt = stmt.where(Order.status == status)
-    if customer_id:
-        stmt = stmt.where(Order.customer_id == customer_id)
-    if cursor:
-        created, last_id = decode_cursor(cursor)
-        stmt = stmt.where(
-            or_(Order.created_at < created, and_(Order.created_at == created, Order.id < last_id))
-        )
-    found = list(
-        await session.scalars(
-            stmt.order_by(Order.created_at.desc(), Order.id.desc()).limit(limit + 1)
-        )
-    )
-    more = len(found) > limit
-    items = found[:limit]
+    """Keyset-paginated in the query's sort, so pages stay stable while orders arrive."""
+    stmt = select(Order).where(orders_visible_to(user), *conditions(query))
+    after = decode_cursor(query.cursor) if query.cursor else None
+    try:
+        stmt = sorted_after(stmt, query.sort, after)
+    except (ValueError, ArithmeticError) as exc:
+        raise InvalidFields([(("cursor",), "not a cursor of this sort")], where="query") from exc
+    found = list(await session.scalars(stmt.limit(query.limit + 1)))
+    more = len(found) > query.limit
+    items = found[: query.limit]
+    last = items[-1] if more and items else None
+    next_cursor = encode_cursor(cursor_key(last, query.sort), last.id) if last else None
     if not sees_prices(user):
+        if query.sort in (OrderSort.TOTAL_ASC, OrderSort.TOTAL_DESC) or (
+            query.min_total is not None or query.max_total is not None
+        ):
+            # Sorting or filtering by amount would tell the warehouse what it may not see.
+            raise Forbidden("the warehouse's order list has no amounts to sort or filter by")
         return WarehouseOrderPage(
-            items=[warehouse_summary(o) for o in items],
-            next_cursor=encode_cursor(items[-1]) if more and items else None,
+            items=[warehouse_summary(o) for o in items], next_cursor=next_cursor
         )
-    return OrderPage(
-        items=[summary(o) for o in items],
-        next_cursor=encode_cursor(items[-1]) if more and items else None,
-    )
+    return OrderPage(items=[summary(o) for o in items], next_cursor=next_cursor)
 
 
 async def history_of(

@@ -2,12 +2,13 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
 
 from api.deps import SessionDep, TemporalDep, who
-from api.errors import NotFound
+from api.errors import InvalidFields, NotAllowedNow, NotFound
 from api.permissions import (
     CanManageProducts,
     CanManageWarehouses,
@@ -40,8 +41,11 @@ from api.products.stock import (
     retrying_deadlocks,
     warehouses,
 )
+from api.products.stock_list import StockRow, stock_page
 from api.workflow_calls import nudge_orders
 from db.models import Product
+from domain.gtin import PATTERN as GTIN_PATTERN
+from domain.gtin import canonical, is_gtin
 
 router = APIRouter(tags=["products and inventory"])
 
@@ -52,21 +56,51 @@ async def upsert_product(
     session: SessionDep,
     user: CanManageProducts,
 ) -> ProductOut:
-    """Create a product, or change its name, price and weight."""
+    """Create a product, or change its name, price, weight and barcode (a GTIN another
+    product carries: 409)."""
     values = body.model_dump()
-    async with session.begin():
-        await session.execute(
-            insert(Product)
-            .values(**values)
-            .on_conflict_do_update(index_elements=[Product.sku], set_=values)
-        )
+    try:
+        async with session.begin():
+            await session.execute(
+                insert(Product)
+                .values(**values)
+                .on_conflict_do_update(index_elements=[Product.sku], set_=values)
+            )
+    except IntegrityError as exc:
+        if "products_gtin_key" not in str(exc.orig):
+            raise
+        raise NotAllowedNow(f"gtin {body.gtin} is another product's barcode") from exc
     return ProductOut(**values)
 
 
 @router.get("/products")
-async def list_products(session: SessionDep, user: CanReadCatalogue) -> list[ProductOut]:
-    """The catalogue, by sku."""
-    rows = await session.scalars(select(Product).order_by(Product.sku))
+async def list_products(
+    session: SessionDep,
+    user: CanReadCatalogue,
+    q: Annotated[
+        str | None, Query(min_length=1, max_length=64, description="sku start or name part")
+    ] = None,
+    category: Annotated[str | None, Query(max_length=64)] = None,
+    gtin: Annotated[
+        str | None, Query(pattern=GTIN_PATTERN, description="a scanned barcode")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[ProductOut]:
+    """The catalogue, by sku; found by sku or name, category, or barcode (a GTIN whose check
+    digit is wrong is 422: a misread scan finds nothing rather than another product)."""
+    stmt = select(Product)
+    if q:
+        named = Product.name.icontains(q, autoescape=True)
+        in_category = Product.category == q.lower()
+        stmt = stmt.where(Product.sku.istartswith(q, autoescape=True) | named | in_category)
+    if category:
+        stmt = stmt.where(Product.category == category)
+    if gtin is not None:
+        if not is_gtin(gtin):
+            raise InvalidFields([(("gtin",), "the check digit does not match")], where="query")
+        stmt = stmt.where(Product.gtin == canonical(gtin))
+    rows = await session.scalars(stmt.order_by(Product.sku).limit(limit).offset(offset))
     return [ProductOut.model_validate(p, from_attributes=True) for p in rows]
 
 
@@ -130,6 +164,21 @@ async def put_zones(
 ) -> list[WarehouseOut]:
     """Replace a warehouse's zone table; the next reservations allocate by it."""
     return await replace_zones(session, who(request, user), code, body)
+
+
+@router.get("/inventory")
+async def list_inventory(
+    session: SessionDep,
+    user: CanReadStock,
+    q: Annotated[
+        str | None, Query(min_length=1, max_length=64, description="sku start or name part")
+    ] = None,
+    low: Annotated[bool, Query(description="only skus below their reorder point")] = False,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> list[StockRow]:
+    """Stock of every sku, by sku: on hand, reserved, available, per warehouse; low marked."""
+    return await stock_page(session, q, low, limit, offset)
 
 
 @router.get("/inventory/low-stock")

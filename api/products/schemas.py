@@ -5,18 +5,36 @@ from decimal import Decimal
 from typing import Annotated
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     Field,
     StringConstraints,
 )
 
 from api.fields import In, MoneyIn, Sku, Text
+from domain.gtin import PATTERN as GTIN_PATTERN
+from domain.gtin import canonical, is_gtin
 from domain.tax import TaxClass
+
+
+def _checked_gtin(code: str | None) -> str | None:
+    if code is None:
+        return None
+    if not is_gtin(code):
+        raise ValueError("the check digit does not match: not a GTIN")
+    return canonical(code)
 
 
 class ProductIn(In):
     sku: Sku
     name: Text
+    # The barcode on the goods (EAN-8, UPC-A, EAN-13 or GTIN-14), check digit verified; kept
+    # as GTIN-14.
+    gtin: Annotated[
+        str | None,
+        Field(pattern=GTIN_PATTERN, examples=["4006381333931"]),
+        AfterValidator(_checked_gtin),
+    ] = None
     unit_price: MoneyIn
     weight_kg: Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=3)]
     # Approval rules can match on it (say, hazardous goods need a manager).
@@ -36,6 +54,7 @@ class ProductIn(In):
 class ProductOut(BaseModel):
     sku: str
     name: str
+    gtin: str | None = None
     unit_price: Decimal
     weight_kg: Decimal
     category: str

@@ -1,14 +1,15 @@
-"""Finance's reports: the daily settlement run's."""
+"""Reports: the desk's KPIs over a period, and finance's daily settlement run."""
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from api.deps import SessionDep
-from api.errors import NotFound
-from api.permissions import CanReconcile
+from api.errors import InvalidFields, NotFound
+from api.permissions import CanReadKpis, CanReconcile
+from api.reports.kpis import Kpis, kpis
 from db.models import SettlementReport
 from domain.settlement_report import SettlementReportOut
 
@@ -34,3 +35,30 @@ async def settlement_report(
     if found is None:
         raise NotFound(f"no settlement report for {day or 'any day yet'}")
     return SettlementReportOut.model_validate(found.report)
+
+
+# A year at most: the dashboard's periods are days to months; longer is an export's job.
+MAX_PERIOD_DAYS = 366
+
+
+@router.get("/reports/kpis")
+async def desk_kpis(
+    session: SessionDep,
+    user: CanReadKpis,
+    from_: Annotated[date | None, Query(alias="from", description="first day (UTC)")] = None,
+    to: Annotated[date | None, Query(description="last day, included (UTC); default today")] = None,
+) -> Kpis:
+    """The KPIs of the orders created from `from` through `to` (default: the last 30 days):
+    orders per day and channel, time in each status (median, 90th percentile), auto-approval
+    rate, approval turnaround, cancellations and top reasons, backorders and their age,
+    on-time delivery, revenue booked and invoiced."""
+    last = to or datetime.now(UTC).date()
+    first = from_ or last - timedelta(days=29)
+    if first > last:
+        raise InvalidFields([(("from",), "is after to")], where="query")
+    if (last - first).days >= MAX_PERIOD_DAYS:
+        raise InvalidFields(
+            [(("from",), f"more than {MAX_PERIOD_DAYS} days before to")], where="query"
+        )
+    async with session.begin():
+        return await kpis(session, first, last)

@@ -21,7 +21,14 @@ from db.policies import current_policy
 from db.returns import delivered_at, delivered_quantities, new_rma, returned_quantities
 from db.status import record_event
 from domain.messages import ReturnedItem, ReturnInput, ReturnReceipt
-from domain.returns import Resolution, ReturnStatus, over_return, returnable, within_window
+from domain.returns import (
+    Condition,
+    Resolution,
+    ReturnStatus,
+    over_return,
+    returnable,
+    within_window,
+)
 from domain.status import RETURNABLE_STATUSES
 from temporal_client import ReturnWorkflow
 
@@ -97,6 +104,25 @@ async def authorize(
     return await read(session, ret.rma, user)
 
 
+async def _same_receipt(
+    session: AsyncSession, ret: Return, user: Principal, body: ReceiveIn
+) -> bool:
+    if ret.warehouse != body.warehouse or ret.received_by != user.username:
+        return False
+    asked: dict[tuple[str, str], int] = defaultdict(int)
+    for line in body.lines:
+        asked[(line.sku, line.condition)] += line.quantity
+    booked: dict[tuple[str, str], int] = {}
+    for row in await session.scalars(select(ReturnLine).where(ReturnLine.rma == ret.rma)):
+        for condition, quantity in (
+            (Condition.SELLABLE, row.sellable),
+            (Condition.DAMAGED, row.damaged),
+        ):
+            if quantity:
+                booked[(row.sku, condition)] = quantity
+    return dict(asked) == booked
+
+
 async def receive(
     session: AsyncSession,
     temporal: Client,
@@ -108,7 +134,12 @@ async def receive(
 ) -> ReturnOut:
     async with session.begin():
         ret = await _visible(session, rma, user)
-        if ret.status != ReturnStatus.AUTHORIZED:
+        # A client retrying a receipt whose answer it lost (the API or a worker died after the
+        # workflow took it) gets the return as it is, not a 409.
+        repeated = ret.status != ReturnStatus.AUTHORIZED and await _same_receipt(
+            session, ret, user, body
+        )
+        if ret.status != ReturnStatus.AUTHORIZED and not repeated:
             raise NotAllowedNow(f"the return is {ret.status}")
         errors: Errors = []
         if await session.get(Warehouse, body.warehouse) is None:
@@ -133,6 +164,8 @@ async def receive(
         if errors:
             raise InvalidFields(errors)
         given = workflow_input(ret, settings)
+    if repeated:
+        return await read(session, rma, user)
     receipt = ReturnReceipt(
         warehouse=body.warehouse,
         lines=[ReturnedItem(**x.model_dump()) for x in body.lines],

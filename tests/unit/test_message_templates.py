@@ -8,8 +8,14 @@ import pytest
 from jinja2 import UndefinedError
 
 from domain.carrier import ShippingMethod
-from domain.customer_messages import STATUS_MESSAGES, expected_delivery, tracking_page
+from domain.customer_messages import (
+    CUSTOMER_STATUS,
+    STATUS_MESSAGES,
+    expected_delivery,
+    tracking_page,
+)
 from domain.message_templates import LANGUAGES, TEMPLATES, language_for, render
+from domain.status import OrderStatus
 
 PARAMS = {
     "order": "ord-1",
@@ -82,3 +88,23 @@ def test_every_status_message_has_a_template_and_a_tracking_page() -> None:
     assert expected_delivery(
         date(2026, 12, 1), ShippingMethod.STANDARD, date(2026, 12, 10)
     ) == date(2026, 12, 15)
+
+
+def test_the_tracking_page_has_customer_words_for_every_status() -> None:
+    assert set(CUSTOMER_STATUS) == set(OrderStatus)
+    # The desk's own verdicts stay inside: a rejected order reads as cancelled.
+    assert CUSTOMER_STATUS[OrderStatus.REJECTED] == CUSTOMER_STATUS[OrderStatus.CANCELLED]
+
+
+@pytest.mark.parametrize(("language", "words"), [("en", "Follow your order"), ("de", "verfolgen")])
+def test_a_confirmation_carries_its_tracking_link_when_there_is_one(
+    language: str, words: str
+) -> None:
+    params = {"order": "o-1", "total": "10.00", "currency": "EUR", "expected": "2026-12-09"}
+    link = "http://localhost:8000/track/abc.def.ghi"
+    with_link = render(
+        "order_confirmed", language, {**params, "awaiting_payment": False, "track": link}
+    )[1]
+    assert f"{words}: {link}" in with_link
+    without = render("order_confirmed", language, {**params, "awaiting_payment": False})[1]
+    assert "/track/" not in without

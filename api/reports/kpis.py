@@ -1,0 +1,173 @@
+"""The desk's KPIs over a period (`GET /reports/kpis`, the console's dashboard), computed in
+SQL over the orders created in it and their history: orders per day and channel, time in
+each status, the auto-approval rate and approval turnaround, cancellations and their reasons,
+backorders and their age, on-time delivery, revenue. The period is whole UTC days."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+# The orders of the period: every query below starts from it (orders_created index).
+PERIOD = "SELECT id FROM orders WHERE created_at >= :start AND created_at < :end"
+
+PER_DAY = text(f"""
+SELECT (o.created_at AT TIME ZONE 'UTC')::date AS day, o.channel, count(*) AS orders
+FROM orders o WHERE o.id IN ({PERIOD})
+GROUP BY 1, 2 ORDER BY 1, 2
+""")
+
+# How long an order stayed in a status: from the history row that moved it there to the
+# next one (a status it is still in is not counted: its time is not over).
+IN_STATUS = text(f"""
+WITH stays AS (
+  SELECT to_status,
+         extract(epoch FROM lead(at) OVER (PARTITION BY order_id ORDER BY id) - at) AS seconds
+  FROM order_history WHERE order_id IN ({PERIOD})
+)
+SELECT to_status,
+       count(*) AS stays,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) AS median,
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY seconds) AS p90
+FROM stays WHERE seconds IS NOT NULL GROUP BY to_status ORDER BY to_status
+""")
+
+REVIEW = text(f"""
+SELECT count(*) FILTER (WHERE review_decision IS NOT NULL) AS reviewed,
+       count(*) FILTER (WHERE review_decision = 'pass') AS auto_approved,
+       count(*) AS orders,
+       count(*) FILTER (WHERE status = 'CANCELLED') AS cancelled,
+       coalesce(sum(total) FILTER (WHERE status NOT IN ('CANCELLED', 'REJECTED')), 0) AS booked
+FROM orders WHERE id IN ({PERIOD})
+""")
+
+TURNAROUND = text(f"""
+SELECT count(*) AS decided,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM decided_at - opened_at)),
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM decided_at - opened_at))
+FROM approvals
+WHERE order_id IN ({PERIOD}) AND status IN ('approved', 'rejected')
+  AND decided_at IS NOT NULL AND opened_at IS NOT NULL
+""")
+
+REASONS = text(f"""
+SELECT cancel_reason_code, count(*) FROM orders
+WHERE id IN ({PERIOD}) AND status = 'CANCELLED' AND cancel_reason_code IS NOT NULL
+GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5
+""")
+
+# Waiting for stock now, aged from when it last started waiting.
+BACKORDERS = text(f"""
+SELECT count(*),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM now() - waiting.since)),
+       max(extract(epoch FROM now() - waiting.since))
+FROM orders o
+CROSS JOIN LATERAL (
+  SELECT max(h.at) AS since FROM order_history h
+  WHERE h.order_id = o.id AND h.to_status = 'AWAITING_STOCK'
+) waiting
+WHERE o.id IN ({PERIOD}) AND o.status = 'AWAITING_STOCK'
+""")
+
+DELIVERED = text("""
+SELECT count(*), count(*) FILTER (WHERE NOT o.late)
+FROM orders o
+WHERE o.created_at >= :start AND o.created_at < :end
+  AND o.id IN (SELECT order_id FROM order_history WHERE to_status = 'DELIVERED')
+""")
+
+INVOICED = text(f"""
+SELECT coalesce((SELECT sum(total) FROM invoices WHERE order_id IN ({PERIOD})), 0)
+     - coalesce((SELECT sum(total) FROM credit_notes WHERE order_id IN ({PERIOD})), 0)
+""")
+
+
+class DayCount(BaseModel):
+    day: date
+    channel: str
+    orders: int
+
+
+class StatusTime(BaseModel):
+    status: str
+    stays: int
+    median_seconds: float
+    p90_seconds: float
+
+
+class Kpis(BaseModel):
+    from_: date = Field(serialization_alias="from")
+    to: date
+    orders: int
+    orders_per_day: list[DayCount]
+    time_in_status: list[StatusTime]
+    reviewed: int
+    auto_approved: int
+    auto_approval_rate: Decimal | None
+    approvals_decided: int
+    approval_turnaround_median_seconds: float | None
+    approval_turnaround_p90_seconds: float | None
+    cancelled: int
+    cancellation_rate: Decimal | None
+    top_cancel_reasons: dict[str, int]
+    backorders: int
+    backorder_age_median_seconds: float | None
+    backorder_age_max_seconds: float | None
+    delivered: int
+    delivered_on_time: int
+    on_time_rate: Decimal | None
+    revenue_booked: Decimal
+    revenue_invoiced: Decimal
+
+
+def _share(part: int, whole: int) -> Decimal | None:
+    return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001")) if whole else None
+
+
+def _seconds(value: Any) -> float | None:
+    return None if value is None else round(float(value), 1)
+
+
+async def kpis(session: AsyncSession, start: date, end: date) -> Kpis:
+    """The KPIs of the orders created from `start` through `end` (whole days, UTC)."""
+    bounds = {"start": start, "end": end + timedelta(days=1)}
+
+    async def rows(query: Any) -> list[Any]:
+        return list((await session.execute(query, bounds)).all())
+
+    review = (await rows(REVIEW))[0]
+    decided, turn_median, turn_p90 = (await rows(TURNAROUND))[0]
+    waiting, wait_median, wait_max = (await rows(BACKORDERS))[0]
+    delivered, on_time = (await rows(DELIVERED))[0]
+    return Kpis(
+        from_=start,
+        to=end,
+        orders=review.orders,
+        orders_per_day=[DayCount(day=d, channel=c, orders=n) for d, c, n in await rows(PER_DAY)],
+        time_in_status=[
+            StatusTime(
+                status=s, stays=n, median_seconds=_seconds(m) or 0, p90_seconds=_seconds(p) or 0
+            )
+            for s, n, m, p in await rows(IN_STATUS)
+        ],
+        reviewed=review.reviewed,
+        auto_approved=review.auto_approved,
+        auto_approval_rate=_share(review.auto_approved, review.reviewed),
+        approvals_decided=decided,
+        approval_turnaround_median_seconds=_seconds(turn_median),
+        approval_turnaround_p90_seconds=_seconds(turn_p90),
+        cancelled=review.cancelled,
+        cancellation_rate=_share(review.cancelled, review.orders),
+        top_cancel_reasons={r: n for r, n in await rows(REASONS)},
+        backorders=waiting,
+        backorder_age_median_seconds=_seconds(wait_median),
+        backorder_age_max_seconds=_seconds(wait_max),
+        delivered=delivered,
+        delivered_on_time=on_time,
+        on_time_rate=_share(on_time, delivered),
+        revenue_booked=review.booked,
+        revenue_invoiced=(await rows(INVOICED))[0][0],
+    )
