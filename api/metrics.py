@@ -73,20 +73,14 @@ class _Snapshot(Collector):
         return self.metrics
 
 
-# Seconds orders stayed in each status: from one status change to the order's next (events
-# recorded within a status are no change), over the transitions of the last week (older
-# ones are history, and would make the scrape slow).
+# Seconds orders stayed in each status: from one status change to the order's next, which
+# wrote `left_at` (events recorded within a status are no change), over the stays begun in
+# the last week (older ones are history, and would make the scrape slow).
 _TIME_IN_STATUS = text(
     """
-    SELECT to_status, count(*), coalesce(sum(extract(epoch FROM left_at - entered_at)), 0)
-    FROM (
-        SELECT to_status, at AS entered_at,
-               lead(at) OVER (PARTITION BY order_id ORDER BY id) AS left_at
-        FROM order_history
-        WHERE at > now() - interval '7 days'
-          AND from_status IS DISTINCT FROM to_status
-    ) AS stays
-    WHERE left_at IS NOT NULL
+    SELECT to_status, count(*), coalesce(sum(extract(epoch FROM left_at - at)), 0)
+    FROM order_history
+    WHERE at > now() - interval '7 days' AND left_at IS NOT NULL
     GROUP BY to_status
     """
 )

@@ -67,6 +67,17 @@ INSERT INTO order_history (order_id, actor, from_status, to_status, reason, at)
 SELECT id, 'bench', 'UNDER_REVIEW', status, 'bench', created_at + interval '5 minutes'
 FROM orders WHERE id LIKE 'bench-%' AND status IN ('CANCELLED', 'AWAITING_STOCK');
 
+-- A payment recorded within READY_TO_SHIP for a third: an event, not a status change.
+INSERT INTO order_history (order_id, actor, from_status, to_status, reason, at)
+SELECT id, 'bench', 'READY_TO_SHIP', 'READY_TO_SHIP', 'payment', created_at + interval '3 minutes'
+FROM orders WHERE id LIKE 'bench-%' AND status = 'COMPLETED' AND hashtext(id) % 3 = 0;
+
+-- Each stay ends at the order's next status change, as db/status.change_status writes it.
+UPDATE order_history h SET left_at = next.at
+FROM (SELECT id, lead(at) OVER (PARTITION BY order_id ORDER BY at, id) AS at
+      FROM order_history WHERE from_status IS DISTINCT FROM to_status) next
+WHERE h.id = next.id AND next.at IS NOT NULL;
+
 INSERT INTO approvals (order_id, level, status, reasons, opened_at, decided_at, decided_by)
 SELECT id, 'sales_supervisor', 'approved', '[]', created_at + interval '2 minutes',
        created_at + (2 + hashtext(id) & 255) * interval '1 minute', 'supervisor'

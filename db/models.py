@@ -749,6 +749,10 @@ class SettlementReport(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
+# The history row of the status an order is in now: a status change not yet left.
+OPEN_STAY = "left_at IS NULL AND from_status IS DISTINCT FROM to_status"
+
+
 class OrderHistory(Base):
     __tablename__ = "order_history"
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -758,9 +762,13 @@ class OrderHistory(Base):
     from_status: Mapped[str | None] = mapped_column(String(32))
     to_status: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(String(2000))
+    # When the order left the status this row moved it to (set by the next status change;
+    # never on events recorded within a status): the KPIs read stays without pairing rows.
+    left_at: Mapped[datetime | None]
     __table_args__ = (
         Index("order_history_to_status", "to_status", "order_id"),
         Index("order_history_order", "order_id", "id"),
+        Index("order_history_open_stay", "order_id", postgresql_where=text(OPEN_STAY)),
     )
 
 

@@ -1,10 +1,10 @@
 """Status changes of an order, always with their history row in the same transaction."""
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.customer_messages import tell_of_status
-from db.models import Order, OrderHistory
+from db.models import OPEN_STAY, Order, OrderHistory
 from db.webhooks import emit
 from domain.status import OrderStatus, can_transition
 from domain.webhooks import WebhookEvent
@@ -40,6 +40,12 @@ async def change_status(
         update(Order).where(Order.id == order.id).values(status=target, updated_at=func.now())
     )
     order.status = target
+    # The stay in the status it leaves ends now (the same transaction time as `at` below).
+    await session.execute(
+        update(OrderHistory)
+        .where(OrderHistory.order_id == order.id, text(OPEN_STAY))
+        .values(left_at=func.now())
+    )
     session.add(
         OrderHistory(
             order_id=order.id, actor=actor, from_status=current, to_status=target, reason=reason

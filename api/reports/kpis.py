@@ -20,19 +20,17 @@ FROM orders o WHERE o.id IN ({PERIOD})
 GROUP BY 1, 2 ORDER BY 1, 2
 """)
 
-# How long an order stayed in a status: from the history row that moved it there to the
-# next one (a status it is still in is not counted: its time is not over).
+# How long an order stayed in a status: from the status change that moved it there to the
+# next one, which wrote `left_at` (a status it is still in is not counted: its time is not
+# over; events recorded within a status neither start nor end a stay).
 IN_STATUS = text(f"""
-WITH stays AS (
-  SELECT to_status,
-         extract(epoch FROM lead(at) OVER (PARTITION BY order_id ORDER BY id) - at) AS seconds
-  FROM order_history WHERE order_id IN ({PERIOD})
-)
 SELECT to_status,
        count(*) AS stays,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) AS median,
-       percentile_cont(0.9) WITHIN GROUP (ORDER BY seconds) AS p90
-FROM stays WHERE seconds IS NOT NULL GROUP BY to_status ORDER BY to_status
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM left_at - at)) AS median,
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM left_at - at)) AS p90
+FROM order_history
+WHERE left_at IS NOT NULL AND order_id IN ({PERIOD})
+GROUP BY to_status ORDER BY to_status
 """)
 
 REVIEW = text(f"""
@@ -76,7 +74,8 @@ DELIVERED = text("""
 SELECT count(*), count(*) FILTER (WHERE NOT o.late)
 FROM orders o
 WHERE o.created_at >= :start AND o.created_at < :end
-  AND o.id IN (SELECT order_id FROM order_history WHERE to_status = 'DELIVERED')
+  AND EXISTS (SELECT FROM order_history h
+              WHERE h.to_status = 'DELIVERED' AND h.order_id = o.id)
 """)
 
 INVOICED = text(f"""

@@ -47,7 +47,7 @@ async def by_hand(sessions: SessionFactory, start: datetime, end: datetime) -> d
         history = (
             await session.execute(
                 text(
-                    "SELECT order_id, id, at, to_status FROM order_history"
+                    "SELECT order_id, id, at, from_status, to_status FROM order_history"
                     " WHERE order_id = ANY(:ids) ORDER BY order_id, id"
                 ),
                 {"ids": ids},
@@ -55,7 +55,10 @@ async def by_hand(sessions: SessionFactory, start: datetime, end: datetime) -> d
         ).all()
     stays: dict[str, list[float]] = {}
     delivered = set()
-    for before, after in itertools.pairwise(history):
+    # A stay runs from one status change to the order's next; events recorded within a
+    # status (a decision, a payment, a scan) are rows too, but no change.
+    changes = [h for h in history if h.from_status != h.to_status]
+    for before, after in itertools.pairwise(changes):
         if before.order_id == after.order_id:
             stays.setdefault(before.to_status, []).append((after.at - before.at).total_seconds())
     for row in history:
@@ -64,6 +67,7 @@ async def by_hand(sessions: SessionFactory, start: datetime, end: datetime) -> d
     reviewed = [o for o in orders if o.review_decision]
     cancelled = [o for o in orders if o.status == "CANCELLED"]
     return {
+        "events": len(history) - len(changes),
         "orders": len(orders),
         "per_channel": Counter(o.channel for o in orders),
         "stays": {s: (len(v), statistics.median(v), p(v, 0.9)) for s, v in stays.items()},
@@ -116,6 +120,7 @@ async def test_the_kpis_of_today_match_the_rows(desk: Desk, sessions: SessionFac
         assert row["day"] == today.isoformat()
         per_channel[row["channel"]] += row["orders"]
     assert per_channel == hand["per_channel"]
+    assert hand["events"] > 0  # the review's summary, the decision: rows that end no stay
     for row in report["time_in_status"]:
         stays, median, p90 = hand["stays"][row["status"]]
         assert row["stays"] == stays
