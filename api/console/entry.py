@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from api.console.calls import Api, ApiAs, ApiRefused
 from api.console.render import page, templates
 from api.console.sessions import CheckedForm
-from api.customers.schemas import CustomerIn
+from api.customers.schemas import AddressIn, CustomerIn
 from domain.carrier import ShippingMethod
 from domain.gtin import is_gtin
 
@@ -133,6 +133,42 @@ def _lines(raw: list[tuple[str, str]]) -> list[dict[str, Any]]:
         line = lines.setdefault(sku, {"sku": sku, "quantity": 0, "discount_pct": str(off)})
         line["quantity"] += count
     return list(lines.values())
+
+
+def _quote_body(form: dict[str, str], lines: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """What `POST /orders/quote` needs from the form so far: the chosen customer, else a new
+    customer's address once it is complete and valid (tax follows the destination)."""
+    body: dict[str, Any] = {"lines": lines, "shipping": {"method": form.get("shipping", "")}}
+    if form.get("customer_id"):
+        return {**body, "customer": {"id": form["customer_id"]}}
+    address = _new_customer(form)["address"]
+    try:
+        AddressIn.model_validate(address)
+    except ValidationError:
+        return None
+    return {**body, "ship_to": address}
+
+
+@router.post("/console/orders/new/quote")
+async def quote(request: Request, api: ApiAs, form: CheckedForm) -> HTMLResponse:
+    """The price the order would be taken at, from the API's own pricing: each line's net,
+    the shipping charge, tax and the total; or what keeps it from being priced yet."""
+    raw = [(k, v) for k, v in (await request.form()).multi_items() if isinstance(v, str)]
+    lines = [x for x in _lines(raw) if x["quantity"] > 0]
+    body = _quote_body(form, lines) if lines else None
+    context: dict[str, Any] = {"quote": None, "problem": ""}
+    if not lines:
+        context["problem"] = "Add a line to see the price."
+    elif body is None:
+        context["problem"] = "Choose the customer or enter their address to see tax and shipping."
+    else:
+        try:
+            context["quote"] = await api.ok("POST", "/orders/quote", json=body)
+        except ApiRefused as exc:
+            context["problem"] = "; ".join(
+                [f"{field}: {message}" for field, message in exc.fields.items()] or [exc.detail]
+            )
+    return templates.TemplateResponse(request, "_quote.html", context)
 
 
 @router.post("/console/orders/new")

@@ -5,7 +5,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -20,9 +20,9 @@ from api.customers.accounts import (
     default_credit_limit,
     new_customer,
 )
-from api.customers.schemas import CustomerRef
+from api.customers.schemas import AddressIn, CustomerChoice, CustomerRef
 from api.errors import InvalidFields, NotAllowedNow
-from api.orders.schemas import InstallmentTermsIn, OrderIn, PaymentTermsIn
+from api.orders.schemas import InstallmentTermsIn, OrderIn, OrderLineIn, PaymentTermsIn
 from api.scope import customers_orderable_by
 from config import ProcessSettings
 from db.audit import Who, audit
@@ -134,6 +134,70 @@ async def find_existing(
     return None
 
 
+@dataclass(frozen=True)
+class Quoted:
+    """An order request priced as intake prices it: its customer (a new one not yet added to
+    the session; none for a quote to an address only), where it goes, and its lines, charge
+    and totals."""
+
+    customer: Customer | None
+    ship_to: AddressIn
+    priced: PricedOrder
+
+
+async def price_request(
+    session: AsyncSession,
+    choice: CustomerChoice | None,
+    ship_to: AddressIn | None,
+    lines: list[OrderLineIn],
+    method: ShippingMethod,
+    user: Principal,
+    process: ProcessSettings,
+) -> Quoted:
+    """The customer (one in the user's scope, or a new one), the products and the order's
+    pricing basis, priced; InvalidFields naming each unknown customer or sku."""
+    errors: list[tuple[tuple[str | int, ...], str]] = []
+    customer: Customer | None
+    if isinstance(choice, CustomerRef):
+        # Out of the user's scope (another rep's customer) reads as unknown, as on GET.
+        customer = await session.scalar(
+            select(Customer).where(Customer.id == choice.id, customers_orderable_by(user))
+        )
+        if customer is None:
+            errors.append((("customer", "id"), f"unknown customer {choice.id}"))
+    elif choice is not None:
+        customer = new_customer(choice, user, await default_credit_limit(session))
+    else:
+        customer = None
+        if ship_to is None:
+            errors.append((("ship_to",), "a customer or an address to ship to is needed"))
+    skus = {line.sku for line in lines}
+    products = {
+        p.sku: p for p in await session.scalars(select(Product).where(Product.sku.in_(skus)))
+    }
+    for i, line in enumerate(lines):
+        if line.sku not in products:
+            errors.append((("lines", i, "sku"), f"unknown sku {line.sku}"))
+    if errors:
+        raise InvalidFields(errors)
+    requests = [
+        LineRequest(
+            sku=line.sku,
+            quantity=line.quantity,
+            catalogue_price=products[line.sku].unit_price,
+            supplied_price=line.unit_price,
+            discount_pct=line.discount_pct,
+        )
+        for line in lines
+    ]
+    if customer is not None:
+        ship_to = ship_to or customer_address(customer)
+    assert ship_to is not None
+    vat_id = customer.vat_id if customer is not None else None
+    priced = await priced_for(session, requests, ship_to.model_dump(), vat_id, method, process)
+    return Quoted(customer, ship_to, priced)
+
+
 async def record_order(
     session: AsyncSession,
     data: OrderIn,
@@ -144,39 +208,11 @@ async def record_order(
     """Adds the order, its lines, a new customer if any and the first history row to session.
 
     Returns the order and its customer's owner (the workflow's four-eyes check needs it)."""
-    errors: list[tuple[tuple[str | int, ...], str]] = []
-    if isinstance(data.customer, CustomerRef):
-        # Out of the user's scope (another rep's customer) reads as unknown, as on GET.
-        customer = await session.scalar(
-            select(Customer).where(Customer.id == data.customer.id, customers_orderable_by(user))
-        )
-        if customer is None:
-            errors.append((("customer", "id"), f"unknown customer {data.customer.id}"))
-    else:
-        customer = new_customer(data.customer, user, await default_credit_limit(session))
-    skus = {line.sku for line in data.lines}
-    products = {
-        p.sku: p for p in await session.scalars(select(Product).where(Product.sku.in_(skus)))
-    }
-    for i, line in enumerate(data.lines):
-        if line.sku not in products:
-            errors.append((("lines", i, "sku"), f"unknown sku {line.sku}"))
-    if errors or customer is None:
-        raise InvalidFields(errors)
-    requests = [
-        LineRequest(
-            sku=line.sku,
-            quantity=line.quantity,
-            catalogue_price=products[line.sku].unit_price,
-            supplied_price=line.unit_price,
-            discount_pct=line.discount_pct,
-        )
-        for line in data.lines
-    ]
-    ship_to = data.ship_to or customer_address(customer)
-    priced = await priced_for(
-        session, requests, ship_to.model_dump(), customer.vat_id, data.shipping.method, process
+    quoted = await price_request(
+        session, data.customer, data.ship_to, data.lines, data.shipping.method, user, process
     )
+    customer, ship_to, priced = quoted.customer, quoted.ship_to, quoted.priced
+    assert customer is not None  # an order always names its customer (OrderIn)
     totals = priced.totals
     wanted = data.requested_delivery_date
     today = await check_terms(session, priced.lines, totals, wanted)

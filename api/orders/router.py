@@ -1,14 +1,16 @@
 """The order routes: intake, reading, payments, shipment events, cancellation."""
 
+from dataclasses import asdict
 from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
+from api.auth import Principal
 from api.deps import SessionDep, SettingsDep, StarterDep, TemporalDep, who
 from api.errors import Forbidden
 from api.orders import changes, messages, shortage
-from api.orders.intake import take_order
+from api.orders.intake import check_terms, price_request, take_order
 from api.orders.schemas import (
     CancelIn,
     ChangeImpact,
@@ -18,13 +20,18 @@ from api.orders.schemas import (
     OrderCreated,
     OrderDetail,
     OrderIn,
+    OrderLineIn,
     OrderPage,
     OrderStateOut,
     PaymentIn,
     PaymentResult,
+    QuotedLineOut,
+    QuoteIn,
+    QuoteOut,
     ShipmentEventIn,
     ShortageChoiceIn,
     SubstitutionIn,
+    TotalsOut,
     VersionOut,
     WarehouseHistoryEntry,
     WarehouseOrderDetail,
@@ -76,9 +83,7 @@ async def create_order(
     idempotency_key: IdempotencyKey = None,
 ) -> OrderCreated:
     """Take an order; a retry with the same key or external_ref returns the same order (200)."""
-    sets_prices = any(x.unit_price is not None or x.discount_pct for x in body.lines)
-    if sets_prices and not is_allowed(user.role, Action.SET_PRICES):
-        raise Forbidden(f"role {user.role} may not set prices or discounts")
+    _may_price(user, body.lines)
     async with starter.intake():
         order, owner, replayed = await take_order(
             session, who(request, user), body, user, idempotency_key, settings.process
@@ -89,6 +94,32 @@ async def create_order(
         # Started right after this answer (a retry after a lost start gets it started too).
         starter.submit(order.id, partial(start_order_workflow, temporal, settings, order, owner))
     return OrderCreated(order_id=order.id, workflow_id=workflow_id(order.id), status=order.status)
+
+
+@router.post("/orders/quote")
+async def quote_order(
+    body: QuoteIn, session: SessionDep, settings: SettingsDep, user: CanCreateOrder
+) -> QuoteOut:
+    """The price an order would be taken at now, priced as `POST /orders` prices it: each
+    line's net and tax at its rate, the shipping charge, the totals. Nothing is written."""
+    _may_price(user, body.lines)
+    quoted = await price_request(
+        session, body.customer, body.ship_to, body.lines, body.shipping.method, user,
+        settings.process,
+    )  # fmt: skip
+    priced = quoted.priced
+    await check_terms(session, priced.lines, priced.totals, None)
+    return QuoteOut(
+        lines=[QuotedLineOut(**asdict(x), tax=x.tax) for x in priced.lines],
+        totals=TotalsOut.quoted(priced, settings.process.currency),
+    )
+
+
+def _may_price(user: Principal, lines: list[OrderLineIn]) -> None:
+    """Supplied prices and discounts are for roles that may set them."""
+    sets_prices = any(x.unit_price is not None or x.discount_pct for x in lines)
+    if sets_prices and not is_allowed(user.role, Action.SET_PRICES):
+        raise Forbidden(f"role {user.role} may not set prices or discounts")
 
 
 @router.get("/orders")

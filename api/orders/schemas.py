@@ -25,6 +25,7 @@ from domain.carrier import ShippingMethod
 from domain.installments import DEFAULT_INTERVAL_DAYS, MAX_COUNT, MIN_COUNT
 from domain.messages import OrderState, ShipmentEventKind
 from domain.money import ZERO
+from domain.pricing import PricedOrder
 from domain.review import PaymentMethod
 from domain.shortage import ShortageChoice
 
@@ -87,6 +88,15 @@ class OrderIn(In):
     requested_delivery_date: date | None = None
     # What to do when stock is short.
     on_shortage: ShortageChoice = ShortageChoice.BACKORDER
+
+
+class QuoteIn(In):
+    """What a price quote needs: the customer (or just where the goods go), lines, shipping."""
+
+    customer: CustomerChoice | None = None
+    ship_to: AddressIn | None = None
+    lines: Annotated[list[OrderLineIn], Field(min_length=1, max_length=200)]
+    shipping: ShippingIn
 
 
 class ChangeLineIn(In):
@@ -226,6 +236,39 @@ class TotalsOut(BaseModel):
             currency=currency,
             reverse_charge=x.reverse_charge,
         )
+
+    @classmethod
+    def quoted(cls, x: PricedOrder, currency: str) -> "TotalsOut":
+        return cls(
+            subtotal=x.totals.subtotal,
+            discount=x.totals.discount,
+            shipping=x.charge.net,
+            shipping_tax_rate=x.charge.tax_rate,
+            tax=x.totals.tax,
+            total=x.totals.total,
+            currency=currency,
+            reverse_charge=x.reverse_charge,
+        )
+
+
+class QuotedLineOut(BaseModel):
+    sku: str
+    quantity: int
+    catalogue_price: Decimal
+    unit_price: Decimal
+    discount_pct: Decimal
+    gross: Decimal
+    discount: Decimal
+    net: Decimal
+    tax_rate: Decimal
+    tax: Decimal
+
+
+class QuoteOut(BaseModel):
+    """The price the order would be taken at now (nothing is written or held)."""
+
+    lines: list[QuotedLineOut]
+    totals: TotalsOut
 
 
 class ReservationOut(BaseModel):
@@ -418,7 +461,10 @@ class WarehouseHistoryEntry(BaseModel):
     prices, totals and credit)."""
 
     model_config = ConfigDict(extra="forbid")
-    kind: Literal["history", "audit"] = "history"
+    # history: a status change or an event within a status; audit: a person's call;
+    # scan: the carrier's event for a parcel (action the event, result its tracking number);
+    # payment: a payment or refund (action which, result its reference; not the warehouse's).
+    kind: Literal["history", "audit", "scan", "payment"] = "history"
     at: datetime
     actor: str
     from_status: str | None = None
@@ -432,6 +478,8 @@ class HistoryEntry(WarehouseHistoryEntry):
 
     reason: str
     decision_id: str | None = None
+    # A payment's amount (a refund's is negative).
+    amount: Decimal | None = None
 
 
 class PaymentIn(In):

@@ -3,6 +3,7 @@
 import re
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from playwright.async_api import Browser, Page, expect
@@ -320,9 +321,15 @@ async def test_a_phone_order_is_entered_by_scanning_a_barcode(
     await page.get_by_label("Country (2 letters)").fill("DE")
     await expect(page.locator("#customer-check")).to_contain_text("postal code")
     await page.get_by_label("Find customer").fill(f"Caller {sku}")
+    quote = page.locator("#quote")
+    await expect(quote).to_contain_text("Choose the customer")  # tax follows the destination
     await page.get_by_label(re.compile(f"Caller {sku}")).check()
     await page.get_by_label("Channel").select_option("phone")
     await page.get_by_label("Payment").select_option("cod")
+    # The price the API would take the order at: net, shipping, tax, total.
+    await expect(quote.locator("#quote-subtotal")).to_have_text("98.00")
+    quoted_total = (await quote.locator("#quote-total").text_content() or "").strip()
+    await expect(quote.locator("#quote-tax")).not_to_have_text("0.00")
     await screenshot(page, "new-order")
     # A double click: one order.
     await page.locator("#place-order").dblclick()
@@ -331,6 +338,7 @@ async def test_a_phone_order_is_entered_by_scanning_a_barcode(
     order = await desk.get(order_id)
     assert order["channel"] == "phone" and order["customer_id"] == customer["id"]
     assert [(line["sku"], line["quantity"]) for line in order["lines"]] == [(sku, 2)]
+    assert quoted_total == f"{Decimal(order['totals']['total']):,.2f}"
     mine = await desk.ok("admin", "GET", "/orders", params={"customer_id": customer["id"]})
     assert len(mine["items"]) == 1
     await page.goto(f"{console}/console/orders?customer={customer['name']}")
