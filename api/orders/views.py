@@ -50,6 +50,7 @@ from db.models import (
     Payment,
     Reservation,
     Shipment,
+    ShipmentEvent,
     Substitution,
 )
 from db.payments import open_amounts
@@ -263,8 +264,9 @@ async def order_page(
 async def history_of(
     session: AsyncSession, order_id: str, user: Principal
 ) -> list[HistoryEntry] | list[WarehouseHistoryEntry]:
-    """The order's status changes and events merged with its audit rows, oldest first; the
-    warehouse's view drops reasons and decision ids."""
+    """The order's status changes and events merged with its audit rows, its parcels' carrier
+    scans and its payments, oldest first; the warehouse's view drops reasons, decision ids
+    and payments."""
     await load_order(session, order_id, user)
     rows = await session.scalars(
         select(OrderHistory).where(OrderHistory.order_id == order_id).order_by(OrderHistory.id)
@@ -285,11 +287,46 @@ async def history_of(
         )
         for a in audits
     ]
+    scans = await session.execute(
+        select(ShipmentEvent, Shipment.carrier)
+        .join(Shipment, Shipment.tracking_number == ShipmentEvent.tracking_number)
+        .where(Shipment.order_id == order_id)
+        .order_by(ShipmentEvent.occurred_at)
+    )
+    entries += [
+        HistoryEntry(
+            kind="scan",
+            at=e.occurred_at,
+            actor=carrier or "carrier",
+            reason=e.detail,
+            action=e.event,
+            result=e.tracking_number,
+        )
+        for e, carrier in scans
+    ]
+    if sees_prices(user):
+        payments = await session.scalars(
+            select(Payment).where(Payment.order_id == order_id).order_by(Payment.created_at)
+        )
+        entries += [
+            HistoryEntry(
+                kind="payment",
+                at=p.created_at,
+                actor=p.method,
+                reason="",
+                action=p.kind,
+                result=p.reference,
+                amount=p.amount,
+            )
+            for p in payments
+        ]
     # Stable: within one instant, the status change comes before its audit row.
     entries.sort(key=lambda e: e.at)
     if not sees_prices(user):
         return [
-            WarehouseHistoryEntry.model_validate(e.model_dump(exclude={"reason", "decision_id"}))
+            WarehouseHistoryEntry.model_validate(
+                e.model_dump(exclude={"reason", "decision_id", "amount"})
+            )
             for e in entries
         ]
     return entries

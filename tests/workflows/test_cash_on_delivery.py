@@ -93,3 +93,20 @@ async def test_collecting_what_is_owed_completes_at_once(desk: Desk) -> None:
     assert [(p["reference"], p["amount"]) for p in done["payments"]] == [
         (f"cod-{tracking}", "119.00")
     ]
+
+
+async def test_the_history_shows_each_scan_and_each_payment(desk: Desk) -> None:
+    order_id, _ = await delivered_short(desk, "100.00")
+    tracking = (await desk.get(order_id))["shipments"][0]["tracking_number"]
+    history = await desk.history(order_id)
+    scans = [(h["action"], h["result"]) for h in history if h["kind"] == "scan"]
+    assert scans == [("picked_up", tracking), ("delivered", tracking)]
+    payments = [(h["action"], D(h["amount"])) for h in history if h["kind"] == "payment"]
+    assert payments == [("payment", D("100.00"))]  # what the driver collected
+    # In time order: the collection is not before the delivered scan, nor after COMPLETED.
+    kinds = [h["kind"] for h in history]
+    assert kinds.index("scan") < kinds.index("payment")
+    # The warehouse sees the parcel's scans, not the money.
+    seen = await desk.ok("warehouse", "GET", f"/orders/{order_id}/history")
+    assert [h["action"] for h in seen if h["kind"] == "scan"] == ["picked_up", "delivered"]
+    assert not [h for h in seen if h["kind"] == "payment" or "amount" in h]
