@@ -92,6 +92,7 @@ async def per_query(sessions: SessionFactory, today: date) -> dict[str, float]:
     spent = {}
     for name in QUERIES:
         async with sessions.begin() as session:
+            await session.execute(report_sql.SORT_MEMORY)
             started = time.perf_counter()
             await session.execute(getattr(report_sql, name), bounds)
             spent[name] = round((time.perf_counter() - started) * 1000, 1)
@@ -105,21 +106,25 @@ async def main(orders: int, runs: int) -> None:
             await ensure_database(admin_url(server), "kpis")
             url = database_url(server, "kpis")
             await upgrade_head_async(url)
-            engine = make_engine(url, 2)
+            # Filling 100,000 orders takes longer than the API's statement bound.
+            engine = make_engine(url, 2, command_timeout=600)
             sessions = make_sessions(engine)
             async with sessions.begin() as session:
                 for statement in FILL.split(";\n"):
                     if statement.strip():
                         await session.execute(text(statement), {"orders": orders})
+            # As autovacuum leaves a live desk's tables: the fill's updates vacuumed away.
+            async with engine.connect() as connection:
+                vacuuming = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                await vacuuming.execute(text("VACUUM ANALYZE"))
             today = datetime.now(UTC).date()
             result: dict[str, object] = {"orders": orders, "runs": runs}
             for days in (30, 7):
                 timings = []
                 for _ in range(runs):
-                    async with sessions.begin() as session:
-                        started = time.perf_counter()
-                        report = await kpis(session, today - timedelta(days=days - 1), today)
-                        timings.append(time.perf_counter() - started)
+                    started = time.perf_counter()
+                    report = await kpis(sessions, today - timedelta(days=days - 1), today)
+                    timings.append(time.perf_counter() - started)
                 result[f"last_{days}_days"] = {
                     "orders_in_period": report.orders,
                     "median_ms": round(statistics.median(timings) * 1000, 1),

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from api.deps import SessionDep
+from api.deps import SessionDep, SessionFactoryDep
 from api.errors import InvalidFields, NotFound
 from api.permissions import CanReadKpis, CanReconcile
 from api.reports.kpis import Kpis, kpis
@@ -43,7 +43,7 @@ MAX_PERIOD_DAYS = 366
 
 @router.get("/reports/kpis")
 async def desk_kpis(
-    session: SessionDep,
+    sessions: SessionFactoryDep,
     user: CanReadKpis,
     from_: Annotated[date | None, Query(alias="from", description="first day (UTC)")] = None,
     to: Annotated[date | None, Query(description="last day, included (UTC); default today")] = None,
@@ -60,5 +60,4 @@ async def desk_kpis(
         raise InvalidFields(
             [(("from",), f"more than {MAX_PERIOD_DAYS} days before to")], where="query"
         )
-    async with session.begin():
-        return await kpis(session, first, last)
+    return await kpis(sessions, first, last)
