@@ -8,7 +8,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import dev_password, issue_token
 from api.console.oidc import configured
@@ -24,12 +25,35 @@ from api.console.sessions import (
 from api.deps import SessionDep, SettingsDep
 from config import Settings
 from db.audit import Who, audit
-from db.models import User
+from db.models import AuditEntry, User
 from domain.roles import Role
+from domain.sign_in_limits import WINDOW, RecentFailures, throttled
 
 router = APIRouter(include_in_schema=False)
+SIGN_IN, REFUSED = "console.sign_in", "refused"
 LOGIN_CSRF = "orderflow_login_csrf"
 HOME = "/console/approvals"
+
+
+async def recent_failures(
+    session: AsyncSession, username: str, client: str | None
+) -> RecentFailures:
+    """Refused sign-ins in the window, from the audit log (read through its action index)."""
+    since = func.now() - WINDOW
+    counts = (
+        await session.execute(
+            select(
+                func.count().filter(AuditEntry.actor == username[:64]),
+                func.count(),
+            ).where(
+                AuditEntry.action == SIGN_IN,
+                AuditEntry.result == REFUSED,
+                AuditEntry.at > since,
+                AuditEntry.client_addr.is_not_distinct_from(client),
+            )
+        )
+    ).one()
+    return RecentFailures(account=counts[0], client=counts[1])
 
 
 def _safe_next(target: str | None) -> str:
@@ -90,12 +114,26 @@ async def sign_in(
         return _login_page(request, settings, next, username, "The form expired: sign in again.")
     if settings.mode != "development":
         return _login_page(request, settings, next, username, "Password sign-in is off here.")
+    where = request.client.host if request.client else None
+    async with session.begin():
+        if throttled(await recent_failures(session, username, where)):
+            audit(session, Who(username, None, None, where), SIGN_IN, "throttled")
+            minutes = int(WINDOW.total_seconds() // 60)
+            refused = _login_page(
+                request,
+                settings,
+                next,
+                username,
+                f"Too many failed sign-ins: try again in {minutes} minutes.",
+            )
+            refused.status_code = 429
+            refused.headers["Retry-After"] = str(int(WINDOW.total_seconds()))
+            return refused
     async with session.begin():
         user = await session.scalar(select(User).where(User.username == username))
         right = secrets.compare_digest(password, dev_password(settings.auth, username))
-        where = request.client.host if request.client else None
         if user is None or not user.active or not right:
-            audit(session, Who(username, None, None, where), "console.sign_in", "refused")
+            audit(session, Who(username, None, None, where), SIGN_IN, REFUSED)
             # One answer for every failure: the page does not tell which usernames exist.
             return _login_page(request, settings, next, username, "Wrong username or password.")
         role = Role(user.role)
@@ -103,7 +141,7 @@ async def sign_in(
         token = await open_session(
             session, username, issue_token(settings.auth, username, role), expires
         )
-        audit(session, Who(username, role.value, None, where), "console.sign_in", "ok")
+        audit(session, Who(username, role.value, None, where), SIGN_IN, "ok")
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         COOKIE,

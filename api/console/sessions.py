@@ -9,12 +9,12 @@ live session sends the person to the sign-in page and back.
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, Request
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal
@@ -26,6 +26,7 @@ from domain.roles import Role
 COOKIE = "orderflow_console"
 COOKIE_PATH = "/console"
 CSRF_FIELD = "csrf_token"
+KEPT_AFTER_END = timedelta(days=1)
 
 
 class NeedsSignIn(Exception):
@@ -61,7 +62,17 @@ def _hash(token: str) -> str:
 async def open_session(
     session: AsyncSession, username: str, bearer: str, expires_at: datetime
 ) -> str:
-    """A new session for a person already authenticated; returns the cookie's token."""
+    """A new session for a person already authenticated; returns the cookie's token. Sessions
+    that ended or expired a day ago go at the same time (the day keeps a just-ended one
+    around to look at): the table holds about the people signed in, never every sign-in."""
+    await session.execute(
+        delete(ConsoleSession).where(
+            or_(
+                ConsoleSession.expires_at < func.now() - KEPT_AFTER_END,
+                ConsoleSession.ended_at < func.now() - KEPT_AFTER_END,
+            )
+        )
+    )
     token = secrets.token_urlsafe(32)
     session.add(
         ConsoleSession(
