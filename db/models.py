@@ -765,10 +765,20 @@ class OrderHistory(Base):
     # When the order left the status this row moved it to (set by the next status change;
     # never on events recorded within a status): the KPIs read stays without pairing rows.
     left_at: Mapped[datetime | None]
+    # The order's creation time, filled by a trigger on insert (migration 0027): the KPIs
+    # read the stays of a period's orders from one index range.
+    order_created_at: Mapped[datetime | None]
     __table_args__ = (
         Index("order_history_to_status", "to_status", "order_id"),
         Index("order_history_order", "order_id", "id"),
         Index("order_history_open_stay", "order_id", postgresql_where=text(OPEN_STAY)),
+        Index(
+            "order_history_stays",
+            "to_status",
+            "order_created_at",
+            postgresql_include=["at", "left_at"],
+            postgresql_where=text("left_at IS NOT NULL"),
+        ),
     )
 
 
