@@ -27,6 +27,7 @@ from api.metrics import RequestTimer
 from api.orders import router as orders
 from api.people import router as people
 from api.policies import router as policies
+from api.pricing import router as pricing
 from api.products import router as products
 from api.reports import router as reports
 from api.returns import router as returns
@@ -166,6 +167,7 @@ def create_app(
         audit,
         webhooks,
         imports,
+        pricing,
         codec,
     ):
         app.include_router(module.router, responses=ERROR_RESPONSES)

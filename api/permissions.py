@@ -10,6 +10,7 @@ from api.auth import Principal
 from api.deps import allowed
 from domain.roles import Action
 
+CanManagePricing = Annotated[Principal, Depends(allowed(Action.MANAGE_PRICING))]
 CanManageProducts = Annotated[Principal, Depends(allowed(Action.MANAGE_PRODUCTS))]
 CanReadCatalogue = Annotated[Principal, Depends(allowed(Action.READ_CATALOGUE))]
 CanManageCustomers = Annotated[Principal, Depends(allowed(Action.MANAGE_CUSTOMERS))]

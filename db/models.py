@@ -329,10 +329,72 @@ class OrderLine(Base):
     net: Mapped[Decimal] = mapped_column(Money)
     # The rate the line is taxed at, fixed when it is priced (domain/tax.py).
     tax_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    # What the price rules gave it (domain/price_rules.py): the entitled unit price (None:
+    # the catalogue's), its source, the promotions applied, its share of order promotions.
+    list_price: Mapped[Decimal | None] = mapped_column(Money)
+    price_source: Mapped[str] = mapped_column(
+        String(200), default="catalogue", server_default="catalogue"
+    )
+    promotions: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    promotion_discount: Mapped[Decimal] = mapped_column(Money, default=0, server_default="0")
 
     def priced(self) -> PricedLine:
         """The line as the pricing rules priced it (the columns carry the same names)."""
-        return PricedLine(**{f.name: getattr(self, f.name) for f in fields(PricedLine)})
+        values = {f.name: getattr(self, f.name) for f in fields(PricedLine)}
+        return PricedLine(**{**values, "promotions": tuple(self.promotions)})
+
+
+class PriceList(Base):
+    """Unit prices for one customer (a contract), a customer group (their tier) or everyone,
+    with quantity breaks, valid between two days (domain/price_rules.py)."""
+
+    __tablename__ = "price_lists"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"))
+    customer_group: Mapped[str | None] = mapped_column(String(16))
+    valid_from: Mapped[date]
+    valid_to: Mapped[date | None]
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    __table_args__ = (
+        CheckConstraint(
+            "customer_id IS NULL OR customer_group IS NULL", name="price_list_one_audience"
+        ),
+        CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="price_list_dates"),
+    )
+
+
+class PriceListEntry(Base):
+    """One quantity break of a price list: from min_quantity units, this unit price."""
+
+    __tablename__ = "price_list_entries"
+    price_list_id: Mapped[int] = mapped_column(ForeignKey("price_lists.id"), primary_key=True)
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"), primary_key=True)
+    min_quantity: Mapped[int] = mapped_column(primary_key=True)
+    unit_price: Mapped[Decimal] = mapped_column(Money)
+
+
+class PromotionRow(Base):
+    """A promotion: percent or amount off a product, a category or the order total, valid
+    between two days, stackable with others or not (domain/price_rules.py)."""
+
+    __tablename__ = "promotions"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[Decimal] = mapped_column(Money)
+    scope: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str | None] = mapped_column(String(64))
+    min_order_total: Mapped[Decimal] = mapped_column(Money, default=0, server_default="0")
+    stackable: Mapped[bool] = mapped_column(default=False, server_default="false")
+    valid_from: Mapped[date]
+    valid_to: Mapped[date | None]
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    __table_args__ = (
+        CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="promotion_dates"),
+    )
 
 
 class Reservation(Base):

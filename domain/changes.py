@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from domain.carrier import ShippingMethod
+from domain.price_rules import SUPPLIED, RulePrice
 from domain.pricing import (
     Charge,
     LineRequest,
@@ -121,7 +122,16 @@ def revise(
         for a in asked:
             kept = agreed.get(a.sku)
             supplied = a.unit_price
-            if supplied is None and kept is not None:
+            rule = None
+            if supplied is None and kept is not None and kept.list_price is not None:
+                # Priced by the rules when agreed: it keeps that price, its source and
+                # promotions (its share of an order promotion only at the same quantity).
+                share = kept.promotion_discount if a.quantity == kept.quantity else ZERO
+                entitled = kept.list_price if kept.price_source == SUPPLIED else kept.unit_price
+                rule = RulePrice(entitled, kept.price_source, kept.promotions, share)
+                if kept.price_source == SUPPLIED:
+                    supplied = kept.unit_price
+            elif supplied is None and kept is not None:
                 supplied = kept.unit_price
             discount = a.discount_pct
             if discount is None:
@@ -137,6 +147,7 @@ def revise(
                     catalogue_price=catalogue_price,
                     supplied_price=supplied,
                     discount_pct=discount,
+                    rule=rule,
                 )
             )
         priced = price_order(requests, ShippingMethod(method), basis)

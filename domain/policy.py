@@ -196,7 +196,8 @@ def _why(c: Condition, f: OrderFacts) -> list[str] | None:
             return None
         for x in hits:
             kind = "price override" if x.is_price_override else "discount"
-            why.append(f"{x.sku}: {kind}, {x.reduction_pct.normalize():f}% below catalogue")
+            of = "catalogue" if x.list_price is None else f"its list price {x.list_price}"
+            why.append(f"{x.sku}: {kind}, {x.reduction_pct.normalize():f}% below {of}")
     if c.customer_tiers:
         if f.customer_tier not in c.customer_tiers:
             return None

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from domain.carrier import ShippingMethod
 from domain.money import HUNDRED, ZERO, percent_of, to_money
+from domain.price_rules import CATALOGUE, SUPPLIED, RulePrice
 from domain.shipping_charges import ShippingCharges, shipping_charge
 from domain.tax import TaxClass, TaxPlace
 
@@ -22,6 +23,8 @@ class LineRequest:
     catalogue_price: Decimal
     supplied_price: Decimal | None = None
     discount_pct: Decimal = ZERO
+    # What the price rules give the line (domain/price_rules.py); None: the catalogue's.
+    rule: RulePrice | None = None
 
 
 @dataclass(frozen=True)
@@ -36,23 +39,36 @@ class PricedLine:
     net: Decimal
     # Fixed when the line is priced (lines priced before tax tables: the flat 19 %).
     tax_rate: Decimal = Decimal("19")
+    # The unit price the price rules entitle the line to (None: lines priced before them,
+    # or the catalogue's), where it came from, the promotions applied, and the line's share
+    # of order promotions (part of `discount`).
+    list_price: Decimal | None = None
+    price_source: str = CATALOGUE
+    promotions: tuple[str, ...] = ()
+    promotion_discount: Decimal = ZERO
 
     @property
     def tax(self) -> Decimal:
         return line_tax(self.net, self.tax_rate)
 
     @property
+    def entitled_price(self) -> Decimal:
+        """What the line sells at without a person's override or discount."""
+        return self.catalogue_price if self.list_price is None else self.list_price
+
+    @property
     def is_price_override(self) -> bool:
-        return self.unit_price != self.catalogue_price
+        return self.unit_price != self.entitled_price
 
     @property
     def reduction_pct(self) -> Decimal:
-        """How far below the catalogue this line sells, override and discount together."""
+        """How far below its entitled price (the catalogue's, or the price rules') a person's
+        override and discount sell this line; promotions and contract prices are not theirs."""
         # From the unit prices, not the rounded line amounts: a 10 % discount on 3 x 19.99
         # must read as 10 %, not as the 10.01 % that cent rounding of the line would suggest.
-        if self.catalogue_price == 0:
+        if self.entitled_price == 0:
             return ZERO
-        kept = self.unit_price / self.catalogue_price * (HUNDRED - self.discount_pct) / HUNDRED
+        kept = self.unit_price / self.entitled_price * (HUNDRED - self.discount_pct) / HUNDRED
         return to_money((1 - kept) * HUNDRED)
 
 
@@ -82,9 +98,13 @@ class Totals:
 
 
 def price_line(line: LineRequest, tax_rate: Decimal = Decimal("19")) -> PricedLine:
-    unit = line.catalogue_price if line.supplied_price is None else line.supplied_price
+    # A supplied price replaces the rules for its line, their order promotion share too.
+    rule = line.rule if line.supplied_price is None else None
+    listed = line.catalogue_price if line.rule is None else line.rule.unit_price
+    unit = listed if line.supplied_price is None else line.supplied_price
     gross = to_money(unit * line.quantity)
-    discount = percent_of(gross, line.discount_pct)
+    shared = min(rule.order_discount, gross) if rule is not None else ZERO
+    discount = min(percent_of(gross, line.discount_pct) + shared, gross)
     return PricedLine(
         sku=line.sku,
         quantity=line.quantity,
@@ -95,6 +115,12 @@ def price_line(line: LineRequest, tax_rate: Decimal = Decimal("19")) -> PricedLi
         discount=discount,
         net=gross - discount,
         tax_rate=tax_rate,
+        list_price=None if line.rule is None else line.rule.unit_price,
+        price_source=(
+            SUPPLIED if line.supplied_price is not None else rule.source if rule else CATALOGUE
+        ),
+        promotions=() if rule is None else rule.promotions,
+        promotion_discount=shared,
     )
 
 

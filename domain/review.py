@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from domain.payment import ON_ACCOUNT, PaymentMethod
 from domain.policy import OrderFacts, PolicyDocument, Requirement, evaluate
+from domain.price_rules import describe
 from domain.roles import ApprovalLevel
 
 __all__ = ["CustomerFacts", "PaymentMethod", "ReviewDecision", "ReviewResult", "review_order"]
@@ -47,10 +48,12 @@ def review_order(
             ReviewDecision.REJECT, ["customer is on credit hold and may not use credit terms"]
         )
     requirements = evaluate(policy, facts)
+    # How the lines were priced (contract lists, breaks, promotions): for every verdict.
+    priced_by = [words for x in facts.lines if (words := describe(x.sku, x)) is not None]
     if requirements:
         reasons = [reason for r in requirements for reason in r.reasons]
-        return ReviewResult(ReviewDecision.NEEDS_APPROVAL, reasons, requirements)
-    return ReviewResult(ReviewDecision.PASS, ["no approval rule applies"])
+        return ReviewResult(ReviewDecision.NEEDS_APPROVAL, reasons + priced_by, requirements)
+    return ReviewResult(ReviewDecision.PASS, ["no approval rule applies", *priced_by])
 
 
 def credit_exposure(customer: CustomerFacts, total: Decimal) -> str | None:

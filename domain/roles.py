@@ -58,6 +58,7 @@ class Action(StrEnum):
     REFUND = "refund"
     RECONCILE = "reconcile"
     CORRECT_INVOICES = "correct_invoices"
+    MANAGE_PRICING = "manage_pricing"
 
 
 class ApprovalLevel(StrEnum):
@@ -133,6 +134,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.REFUND: frozenset({R.ADMIN, R.FINANCE}),
     Action.RECONCILE: frozenset({R.ADMIN, R.FINANCE}),
     Action.CORRECT_INVOICES: frozenset({R.ADMIN, R.FINANCE}),
+    # Contract price lists, quantity breaks and promotions.
+    Action.MANAGE_PRICING: frozenset({R.ADMIN, R.SALES_SUPERVISOR}),
 }
 
 # A higher level may stand in for a lower one; finance decides only credit.

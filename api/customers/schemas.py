@@ -18,6 +18,9 @@ from api.fields import In, MoneyIn, Text, Username
 from domain.contact import is_valid_country, is_valid_phone, is_valid_postal_code
 from domain.tax import is_eu_vat_prefix, is_valid_vat_id
 
+# The customer groups: priority, approval rules and group price lists follow them.
+CustomerTier = Literal["standard", "vip"]
+
 
 class AddressIn(In):
     line1: Text
@@ -45,7 +48,7 @@ class CustomerIn(In):
     address: AddressIn
     # Finance and admin only; others leave it out and the policy's default limit applies.
     credit_limit: MoneyIn | None = None
-    tier: Literal["standard", "vip"] = "standard"
+    tier: CustomerTier = "standard"
     # A business customer's VAT id (country prefix, then 2 to 13 letters or digits): printed
     # on its invoices; an EU one (checked with its check digits) makes deliveries to another
     # member state reverse-charged.

@@ -28,8 +28,10 @@ from config import ProcessSettings
 from db.audit import Who, audit
 from db.models import Customer, Order, OrderHistory, OrderLine, Product
 from db.policies import current_policy
+from db.price_rules import rules_on
 from db.pricing import pricing_basis
 from domain.carrier import ShippingMethod
+from domain.price_rules import CartLine, price_cart
 from domain.pricing import LineRequest, PricedLine, PricedOrder, Totals, price_order
 from domain.priority import PriorityFacts, priority_of
 from domain.shipping_charges import TooHeavy
@@ -180,6 +182,14 @@ async def price_request(
             errors.append((("lines", i, "sku"), f"unknown sku {line.sku}"))
     if errors:
         raise InvalidFields(errors)
+    cart = [
+        CartLine(x.sku, x.quantity, products[x.sku].unit_price, products[x.sku].category)
+        for x in lines
+    ]
+    who, group = (customer.id, customer.tier) if customer is not None else (None, "")
+    today = await database_today(session)
+    in_force = await rules_on(session, today, who, group, sorted(skus))
+    ruled = price_cart(cart, in_force, who or "", group, today)
     requests = [
         LineRequest(
             sku=line.sku,
@@ -187,8 +197,9 @@ async def price_request(
             catalogue_price=products[line.sku].unit_price,
             supplied_price=line.unit_price,
             discount_pct=line.discount_pct,
+            rule=rule,
         )
-        for line in lines
+        for line, rule in zip(lines, ruled, strict=True)
     ]
     if customer is not None:
         ship_to = ship_to or customer_address(customer)

@@ -189,7 +189,18 @@ class OrderCreated(BaseModel):
     status: str
 
 
-class LineOut(BaseModel):
+class RuleFields(BaseModel):
+    """How the price rules priced a line: the unit price they entitle it to (None: the
+    catalogue's), its source (catalogue, supplied, or a price list and its break), the
+    promotions applied, its share of order promotions (part of its discount)."""
+
+    list_price: Decimal | None = None
+    price_source: str = "catalogue"
+    promotions: list[str] = []
+    promotion_discount: Decimal = ZERO
+
+
+class LineOut(RuleFields):
     line_no: int
     sku: str
     quantity: int
@@ -251,7 +262,7 @@ class TotalsOut(BaseModel):
         )
 
 
-class QuotedLineOut(BaseModel):
+class QuotedLineOut(RuleFields):
     sku: str
     quantity: int
     catalogue_price: Decimal

@@ -1,0 +1,1 @@
+"""Price rules: contract price lists with quantity breaks, and promotions."""
