@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -23,7 +23,7 @@ from bench.traffic import customer_body
 from config import Settings
 from db.engine import SessionFactory
 from db.invariants import database_now
-from db.models import Order
+from db.models import Order, PriceList, PriceListEntry, PromotionRow
 from db.policies import current_policy, save_policy
 from domain.policy import DEFAULT_POLICY
 from stack.seed import SEED_USERS, seed_all
@@ -187,6 +187,10 @@ async def open_desk(
         # Tests expect the default policy; the fuzz test may have saved any valid one.
         if (await current_policy(session))[1] != DEFAULT_POLICY:
             await save_policy(session, DEFAULT_POLICY, "tests", "back to the default")
+        # Nor any price rule but their own (the fuzz test may have made a promotion for all).
+        await session.execute(delete(PriceListEntry))
+        await session.execute(delete(PriceList))
+        await session.execute(delete(PromotionRow))
     app = create_app(settings, sessions=sessions, temporal=client, tracing=tracing)
     worker = build_worker(
         client, sessions, settings, settings.temporal.task_queue, interceptors=interceptors

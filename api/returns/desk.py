@@ -174,7 +174,18 @@ async def receive(
         request_id=w.request_id or "",
         client_addr=w.client_addr or "",
     )
-    await update_return(temporal, settings, given, ReturnWorkflow.receive, receipt)
+    try:
+        await update_return(temporal, settings, given, ReturnWorkflow.receive, receipt)
+    except NotAllowedNow:
+        # A retry can overtake the call whose answer was lost: both reach the workflow while
+        # the return is authorized, and the later finds it received. The same receipt booked
+        # is the answer to both; any other is refused.
+        async with session.begin():
+            ret = await _visible(session, rma, user)
+            if ret.status == ReturnStatus.AUTHORIZED or not await _same_receipt(
+                session, ret, user, body
+            ):
+                raise
     return await read(session, rma, user)
 
 

@@ -2,6 +2,7 @@
 received goods restocked or written off; refunded (never beyond what was paid) or exchanged;
 a full return makes the order RETURNED; goods that never come expire the return."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
@@ -130,6 +131,25 @@ async def test_a_full_return_makes_the_order_returned_and_writes_off_the_damaged
     assert Decimal(order["paid_total"]) == Decimal("0.00")
     again = await receive(desk, rma, [(sku, 1, "sellable")])
     assert again.status_code == 409
+
+
+async def test_a_retry_overtaking_the_first_receipt_books_it_once(desk: Desk) -> None:
+    sku = await desk.product(price="20.00", stock=5)
+    order = await delivered_order(desk, {sku: 2})
+    ret = (await authorize(desk, order["order_id"], {sku: 2})).json()
+    before = await desk.available(sku)
+    # The receipt and a client's retry of it at the same moment: both find the return
+    # authorized and both reach its workflow; one books the goods, both answer with it.
+    first, second = await asyncio.gather(
+        receive(desk, ret["rma"], [(sku, 2, "sellable")]),
+        receive(desk, ret["rma"], [(sku, 2, "sellable")]),
+    )
+    assert (first.status_code, second.status_code) == (200, 200), (first.text, second.text)
+    await return_is(desk, ret["rma"], "refunded")
+    assert await desk.available(sku) == before + 2
+    # A different receipt racing in stays refused.
+    late = await receive(desk, ret["rma"], [(sku, 1, "damaged")])
+    assert late.status_code == 409
 
 
 async def test_an_exchange_sends_the_same_goods_again(desk: Desk) -> None:
