@@ -11,8 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Customer, Order, OrderLine, OrderVersionRow, Product
+from db.price_rules import rules_on
 from db.pricing import pricing_basis
 from domain.changes import DiffEntry, OrderChange, OrderVersion, diff, revise
+from domain.price_rules import CartLine, PriceRules, PromotionScope, RulePrice, price_cart
 
 
 async def version_in_force(session: AsyncSession, order: Order) -> OrderVersion:
@@ -59,7 +61,35 @@ async def propose(
         [*skus, *(x.sku for x in current.lines)],
         seller_country,
     )
-    return current, revise(current, change, await catalogue_prices(session, skus), basis)
+    ruled = await rule_prices(session, customer, change)
+    return current, revise(current, change, await catalogue_prices(session, skus), basis, ruled)
+
+
+async def rule_prices(
+    session: AsyncSession, customer: Customer, change: OrderChange
+) -> dict[str, RulePrice]:
+    """What the price lists and line promotions in force today give the changed lines (a
+    new sku sells at it; order promotions stay as they were agreed)."""
+    if not change.lines:
+        return {}
+    products = {
+        p.sku: p
+        for p in await session.scalars(
+            select(Product).where(Product.sku.in_({x.sku for x in change.lines}))
+        )
+    }
+    cart = [
+        CartLine(x.sku, x.quantity, products[x.sku].unit_price, products[x.sku].category)
+        for x in change.lines
+    ]
+    today = await session.scalar(select(func.current_date()))
+    assert today is not None
+    rules = await rules_on(session, today, customer.id, customer.tier, sorted(products))
+    per_line = PriceRules(
+        rules.price_lists, [p for p in rules.promotions if p.scope != PromotionScope.ORDER]
+    )
+    ruled = price_cart(cart, per_line, customer.id, customer.tier, today)
+    return {x.sku: r for x, r in zip(cart, ruled, strict=True)}
 
 
 async def versions_of(session: AsyncSession, order: Order) -> list[OrderVersionRow]:

@@ -5,6 +5,7 @@ A version is the whole order as the customer agreed it (lines, prices, where it 
 it is paid); approvals are given to a version, so a changed order is reviewed again.
 """
 
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -106,10 +107,12 @@ def revise(
     change: OrderChange,
     catalogue: dict[str, Decimal],
     basis: PricingBasis,
+    ruled: Mapping[str, RulePrice] | None = None,
 ) -> OrderVersion:
     """The next version: the change applied and re-priced on the basis (the new destination's
     rates, the shipping charge for the new lines and method). A kept sku keeps its agreed
-    price and discount unless the change gives new ones; a new sku sells at the catalogue's.
+    price and discount unless the change gives new ones; a new sku sells at the catalogue's,
+    or at what the price rules give it (`ruled`).
     A change of neither lines, destination nor method keeps the lines and charge as agreed.
     Raises NoTaxRate or TooHeavy as intake does."""
     method = change.shipping_method or current.shipping_method
@@ -133,6 +136,8 @@ def revise(
                     supplied = kept.unit_price
             elif supplied is None and kept is not None:
                 supplied = kept.unit_price
+            elif supplied is None and ruled:
+                rule = ruled.get(a.sku)  # a new sku: the price rules' price today
             discount = a.discount_pct
             if discount is None:
                 discount = kept.discount_pct if kept is not None else ZERO
@@ -183,12 +188,13 @@ def revise(
 
 def sets_prices(current: OrderVersion, after: OrderVersion) -> bool:
     """Whether the new version sells some sku at a price or discount it was not agreed at
-    (a new sku: other than the catalogue's price, or with a discount)."""
+    (a new sku: other than the price it is entitled to, the catalogue's or the price rules',
+    or with a discount)."""
     agreed = {line.sku: line for line in current.lines}
     for line in after.lines:
         kept = agreed.get(line.sku)
         if kept is None:
-            if line.unit_price != line.catalogue_price or line.discount_pct != ZERO:
+            if line.unit_price != line.entitled_price or line.discount_pct != ZERO:
                 return True
         elif (line.unit_price, line.discount_pct) != (kept.unit_price, kept.discount_pct):
             return True

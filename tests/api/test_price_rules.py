@@ -148,3 +148,32 @@ async def test_price_rules_are_managed_by_supervisors_and_checked_by_field(desk:
     assert made["name"] in [p["name"] for p in listed]
     before = await desk.ok("supervisor", "GET", "/promotions", params={"valid_on": "2026-12-31"})
     assert made["name"] not in [p["name"] for p in before]
+
+
+async def test_a_change_keeps_agreed_prices_and_prices_a_new_sku_by_the_rules(desk: Desk) -> None:
+    category = f"cat-{uuid.uuid4().hex[:6]}"
+    skus = []
+    for price in ("100.00", "40.00"):
+        sku = f"PR-{uuid.uuid4().hex[:8]}"
+        product = {"sku": sku, "name": "Priced", "unit_price": price, "weight_kg": "1",
+                   "category": category}  # fmt: skip
+        await desk.ok("admin", "POST", "/products", json=product)
+        await desk.receive(sku, 20)
+        skus.append(sku)
+    first, added = skus
+    customer = await desk.customer()
+    made = await rules_for(desk, customer, first, category)
+    order_id = await desk.order(first, 1, customer_id=customer)
+    await desk.status_is(order_id, "AWAITING_PAYMENT")
+    answer = await desk.call(
+        "service", "POST", f"/orders/{order_id}/changes",
+        json={"lines": [{"sku": first, "quantity": 1}, {"sku": added, "quantity": 2}],
+              "reason": "one more product", "dry_run": True},
+    )  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    impact = answer.json()
+    # The kept line at its agreed 81.00 (contract 90 less 10 %), the new one at 36.00 (the
+    # category's promotion on 40.00): no person's reduction, so no approval asked.
+    assert impact["approvals_needed"] == []
+    assert D(impact["totals_after"]["subtotal"]) == D("81.00") + 2 * D("36.00")
+    assert made["promotion"]["name"] in " ".join(impact["review_reasons"])
