@@ -257,6 +257,10 @@ class Order(Base):
     expected_stock_date: Mapped[date | None]
     # Not delivered within the shipping method's promise.
     late: Mapped[bool] = mapped_column(default=False, server_default="false")
+    # The day it was promised to leave by when confirmed (domain/carrier.promised_ship_date),
+    # and, once its first parcel left, whether that was by then.
+    promised_ship_date: Mapped[date | None]
+    shipped_on_time: Mapped[bool | None]
     # Why it was cancelled (domain/cancellation.py), when it was.
     cancel_reason_code: Mapped[str | None] = mapped_column(String(24))
     # The version in force (1 until the first change; see order_versions).

@@ -6,8 +6,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.customer_messages import tell_of_status
 from db.models import OPEN_STAY, Order, OrderHistory
 from db.webhooks import emit
+from domain.carrier import ShippingMethod, promised_ship_date
+from domain.customer_messages import STATUS_MESSAGES
 from domain.status import OrderStatus, can_transition
 from domain.webhooks import WebhookEvent
+
+# The statuses that confirm an order to its customer (with the date to expect it), and those
+# its first parcel leaves in.
+CONFIRMED_STATUSES = {s for s, kind in STATUS_MESSAGES.items() if kind == "order_confirmed"}
+SHIPPED_STATUSES = {OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED}
 
 
 class IllegalTransition(Exception):
@@ -51,6 +58,7 @@ async def change_status(
             order_id=order.id, actor=actor, from_status=current, to_status=target, reason=reason
         )
     )
+    await keep_ship_promise(session, order, target)
     await tell_of_status(session, order, target)
     await emit(
         session,
@@ -58,6 +66,26 @@ async def change_status(
         {"order_id": order.id, "from": current, "to": target, "external_ref": order.external_ref},
     )
     return True
+
+
+async def keep_ship_promise(session: AsyncSession, order: Order, target: OrderStatus) -> None:
+    """Confirmed: the day it is promised to leave by (once; a later confirmation, after a
+    change, keeps the first promise). Its first parcel gone: whether it left by then."""
+    confirming = target in CONFIRMED_STATUSES and order.promised_ship_date is None
+    leaving = (
+        target in SHIPPED_STATUSES
+        and order.shipped_on_time is None
+        and order.promised_ship_date is not None
+    )
+    if not (confirming or leaving):
+        return
+    today = await session.scalar(select(func.current_date()))
+    assert today is not None
+    if confirming:
+        method = ShippingMethod(order.shipping_method)
+        order.promised_ship_date = promised_ship_date(today, method, order.expected_stock_date)
+    elif order.promised_ship_date is not None:
+        order.shipped_on_time = today <= order.promised_ship_date
 
 
 async def mark_workflow_started(session: AsyncSession, order_id: str) -> None:

@@ -1,7 +1,7 @@
 """Carrier and service choice by shipping method, weight and destination."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -27,6 +27,21 @@ PROMISED_DELIVERY: dict[ShippingMethod, timedelta] = {
     ShippingMethod.EXPRESS: timedelta(days=1),
     ShippingMethod.PICKUP: timedelta(days=3),
 }
+
+
+# What the desk promises per shipping method for the goods to leave, in days from when the
+# order is confirmed (or from when the stock it waits for is expected): later, it shipped late.
+PROMISED_SHIP_DAYS: dict[ShippingMethod, int] = {
+    ShippingMethod.STANDARD: 2,
+    ShippingMethod.EXPRESS: 1,
+    ShippingMethod.PICKUP: 1,
+}
+
+
+def promised_ship_date(today: date, method: ShippingMethod, stock_expected: date | None) -> date:
+    """The day a confirmed order is promised to leave by."""
+    start = max(today, stock_expected) if stock_expected else today
+    return start + timedelta(days=PROMISED_SHIP_DAYS[method])
 
 
 def choose_carrier(

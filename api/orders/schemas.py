@@ -357,6 +357,10 @@ class WarehouseOrderSummary(BaseModel):
     requested_delivery_date: date | None
     # Not delivered within the shipping method's promise.
     late: bool
+    # The day it was promised to leave by (set when confirmed), and whether its first parcel
+    # left by then (None: not yet, or never promised).
+    promised_ship_date: date | None = None
+    shipped_on_time: bool | None = None
 
 
 class OrderSummary(WarehouseOrderSummary):

@@ -85,6 +85,8 @@ def summary(o: Order) -> OrderSummary:
         priority=o.priority,
         requested_delivery_date=o.requested_delivery_date,
         late=o.late,
+        promised_ship_date=o.promised_ship_date,
+        shipped_on_time=o.shipped_on_time,
     )
 
 

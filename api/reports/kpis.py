@@ -48,6 +48,8 @@ SELECT count(*) FILTER (WHERE review_decision IS NOT NULL) AS reviewed,
        count(*) FILTER (WHERE review_decision = 'pass') AS auto_approved,
        count(*) AS orders,
        count(*) FILTER (WHERE status = 'CANCELLED') AS cancelled,
+       count(*) FILTER (WHERE shipped_on_time IS NOT NULL) AS shipped_promised,
+       count(*) FILTER (WHERE shipped_on_time) AS shipped_on_time,
        coalesce(sum(total) FILTER (WHERE status NOT IN ('CANCELLED', 'REJECTED')), 0) AS booked
 FROM orders WHERE id IN ({PERIOD})
 """)
@@ -128,6 +130,10 @@ class Kpis(BaseModel):
     delivered: int
     delivered_on_time: int
     on_time_rate: Decimal | None
+    # Orders whose first parcel left, promised a day when confirmed; those that left by it.
+    shipped: int
+    shipped_on_time: int
+    ship_on_time_rate: Decimal | None
     revenue_booked: Decimal
     revenue_invoiced: Decimal
 
@@ -200,6 +206,9 @@ async def _counts(sessions: SessionFactory, start: date, end: date, bounds: dict
             delivered=delivered,
             delivered_on_time=on_time,
             on_time_rate=_share(on_time, delivered),
+            shipped=review.shipped_promised,
+            shipped_on_time=review.shipped_on_time,
+            ship_on_time_rate=_share(review.shipped_on_time, review.shipped_promised),
             revenue_booked=review.booked,
             revenue_invoiced=(await rows(INVOICED))[0][0],
         )

@@ -37,7 +37,8 @@ async def by_hand(sessions: SessionFactory, start: datetime, end: datetime) -> d
         orders = (
             await session.execute(
                 text(
-                    "SELECT id, channel, status, review_decision, total, cancel_reason_code, late"
+                    "SELECT id, channel, status, review_decision, total, cancel_reason_code, late,"
+                    " shipped_on_time"
                     " FROM orders WHERE created_at >= :s AND created_at < :e"
                 ),
                 {"s": start, "e": end},
@@ -77,6 +78,8 @@ async def by_hand(sessions: SessionFactory, start: datetime, end: datetime) -> d
         "reasons": Counter(o.cancel_reason_code for o in cancelled if o.cancel_reason_code),
         "delivered": len(delivered),
         "on_time": sum(1 for o in orders if o.id in delivered and not o.late),
+        "shipped": sum(1 for o in orders if o.shipped_on_time is not None),
+        "shipped_on_time": sum(1 for o in orders if o.shipped_on_time),
         "booked": sum(
             (o.total for o in orders if o.status not in ("CANCELLED", "REJECTED")), Decimal(0)
         ),
@@ -142,6 +145,11 @@ async def test_the_kpis_of_today_match_the_rows(desk: Desk, sessions: SessionFac
         hand["on_time"],
     )
     assert hand["delivered"] >= 1
+    assert (report["shipped"], report["shipped_on_time"]) == (
+        hand["shipped"],
+        hand["shipped_on_time"],
+    )
+    assert hand["shipped_on_time"] >= 1  # the delivered order left the day it was confirmed
     assert Decimal(report["revenue_booked"]) == hand["booked"]
 
 
