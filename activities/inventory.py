@@ -229,6 +229,8 @@ async def _apply(
             ),
             basis.rate(s.substitute),
         )
+        # Every priced column: the substitute's own price, source and promotions (none), so
+        # the line is not judged against the price rules gave the sku it replaces.
         for field in (
             "sku",
             "catalogue_price",
@@ -237,8 +239,12 @@ async def _apply(
             "discount",
             "net",
             "tax_rate",
+            "list_price",
+            "price_source",
+            "promotion_discount",
         ):
             setattr(line, field, getattr(priced, field))
+        line.promotions = list(priced.promotions)
     charge = Charge(order.shipping_charge, order.shipping_tax_rate)
     totals = order_totals([x.priced() for x in lines.values()], charge)
     order.subtotal, order.discount, order.tax, order.total = (
