@@ -3,6 +3,7 @@ shipping charges, the products' tax classes and weights, the buyer's VAT id. Use
 changes and substitutions alike, inside the caller's transaction."""
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Product
 from db.policies import current_policy
+from domain.policy import PolicyDocument
 from domain.pricing import PricingBasis
 from domain.tax import Destination, TaxClass, TaxPlace, reverse_charged
 
@@ -36,6 +38,18 @@ async def pricing_basis(
             Product.sku.in_(sorted(set(skus)))
         )
     )
+    return basis_of(policy, ship_to, vat_id, products.tuples(), seller_country)
+
+
+def basis_of(
+    policy: PolicyDocument,
+    ship_to: dict[str, Any],
+    vat_id: str | None,
+    products: Iterable[tuple[str, str, Decimal]],
+    seller_country: str,
+) -> PricingBasis:
+    """The basis from records already read: the policy and each sku's tax class and weight
+    (intake has the products in hand; reading them again is a round trip per order)."""
     classes, weights = {}, {}
     for sku, tax_class, weight in products:
         classes[sku], weights[sku] = TaxClass(tax_class), weight

@@ -83,11 +83,11 @@ async def _checked(
         current, after = await propose(session, order, change, seller_country)
     if sets_prices(current, after) and not is_allowed(user.role, Action.SET_PRICES):
         raise Forbidden(f"role {user.role} may not set prices or discounts")
-    await check_terms(
-        session,
+    check_terms(
         after.lines,
         Totals(after.subtotal, after.discount, after.tax, after.total, after.shipping_charge),
         change.requested_delivery_date,
+        await database_today(session),
     )
     return change, current, after
 

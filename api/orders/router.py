@@ -108,7 +108,7 @@ async def quote_order(
         settings.process,
     )  # fmt: skip
     priced = quoted.priced
-    await check_terms(session, priced.lines, priced.totals, None)
+    check_terms(priced.lines, priced.totals, None, quoted.today)
     return QuoteOut(
         lines=[QuotedLineOut(**asdict(x), tax=x.tax) for x in priced.lines],
         totals=TotalsOut.quoted(priced, settings.process.currency),
