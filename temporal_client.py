@@ -42,6 +42,7 @@ from db.models import Customer, Order
 from db.status import mark_workflow_started
 from domain.carrier import ShippingMethod
 from domain.messages import OrderWorkflowInput, RefundRequest, RefundResult, ReturnInput
+from domain.order_types import OrderType
 from domain.priority import TASK_PRIORITY_KEY, Priority
 from domain.review import PaymentMethod
 from domain.shortage import ShortageChoice
@@ -123,6 +124,7 @@ def order_details(order: Order) -> str:
         ("external reference", order.external_ref or "-"),
         ("customer", order.customer_id),
         ("channel", order.channel),
+        ("type", order.order_type),
         ("total", f"{order.total} {order.currency}"),
         ("payment", order.payment_method),
         ("shipping", order.shipping_method),
@@ -154,6 +156,9 @@ async def start_order_workflow(
                 priority=Priority(order.priority),
                 on_shortage=ShortageChoice(order.on_shortage),
                 shipping_method=ShippingMethod(order.shipping_method),
+                order_type=OrderType(order.order_type),
+                deposit=order.deposit,
+                release_date=order.release_date,
             ),
             # A backlog serves urgent orders first; the workflow's activities inherit it.
             priority=TaskPriority(priority_key=TASK_PRIORITY_KEY[Priority(order.priority)]),
@@ -168,6 +173,7 @@ async def start_order_workflow(
                     SearchAttributePair(sa.ORDER_STATUS, order.status),
                     SearchAttributePair(sa.CUSTOMER_ID, order.customer_id),
                     SearchAttributePair(sa.CHANNEL, order.channel),
+                    SearchAttributePair(sa.ORDER_TYPE, order.order_type),
                     SearchAttributePair(sa.ORDER_TOTAL, float(order.total)),
                     SearchAttributePair(sa.PRIORITY, order.priority),
                     # Not the row's created_at: a server default not loaded on a new order.

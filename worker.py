@@ -25,6 +25,7 @@ from activities.inventory import InventoryActivities
 from activities.mail import Mailer, OutboxSink, SmtpMailer
 from activities.notifier import NotifierActivities
 from activities.orders import OrderActivities
+from activities.presale import PresaleActivities
 from activities.refunds import RefundActivities
 from activities.returns import ReturnActivities
 from activities.review import ReviewActivities
@@ -73,6 +74,7 @@ def activity_functions(
     returns = ReturnActivities(sessions, gateway)
     refunds = RefundActivities(sessions, gateway)
     settlement_run = SettlementRunActivities(sessions)
+    presale = PresaleActivities(sessions)
     notifier = NotifierActivities(
         sessions,
         mailer or mailer_for(settings),
@@ -121,6 +123,8 @@ def activity_functions(
         returns.expire_return,
         refunds.refund_order,
         settlement_run.settlement_report,
+        presale.take_presale_place,
+        presale.release_presale,
     ]
 
 

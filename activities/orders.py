@@ -14,8 +14,10 @@ from db.audit import Who, audit
 from db.documents import credit
 from db.engine import SessionFactory
 from db.models import Approval, Invoice, Order, Payment, Reservation, Shipment
+from db.policies import current_policy
 from db.shipments import BOOKED, CANCELLED_SHIPMENT, UNBOOKED, WITHDRAWN
 from db.status import change_status, lock_order, record_event
+from domain.cancellation import CancelReason
 from domain.messages import (
     CloseRequest,
     CloseResult,
@@ -24,6 +26,10 @@ from domain.messages import (
     CompensationStep,
     StatusChange,
 )
+from domain.money import HUNDRED
+from domain.order_types import OrderType
+from domain.presale import refund_on_cancel
+from domain.status import PRESALE_WAITS
 
 
 class OrderActivities:
@@ -104,7 +110,8 @@ class OrderActivities:
                 notes = await _credit_all(session, order)
                 done = "credit note(s) " + ", ".join(notes) if notes else ""
             else:
-                result.refunded = await self._refund(session, order)
+                share = await _refund_share(session, order, request.reason_code)
+                result.refunded = await self._refund(session, order, share)
                 done = f"refunded {result.refunded}" if result.refunded else ""
             if done:
                 await record_event(session, order, "system", f"compensation: {done}")
@@ -141,8 +148,11 @@ class OrderActivities:
             )
         return withdrawn
 
-    async def _refund(self, session: AsyncSession, order: Order) -> Decimal:
-        """Every payment back through the gateway, once (keyed by the payment it refunds)."""
+    async def _refund(
+        self, session: AsyncSession, order: Order, share: Decimal = HUNDRED
+    ) -> Decimal:
+        """Every payment back through the gateway (`share` percent of each), once (keyed by
+        the payment it refunds)."""
         payments = list(
             await session.scalars(
                 select(Payment).where(Payment.order_id == order.id, Payment.kind == "payment")
@@ -150,15 +160,18 @@ class OrderActivities:
         )
         refunded = Decimal("0.00")
         for payment in payments:
+            amount = refund_on_cancel(payment.amount, share)
+            if amount <= 0:
+                continue
             # The gateway call is idempotent by reference, so a retried activity is safe.
-            gateway_ref = await self.gateway.refund(order.id, payment.reference, payment.amount)
+            gateway_ref = await self.gateway.refund(order.id, payment.reference, amount)
             # Keyed by this order and the payment it refunds: never another order's key.
             result = await session.execute(
                 insert(Payment)
                 .values(
                     reference=payment.reference,
                     order_id=order.id,
-                    amount=-payment.amount,
+                    amount=-amount,
                     method=payment.method,
                     kind="refund",
                     gateway_ref=gateway_ref,
@@ -167,8 +180,22 @@ class OrderActivities:
                 .returning(Payment.reference)
             )
             if result.first() is not None:
-                refunded += payment.amount
+                refunded += amount
         return refunded
+
+
+async def _refund_share(
+    session: AsyncSession, order: Order, reason: CancelReason | None
+) -> Decimal:
+    """What percentage of its payments a closing order gets back: all of them, except that a
+    customer giving up a pre-sale place before the release gets the policy's share of it."""
+    if (
+        order.order_type != OrderType.PRESALE
+        or order.status not in PRESALE_WAITS
+        or reason != CancelReason.CUSTOMER_REQUEST
+    ):
+        return HUNDRED
+    return (await current_policy(session))[1].cancellation.presale_deposit_refund_pct
 
 
 @dataclass

@@ -66,6 +66,12 @@ class Product(Base):
     tax_class: Mapped[str] = mapped_column(
         String(16), default="standard", server_default="standard"
     )
+    # A pre-sale product (domain/presale.py): sold before its release date for a deposit
+    # (a percentage of the line or an amount per unit), up to a cap of units if set.
+    presale_release_date: Mapped[date | None]
+    presale_deposit_pct: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    presale_deposit_amount: Mapped[Decimal | None] = mapped_column(Money)
+    presale_cap: Mapped[int | None]
     __table_args__ = (CheckConstraint("unit_price >= 0", name="price_not_negative"),)
 
 
@@ -267,6 +273,14 @@ class Order(Base):
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     # Everyone who changed it: four-eyes keeps them from approving it.
     changed_by: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # standard | presale (domain/order_types.py): the path its workflow takes.
+    order_type: Mapped[str] = mapped_column(
+        String(16), default="standard", server_default="standard"
+    )
+    # A pre-sale order: the deposit that takes its place in the queue, and the day its
+    # products are released (the latest of its lines').
+    deposit: Mapped[Decimal | None] = mapped_column(Money)
+    release_date: Mapped[date | None]
 
     def parties(self, customer_owner: str | None) -> Parties:
         """The people the order's approvers must be independent of."""
@@ -424,6 +438,8 @@ class StockWait(Base):
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), unique=True)
     status: Mapped[str] = mapped_column(String(16))  # waiting | allocated | dropped
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # A pre-sale place: no receipt serves it until the release lets it go.
+    held_for_release: Mapped[bool] = mapped_column(default=False, server_default="false")
 
 
 class Approval(Base):

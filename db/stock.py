@@ -25,6 +25,7 @@ from db.models import (
     WarehouseZone,
 )
 from domain.allocation import ZoneRow, allocate, allocate_available, nearest_first
+from domain.order_types import OrderType
 from domain.priority import RANK
 from domain.status import FINAL_STATUSES
 
@@ -137,10 +138,14 @@ async def try_reserve(
     return allocation.shortages
 
 
-async def enqueue_wait(session: AsyncSession, order_id: str) -> None:
+async def enqueue_wait(
+    session: AsyncSession, order_id: str, held_for_release: bool = False
+) -> None:
+    """The order joins the queue for stock (a pre-sale place: held until its release); one
+    place per order, kept if it has one."""
     await session.execute(
         insert(StockWait)
-        .values(order_id=order_id, status=WAITING)
+        .values(order_id=order_id, status=WAITING, held_for_release=held_for_release)
         .on_conflict_do_nothing(index_elements=[StockWait.order_id])
     )
 
@@ -236,8 +241,10 @@ async def mark_shipped(
 
 
 async def allocate_waiting(session: AsyncSession, skus: list[str]) -> list[str]:
-    """Serve waiting orders for these skus by priority, then arrival; returns the orders to nudge:
-    those served, and those passed by because they were busy (they recheck when nudged).
+    """Serve waiting orders for these skus: released pre-sale places first, in the order
+    their deposits were paid; then the others by priority, then arrival. Returns the orders
+    to nudge: those served, and those passed by because they were busy (they recheck when
+    nudged). A pre-sale place not yet released is served by no receipt.
 
     An order that still cannot be served keeps its place and does not block a smaller order
     behind it.
@@ -245,17 +252,23 @@ async def allocate_waiting(session: AsyncSession, skus: list[str]) -> list[str]:
     if not skus:
         return []
     await _lock_stock(session, skus)
+    presale = Order.order_type == OrderType.PRESALE
     waits = list(
         await session.scalars(
             select(StockWait)
             .where(
                 StockWait.status == WAITING,
+                StockWait.held_for_release.is_(False),
                 exists().where(OrderLine.order_id == StockWait.order_id, OrderLine.sku.in_(skus)),
             )
             .join(Order, Order.id == StockWait.order_id)
             # An ended order holds nothing, whatever its queue row says.
             .where(Order.status.not_in(FINAL_STATUSES))
-            .order_by(priority_rank(Order.priority), StockWait.id)
+            .order_by(
+                case((presale, 0), else_=1),
+                case((presale, 0), else_=priority_rank(Order.priority)),
+                StockWait.id,
+            )
             # Only the queue rows: an order's own row is taken below without waiting for it.
             .with_for_update(of=StockWait)
         )
@@ -306,6 +319,56 @@ async def take_available(session: AsyncSession, sku: str, warehouse: str, quanti
         return False
     await reorder.watch(session, [sku])
     return True
+
+
+async def release_places(session: AsyncSession, day: date) -> list[str]:
+    """Pre-sale places of orders released by this day let go (stock rows locked first, as a
+    receipt locks them) and served from what is on hand; returns the orders to nudge."""
+    released = (
+        select(StockWait.order_id)
+        .join(Order, Order.id == StockWait.order_id)
+        .where(StockWait.held_for_release.is_(True), Order.release_date <= day)
+    )
+    skus = sorted(
+        set(
+            await session.scalars(
+                select(OrderLine.sku).where(OrderLine.order_id.in_(released)).distinct()
+            )
+        )
+    )
+    if not skus:
+        return []
+    await _lock_stock(session, skus)
+    await session.execute(
+        update(StockWait)
+        .where(StockWait.order_id.in_(released))
+        .values(held_for_release=False)
+        .execution_options(synchronize_session=False)
+    )
+    return await allocate_waiting(session, skus)
+
+
+async def queue_place(session: AsyncSession, order_id: str) -> int | None:
+    """A waiting pre-sale order's place among the pre-sale places waiting for any of its
+    skus (1: served first); None when it waits for nothing."""
+    own = await session.scalar(
+        select(StockWait.id).where(StockWait.order_id == order_id, StockWait.status == WAITING)
+    )
+    if own is None:
+        return None
+    mine = select(OrderLine.sku).where(OrderLine.order_id == order_id)
+    ahead = await session.scalar(
+        select(func.count(StockWait.id))
+        .join(Order, Order.id == StockWait.order_id)
+        .where(
+            StockWait.status == WAITING,
+            StockWait.id <= own,
+            Order.order_type == OrderType.PRESALE,
+            Order.status.not_in(FINAL_STATUSES),
+            exists().where(OrderLine.order_id == StockWait.order_id, OrderLine.sku.in_(mine)),
+        )
+    )
+    return int(ahead or 0)
 
 
 def priority_rank(column: Any) -> Any:

@@ -22,7 +22,7 @@ from domain.pricing import (
     order_totals,
     price_order,
 )
-from domain.status import CANCELLABLE_STATUSES, FINAL_STATUSES, OrderStatus
+from domain.status import CANCELLABLE_STATUSES, FINAL_STATUSES, PRESALE_WAITS, OrderStatus
 
 # Price and discount of a line the change leaves as it is.
 ZERO = Decimal("0")
@@ -263,11 +263,20 @@ def stock_moves(held: dict[str, int], wanted: dict[str, int]) -> list[StockMove]
     return moves
 
 
-def refusal(status: str, goods_left: bool, lines_locked: bool, change: OrderChange) -> str | None:
+def refusal(
+    status: str,
+    goods_left: bool,
+    lines_locked: bool,
+    change: OrderChange,
+    before_release: bool = False,
+) -> str | None:
     """Why an order in this stage takes no such change (None: it may be made). Picking
-    started: the address only; goods gone: nothing (a return is the way)."""
+    started: the address only; goods gone: nothing (a return is the way); a pre-sale order
+    before its release: nothing (its lines fix its deposit and its place)."""
     if status in FINAL_STATUSES:
         return f"the order is {status}"
+    if before_release or status in PRESALE_WAITS:
+        return "a pre-sale order is changed only after its release: cancel it and order again"
     if goods_left or status not in CANCELLABLE_STATUSES:
         return f"the order is {status}: goods have left the warehouse, a return is the way"
     if status == OrderStatus.AWAITING_CUSTOMER:

@@ -50,6 +50,8 @@ CUSTOMER_STATUS: dict[OrderStatus, str] = {
     S.AWAITING_STOCK: "Waiting for stock",
     S.AWAITING_CUSTOMER: "Waiting for your answer",
     S.AWAITING_PAYMENT: "Waiting for your payment",
+    S.AWAITING_DEPOSIT: "Waiting for your deposit",
+    S.QUEUED: "Pre-ordered: waiting for the release",
     S.READY_TO_SHIP: "Being prepared",
     S.PICKING: "Being prepared",
     S.PARTIALLY_SHIPPED: "Partly shipped",

@@ -4,7 +4,7 @@ Class and field names are part of the wire format of running workflows: add opti
 never rename.
 """
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import TypeVar
@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from domain.cancellation import CancelReason
 from domain.carrier import PROMISED_DELIVERY, ShippingMethod
 from domain.changes import DiffEntry, OrderChange
+from domain.order_types import OrderType
 from domain.payment import PaymentMethod
 from domain.policy import Mode
 from domain.priority import Priority
@@ -75,6 +76,10 @@ class OrderWorkflowInput(BaseModel):
     shipping_method: ShippingMethod = ShippingMethod.STANDARD
     # Everyone who changed the order since (four-eyes keeps them from approving it).
     changed_by: list[str] = Field(default_factory=list)
+    # The path it takes (domain/order_types.py); a pre-sale order's deposit and release day.
+    order_type: OrderType = OrderType.STANDARD
+    deposit: Decimal | None = None
+    release_date: date | None = None
 
 
 class ApprovalStep(BaseModel):
@@ -275,6 +280,21 @@ class CompensationStep(StrEnum):
 class CompensationRequest(BaseModel):
     order_id: str
     step: CompensationStep
+    # Why the order closes: a customer's cancellation of a pre-sale place keeps what the
+    # policy keeps of the deposit.
+    reason_code: CancelReason | None = None
+
+
+class PresaleRelease(BaseModel):
+    """The release of a pre-sale order's products, on the workflow's day."""
+
+    order_id: str
+    day: date
+
+
+class PresaleReleaseResult(BaseModel):
+    # Orders the released places and the stock on hand served (to nudge).
+    allocated_orders: list[str] = Field(default_factory=list)
 
 
 class CompensationResult(BaseModel):

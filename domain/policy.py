@@ -109,6 +109,11 @@ class CancellationRules(_Strict):
     confirm_above: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)] | None = (
         Decimal("5000")
     )
+    # How much of a pre-sale deposit a customer's cancellation before the release gives
+    # back, in percent (the rest is kept).
+    presale_deposit_refund_pct: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)] = Decimal(
+        "100"
+    )
 
 
 class ReturnRules(_Strict):

@@ -11,6 +11,10 @@ class OrderStatus(StrEnum):
     AWAITING_CUSTOMER = "AWAITING_CUSTOMER"
     AWAITING_APPROVAL = "AWAITING_APPROVAL"
     AWAITING_PAYMENT = "AWAITING_PAYMENT"
+    # A pre-sale order: its deposit is awaited, then it holds its place in the queue until
+    # the release (domain/presale.py).
+    AWAITING_DEPOSIT = "AWAITING_DEPOSIT"
+    QUEUED = "QUEUED"
     READY_TO_SHIP = "READY_TO_SHIP"
     # Pick lists issued; the warehouse picks and packs, then the carrier is booked.
     PICKING = "PICKING"
@@ -34,7 +38,7 @@ ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.RECEIVED: frozenset({S.UNDER_REVIEW, S.CANCELLED}),
     S.UNDER_REVIEW: frozenset(
         {S.AWAITING_STOCK, S.AWAITING_APPROVAL, S.AWAITING_PAYMENT, S.READY_TO_SHIP}
-        | {S.REJECTED, S.CANCELLED}
+        | {S.AWAITING_DEPOSIT, S.REJECTED, S.CANCELLED}
     ),
     S.AWAITING_STOCK: frozenset(
         {S.AWAITING_APPROVAL, S.AWAITING_PAYMENT, S.READY_TO_SHIP, S.AWAITING_CUSTOMER}
@@ -48,6 +52,13 @@ ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     # REJECTED and AWAITING_* edges back from an approved status are a change's).
     S.AWAITING_APPROVAL: frozenset(
         {S.AWAITING_STOCK, S.AWAITING_PAYMENT, S.READY_TO_SHIP, S.REJECTED, S.CANCELLED}
+        | {S.AWAITING_DEPOSIT}
+    ),
+    S.AWAITING_DEPOSIT: frozenset({S.QUEUED, S.REJECTED, S.CANCELLED}),
+    # Released: on like any order whose review passed, from its stock.
+    S.QUEUED: frozenset(
+        {S.AWAITING_STOCK, S.AWAITING_APPROVAL, S.AWAITING_PAYMENT, S.READY_TO_SHIP}
+        | {S.AWAITING_CUSTOMER, S.REJECTED, S.CANCELLED}
     ),
     S.AWAITING_PAYMENT: frozenset(
         {S.AWAITING_STOCK, S.AWAITING_APPROVAL, S.READY_TO_SHIP, S.REJECTED, S.CANCELLED}
@@ -113,6 +124,8 @@ CANCELLABLE_STATUSES = frozenset(
         S.AWAITING_CUSTOMER,
         S.AWAITING_APPROVAL,
         S.AWAITING_PAYMENT,
+        S.AWAITING_DEPOSIT,
+        S.QUEUED,
         S.READY_TO_SHIP,
         S.PICKING,
     }
@@ -143,6 +156,10 @@ SETTLED_BY_PAYMENT: dict[OrderStatus, OrderStatus] = {
     OrderStatus.AWAITING_PAYMENT: OrderStatus.READY_TO_SHIP,
     OrderStatus.AWAITING_SETTLEMENT: OrderStatus.COMPLETED,
 }
+
+# A pre-sale order's waits before its release: no change of lines (they fix its deposit and
+# place); cancelling gives the deposit back as the policy says.
+PRESALE_WAITS = frozenset({S.AWAITING_DEPOSIT, S.QUEUED})
 
 
 # Where every order starts: recorded by intake, before its workflow takes over.

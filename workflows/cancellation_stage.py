@@ -87,7 +87,9 @@ class Cancellation:
             for step in CompensationStep:
                 done = await self.host.run_activity(
                     OrderActivities.compensate,
-                    CompensationRequest(order_id=request.order_id, step=step),
+                    CompensationRequest(
+                        order_id=request.order_id, step=step, reason_code=request.reason_code
+                    ),
                 )
                 allocated += done.allocated_orders
         return allocated

@@ -87,7 +87,10 @@ class Changes:
     def validate(self, c: ChangeInput) -> None:
         if not self.enabled:
             raise ApplicationError("this order predates order changes", type=NOT_ALLOWED_NOW)
-        why = refusal(self.host.status, self.host.goods_left(), self.lines_locked, c.change)
+        host = self.host
+        why = refusal(
+            host.status, host.goods_left(), self.lines_locked, c.change, host.before_release()
+        )
         if why is None and self.requested is not None:
             why = "an address change already awaits a supervisor's confirmation"
         if why is not None:

@@ -21,7 +21,7 @@ from domain.messages import (
 )
 from domain.refusals import FORBIDDEN
 from domain.roles import ApprovalLevel
-from domain.status import FINAL_STATUSES, OrderStatus, status_after_stock
+from domain.status import FINAL_STATUSES, OrderStatus
 from workflows.approval_desk import ApprovalDesk, Step, StepStatus
 from workflows.approval_path import rejection_reason
 from workflows.host import OrderHost
@@ -76,9 +76,7 @@ class DeskApprovals:
             r = desk.rejection
             await host.close(OrderStatus.REJECTED, rejection_reason(r), r.decided_by)
             return False
-        await host.change_status(
-            status_after_stock(False, host.payment_due()), "all approvals given"
-        )
+        await host.change_status(host.after_approvals(), "all approvals given")
         return True
 
     def validate(self, d: ApprovalDecisionInput) -> None:

@@ -75,6 +75,14 @@ class OrderHost(Protocol):
 
     def payment_due(self) -> bool: ...
 
+    def after_approvals(self) -> OrderStatus:
+        """Where the last approval moves the order (its stock is held, or it is pre-sold)."""
+        ...
+
+    def before_release(self) -> bool:
+        """A pre-sale order before its release: its lines stay as they are."""
+        ...
+
     def goods_left(self) -> bool:
         """The first parcel is booked: no cancelling, no changing."""
         ...

@@ -34,6 +34,8 @@ WAITING_FOR: dict[OrderStatus, str] = {
     S.AWAITING_CUSTOMER: "the customer's answer to a substitution",
     S.AWAITING_APPROVAL: "approval",
     S.AWAITING_PAYMENT: "prepayment",
+    S.AWAITING_DEPOSIT: "the pre-sale deposit",
+    S.QUEUED: "the release (pre-sale place held)",
     S.READY_TO_SHIP: "pick lists",
     S.PICKING: "the warehouse to pack",
     S.PARTIALLY_SHIPPED: "the rest of its stock",

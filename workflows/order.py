@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.status import (
         FINAL_STATUSES,
         OrderStatus,
+        status_after_stock,
     )
     from workflows import host
     from workflows.approval_path import ApprovalPath, no_approval_pending
@@ -45,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.host import refuse_unstorable, workflow_id
     from workflows.legacy_approvals import LegacyApprovals
     from workflows.ops_view import OpsView
+    from workflows.presale_stage import PreSale
     from workflows.settlement_stage import Settlement
     from workflows.stock_stage import StockStage, nudge
 
@@ -69,6 +71,7 @@ class OrderWorkflow:
         self.changes.start()
         self.settlement = Settlement(self)
         self.delivery = Delivery(self, self.settlement)
+        self.presale = PreSale(self, lambda: self.settlement.paid)
         # Chosen by the review: the approval desk, or the one-wait path of earlier orders.
         self._approvals: ApprovalPath | None = None
         self._with_desk = True
@@ -91,6 +94,10 @@ class OrderWorkflow:
         self.ops.start()
         async with self.lock:  # a change waits for the review, or the review sees it
             if not await self.review(OrderStatus.UNDER_REVIEW):
+                return
+        if self.presale.applies():
+            pending = bool(self.approvals().pending_levels())
+            if not await self.presale.run(pending, self.approvals().run):
                 return
         while True:
             try:
@@ -341,6 +348,15 @@ class OrderWorkflow:
 
     def payment_due(self) -> bool:
         return self.settlement.due()
+
+    def after_approvals(self) -> OrderStatus:
+        # A pre-sale order is approved before its deposit; any other after its stock.
+        if self.presale.deposit_due():
+            return OrderStatus.AWAITING_DEPOSIT
+        return status_after_stock(False, self.payment_due())
+
+    def before_release(self) -> bool:
+        return self.presale.before_release
 
     def check_cancel(self) -> None:
         self.cancellation.check()

@@ -14,6 +14,8 @@ from temporalio.common import SearchAttributeKey
 ORDER_STATUS = SearchAttributeKey.for_keyword("OrderStatus")
 CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
 CHANNEL = SearchAttributeKey.for_keyword("Channel")
+# standard | presale (domain/order_types.py).
+ORDER_TYPE = SearchAttributeKey.for_keyword("OrderType")
 ORDER_TOTAL = SearchAttributeKey.for_float("OrderTotal")
 PRIORITY = SearchAttributeKey.for_keyword("Priority")
 # The approval levels an approver can act on now (empty once decided).
@@ -52,6 +54,7 @@ ALL_REGISTERED = (
     Registered(LATE, "Bool", IndexedValueType.INDEXED_VALUE_TYPE_BOOL),
     Registered(SHORT_SKU, "KeywordList", IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST),
     Registered(FAILING_ACTIVITY, "Keyword", IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD),
+    Registered(ORDER_TYPE, "Keyword", IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD),
 )
 ALL = tuple(r.key for r in ALL_REGISTERED)
 

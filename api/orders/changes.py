@@ -31,6 +31,7 @@ from db.versions import propose, versions_of
 from domain.changes import LineChange, OrderChange, OrderVersion, diff, refusal, sets_prices
 from domain.changes import stock_moves as moves_by_difference
 from domain.messages import ChangeInput
+from domain.order_types import OrderType
 from domain.pricing import Totals
 from domain.roles import DECIDERS, Action, ApprovalLevel, is_allowed
 from domain.status import OrderStatus
@@ -67,7 +68,12 @@ async def _checked(
     session: AsyncSession, order: Order, body: ChangeIn, user: Principal, seller_country: str
 ) -> tuple[OrderChange, OrderVersion, OrderVersion]:
     change = order_change(body)
-    why = refusal(order.status, False, order.status == PICKING, change)
+    # (the workflow knows when a pre-sale order in approval is still before its release)
+    before_release = order.order_type == OrderType.PRESALE and order.status in (
+        OrderStatus.RECEIVED,
+        OrderStatus.UNDER_REVIEW,
+    )
+    why = refusal(order.status, False, order.status == PICKING, change, before_release)
     if why is not None:
         raise NotAllowedNow(why)
     skus = [x.sku for x in change.lines or []]

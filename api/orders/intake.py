@@ -22,6 +22,7 @@ from api.customers.accounts import (
 )
 from api.customers.schemas import AddressIn, CustomerChoice, CustomerRef
 from api.errors import InvalidFields, NotAllowedNow
+from api.orders.presale_intake import presale_columns
 from api.orders.schemas import InstallmentTermsIn, OrderIn, OrderLineIn, PaymentTermsIn
 from api.scope import customers_orderable_by
 from config import ProcessSettings
@@ -128,6 +129,7 @@ class Quoted:
     priced: PricedOrder
     policy: PolicyDocument
     today: date
+    products: dict[str, Product]
 
 
 async def price_request(
@@ -198,7 +200,7 @@ async def price_request(
     )
     with pricing_fields():
         priced = price_order(requests, method, basis)
-    return Quoted(customer, ship_to, priced, policy, today)
+    return Quoted(customer, ship_to, priced, policy, today, products)
 
 
 async def record_order(
@@ -224,6 +226,7 @@ async def record_order(
         quoted.policy.priority,
         PriorityFacts(customer.tier, totals.total, data.shipping.method, wanted, today),
     )
+    kind = await presale_columns(session, data, quoted.products, priced.lines, totals.total, today)
     order = Order(
         id=str(uuid.uuid4()),
         external_ref=data.external_ref,
@@ -250,6 +253,7 @@ async def record_order(
         priority=priority,
         requested_delivery_date=wanted,
         on_shortage=data.on_shortage,
+        **kind,
     )
     # Flushed in dependency order: the rows reference each other by foreign key.
     if not isinstance(data.customer, CustomerRef):

@@ -25,6 +25,7 @@ from domain.carrier import ShippingMethod
 from domain.installments import DEFAULT_INTERVAL_DAYS, MAX_COUNT, MIN_COUNT
 from domain.messages import OrderState, ShipmentEventKind
 from domain.money import ZERO
+from domain.order_types import OrderType
 from domain.pricing import PricedOrder
 from domain.review import PaymentMethod
 from domain.shortage import ShortageChoice
@@ -88,6 +89,9 @@ class OrderIn(In):
     requested_delivery_date: date | None = None
     # What to do when stock is short.
     on_shortage: ShortageChoice = ShortageChoice.BACKORDER
+    # The path the order takes: presale orders products not yet released (prepaid: a
+    # deposit takes a place in the queue, the balance falls due at release).
+    type: OrderType = OrderType.STANDARD
 
 
 class QuoteIn(In):
@@ -361,6 +365,16 @@ class WarehouseOrderSummary(BaseModel):
     # left by then (None: not yet, or never promised).
     promised_ship_date: date | None = None
     shipped_on_time: bool | None = None
+    # standard | presale (the path its workflow takes; OrderType in the Temporal UI).
+    type: OrderType = OrderType.STANDARD
+
+
+class PresalePlaceOut(BaseModel):
+    """A pre-sale order's release and its place among the pre-sale orders waiting for any of
+    its products (1: served first; None once served or ended)."""
+
+    release_date: date
+    queue_place: int | None
 
 
 class OrderSummary(WarehouseOrderSummary):
@@ -383,6 +397,7 @@ class WarehouseOrderDetail(WarehouseOrderSummary):
     lines: list[PickLineOut]
     reservations: list[ReservationOut]
     shipments: list[ShipmentOut]
+    presale: PresalePlaceOut | None = None
 
 
 class WarehouseOrderPage(BaseModel):
@@ -464,6 +479,9 @@ class OrderDetail(OrderSummary):
     paid_total: Decimal
     overpaid: Decimal = Field(description="paid beyond the total, to refund or credit")
     installments: InstallmentsOut | None = None
+    presale: PresalePlaceOut | None = None
+    # A pre-sale order's deposit (its balance, total less deposit, falls due at release).
+    deposit: Decimal | None = None
 
 
 class OrderPage(BaseModel):

@@ -12,6 +12,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from api.orders.schemas import Channel
 from db.models import Customer, Order, OrderHistory, OrderLine
+from domain.order_types import OrderType
 from domain.payment import PaymentMethod
 from domain.priority import Priority
 from domain.status import OrderStatus
@@ -52,6 +53,7 @@ class OrderQuery(BaseModel):
     payment_method: PaymentMethod | None = None
     sku: Annotated[str, Field(max_length=64)] | None = Field(None, description="has a line of it")
     priority: Priority | None = None
+    type: OrderType | None = Field(None, description="standard or presale")
     in_status_hours: Annotated[int, Field(ge=0, le=24 * 365)] | None = Field(
         None, description="in its current status for at least this many hours"
     )
@@ -110,6 +112,7 @@ def conditions(query: OrderQuery) -> list[ColumnElement[bool]]:
         (Order.channel, query.channel),
         (Order.payment_method, query.payment_method),
         (Order.priority, query.priority),
+        (Order.order_type, query.type),
     ):
         if value:
             found.append(column == value)

@@ -25,6 +25,7 @@ from api.orders.schemas import (
     OrderSummary,
     PaymentOut,
     PickLineOut,
+    PresalePlaceOut,
     ReservationOut,
     ShipmentOut,
     SubstitutionLineOut,
@@ -38,6 +39,7 @@ from api.orders.schemas import (
 from api.orders.search import OrderQuery, OrderSort, conditions, cursor_key, sorted_after
 from api.returns.views import returns_of
 from api.scope import orders_visible_to, sees_prices
+from db import stock
 from db.installments import schedule_of
 from db.models import (
     Approval,
@@ -57,6 +59,7 @@ from db.payments import open_amounts
 from db.versions import versions_of
 from domain.changes import OrderVersion
 from domain.money import ZERO
+from domain.order_types import OrderType
 from temporal_client import workflow_id
 
 RowT = TypeVar("RowT", bound=BaseModel)
@@ -87,6 +90,7 @@ def summary(o: Order) -> OrderSummary:
         late=o.late,
         promised_ship_date=o.promised_ship_date,
         shipped_on_time=o.shipped_on_time,
+        type=OrderType(o.order_type),
     )
 
 
@@ -144,6 +148,7 @@ async def _detail_now(
         ),
         "shipments": await listed(ShipmentOut, Shipment, Shipment.created_at),
         "returns": await returns_of(session, order_id),
+        "presale": await _presale_place(session, o),
     }
     if not sees_prices(user):
         return WarehouseOrderDetail(
@@ -182,6 +187,15 @@ async def _detail_now(
         # Never absorbed silently: what was paid beyond the total, until settled back.
         overpaid=max(paid - o.total, ZERO),
         installments=await _installments(session, o),
+        deposit=o.deposit,
+    )
+
+
+async def _presale_place(session: AsyncSession, o: Order) -> PresalePlaceOut | None:
+    if o.release_date is None:
+        return None
+    return PresalePlaceOut(
+        release_date=o.release_date, queue_place=await stock.queue_place(session, o.id)
     )
 
 

@@ -56,9 +56,9 @@ async def upsert_product(
     session: SessionDep,
     user: CanManageProducts,
 ) -> ProductOut:
-    """Create a product, or change its name, price, weight and barcode (a GTIN another
-    product carries: 409)."""
-    values = body.model_dump()
+    """Create a product, or change its name, price, weight, barcode and pre-sale terms (a
+    GTIN another product carries: 409)."""
+    values = body.columns()
     try:
         async with session.begin():
             await session.execute(
@@ -66,11 +66,13 @@ async def upsert_product(
                 .values(**values)
                 .on_conflict_do_update(index_elements=[Product.sku], set_=values)
             )
+            product = await session.get_one(Product, body.sku, populate_existing=True)
+            out = ProductOut.model_validate(product, from_attributes=True)
     except IntegrityError as exc:
         if "products_gtin_key" not in str(exc.orig):
             raise
         raise NotAllowedNow(f"gtin {body.gtin} is another product's barcode") from exc
-    return ProductOut(**values)
+    return out
 
 
 @router.get("/products")

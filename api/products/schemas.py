@@ -2,14 +2,16 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any, Self
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     Field,
     StringConstraints,
+    model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from api.fields import In, MoneyIn, Sku, Text
 from domain.gtin import PATTERN as GTIN_PATTERN
@@ -23,6 +25,47 @@ def _checked_gtin(code: str | None) -> str | None:
     if not is_gtin(code):
         raise ValueError("the check digit does not match: not a GTIN")
     return canonical(code)
+
+
+class PresaleIn(In):
+    """A product sold before its release: a deposit (a percentage of the line or an amount
+    per unit: exactly one) takes a place in the queue; at most `cap` units, if set."""
+
+    release_date: date
+    deposit_pct: Annotated[Decimal, Field(gt=0, le=100, decimal_places=2)] | None = None
+    deposit_amount: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)] | None = None
+    cap: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+
+    @model_validator(mode="after")
+    def _one_deposit(self) -> Self:
+        if (self.deposit_pct is None) == (self.deposit_amount is None):
+            raise PydanticCustomError(
+                "one_deposit", "deposit_pct or deposit_amount: exactly one of the two"
+            )
+        return self
+
+    def columns(self) -> dict[str, Any]:
+        return {
+            "presale_release_date": self.release_date,
+            "presale_deposit_pct": self.deposit_pct,
+            "presale_deposit_amount": self.deposit_amount,
+            "presale_cap": self.cap,
+        }
+
+
+NOT_PRESALE: dict[str, Any] = {
+    "presale_release_date": None,
+    "presale_deposit_pct": None,
+    "presale_deposit_amount": None,
+    "presale_cap": None,
+}
+
+
+class PresaleOut(BaseModel):
+    release_date: date
+    deposit_pct: Decimal | None = None
+    deposit_amount: Decimal | None = None
+    cap: int | None = None
 
 
 class ProductIn(In):
@@ -49,6 +92,14 @@ class ProductIn(In):
     ) = None
     # Which of the destination's rates it is taxed at (the policy's tax table).
     tax_class: TaxClass = TaxClass.STANDARD
+    # Sold before its release (left out: an ordinary product; sent again without it, the
+    # product is no longer pre-sold).
+    presale: PresaleIn | None = None
+
+    def columns(self) -> dict[str, Any]:
+        """The product's row."""
+        values = self.model_dump(exclude={"presale"})
+        return {**values, **(self.presale.columns() if self.presale else NOT_PRESALE)}
 
 
 class ProductOut(BaseModel):
@@ -62,6 +113,24 @@ class ProductOut(BaseModel):
     reorder_point: int = 0
     substitutes: list[str] = Field(default_factory=list)
     tax_class: str = TaxClass.STANDARD
+    presale: PresaleOut | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _presale_of_row(cls, data: Any) -> Any:
+        """From a products row: its presale columns as the presale object."""
+        if isinstance(data, dict) or not hasattr(data, "presale_release_date"):
+            return data
+        released = data.presale_release_date
+        fields = {k: getattr(data, k) for k in cls.model_fields if k != "presale"}
+        if released is not None:
+            fields["presale"] = PresaleOut(
+                release_date=released,
+                deposit_pct=data.presale_deposit_pct,
+                deposit_amount=data.presale_deposit_amount,
+                cap=data.presale_cap,
+            )
+        return fields
 
 
 class ReceiptIn(In):

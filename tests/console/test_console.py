@@ -2,7 +2,7 @@
 
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,6 +14,7 @@ from api.console.track import tracking_link
 from db.models import Notification
 from tests.console.conftest import screenshot, sign_in
 from tests.harness import Desk, eventually, new_customer, order_body
+from tests.workflows.test_presale import pay, presale_order, presale_product, today
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -343,3 +344,22 @@ async def test_a_phone_order_is_entered_by_scanning_a_barcode(
     assert len(mine["items"]) == 1
     await page.goto(f"{console}/console/orders?customer={customer['name']}")
     await expect(page.locator(f"table.orders [data-order='{order_id}']")).to_have_count(1)
+
+
+async def test_a_presale_order_shows_its_release_deposit_and_place(
+    page: Page, console: str, desk: Desk
+) -> None:
+    release = await today(desk.sessions) + timedelta(days=30)
+    sku = await presale_product(desk, release, cap=None, deposit_pct="20")
+    order_id = (await presale_order(desk, sku)).json()["order_id"]
+    order = await desk.status_is(order_id, "AWAITING_DEPOSIT")
+    await pay(desk, order_id, order["deposit"], "deposit")
+    await desk.status_is(order_id, "QUEUED")
+    await sign_in(page, console, "service", desk)
+    await page.goto(f"{console}/console/orders/{order_id}")
+    await expect(page.locator("#order-status")).to_contain_text("queued")
+    await expect(page.locator("#order-presale")).to_have_text(
+        f"pre-sale, released {release.isoformat()}, place 1 in the queue"
+    )
+    deposit = page.get_by_role("row").filter(has_text="Deposit (pre-sale)")
+    await expect(deposit).to_contain_text(order["deposit"])

@@ -23,6 +23,7 @@ from db.engine import SessionFactory
 from stack.binaries import temporal_cli
 from stack.search_attributes import register
 from tests.harness import Desk, eventually, open_desk
+from tests.workflows.test_presale import pay, presale_order, presale_product, today
 from workflows.search_attributes import indexed_types
 
 # The README's operations queries (placeholders filled per test).
@@ -30,6 +31,7 @@ WAITING_FOR_APPROVAL = "OrderStatus = 'AWAITING_APPROVAL' AND StatusSince < '{be
 BACKORDERS_OF_SKU = "OrderStatus = 'AWAITING_STOCK' AND ShortSku = '{sku}'"
 LATE_ORDERS = "Late = true AND ExecutionStatus = 'Running'"
 FAILING = "FailingActivity IS NOT NULL"
+PRESALE_PLACES = "OrderType = 'presale' AND OrderStatus = 'QUEUED'"
 
 
 @pytest.fixture
@@ -96,6 +98,20 @@ async def test_the_operations_queries_find_the_orders_they_describe(desk: Desk) 
     await desk.status_is(late, "SHIPPED")
     await counts(client, mine(late, LATE_ORDERS), 1)
     await counts(client, mine(late, "Warehouse = 'WH1'"), 1)
+
+    # Pre-sale places: an order that paid its deposit, not one still owing it nor a standard
+    # one.
+    release = await today(desk.sessions) + timedelta(days=30)
+    pre = await presale_product(desk, release, cap=None, deposit_pct="10")
+    placed, owing = [(await presale_order(desk, pre)).json()["order_id"] for _ in range(2)]
+    order = await desk.status_is(placed, "AWAITING_DEPOSIT")
+    await pay(desk, placed, order["deposit"], "deposit")
+    await desk.status_is(placed, "QUEUED")
+    await desk.status_is(owing, "AWAITING_DEPOSIT")
+    await counts(client, mine(placed, PRESALE_PLACES), 1)
+    await counts(client, mine(owing, "OrderType = 'presale'"), 1)
+    assert await count(client, mine(owing, PRESALE_PLACES)) == 0
+    assert await count(client, mine(late, "OrderType = 'standard'")) == 1
 
 
 async def test_an_order_reads_like_an_order_in_the_ui(desk: Desk) -> None:

@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from tests.harness import Desk, open_desk
 from tests.workflows.test_confirmation_and_policy import link_of
 from tests.workflows.test_installments import installment_order
 from tests.workflows.test_paths import deliver
+from tests.workflows.test_presale import pay, presale_order, presale_product, today
 from workflows.host import workflow_id
 from workflows.notifier import NotifierWorkflow
 from workflows.order import OrderWorkflow
@@ -44,10 +46,19 @@ async def test_recorded_histories_replay_on_current_code() -> None:
     # (pick-pack-*), with closing as compensation steps (saga-*), with changes, withdrawals
     # and returns (changes-*, the return's own workflow among them), with installments, dunning
     # per document and write-offs (settlement-*), with nudges kept during a reservation
-    # (proof-*).
+    # (proof-*), with order types (types-*: a pre-sale order).
     releases = {h.workflow_id.split("-")[0] for h in histories}
-    assert releases == {"order", "desk", "pick", "saga", "changes", "settlement", "proof"}
-    assert len(histories) >= 63
+    assert releases == {
+        "order",
+        "desk",
+        "pick",
+        "saga",
+        "changes",
+        "settlement",
+        "proof",
+        "types",
+    }
+    assert len(histories) >= 64
     replayer = Replayer(
         workflows=[OrderWorkflow, ReturnWorkflow, RefundWorkflow, NotifierWorkflow],
         data_converter=pydantic_data_converter,
@@ -261,6 +272,26 @@ async def _installments(desk: Desk) -> str:
     return order_id
 
 
+async def _presale(desk: Desk) -> str:
+    """A pre-sale order: its deposit, its place held until the release three days on, then
+    its stock, its balance and its delivery."""
+    release = await today(desk.sessions) + timedelta(days=3)
+    sku = await presale_product(desk, release, cap=5, deposit_pct="25")
+    response = await presale_order(desk, sku)
+    assert response.status_code == 201, response.text
+    order_id: str = response.json()["order_id"]
+    order = await desk.status_is(order_id, "AWAITING_DEPOSIT")
+    await pay(desk, order_id, order["deposit"], "deposit")
+    await desk.status_is(order_id, "QUEUED")
+    await desk.receive(sku, 1)
+    await desk.env.sleep(timedelta(days=4))
+    await desk.status_is(order_id, "AWAITING_PAYMENT")
+    balance = Decimal(order["totals"]["total"]) - Decimal(order["deposit"])
+    await pay(desk, order_id, str(balance), "balance")
+    await deliver(desk, order_id)
+    return order_id
+
+
 async def _notifier(desk: Desk) -> str:
     """The notifier's rounds: an order's messages delivered (to the outbox sink), then idle
     polls; it runs for ever, so it is terminated."""
@@ -295,10 +326,11 @@ OVER_DAYS: dict[str, Callable[[Desk], Awaitable[str]]] = {
     "credit-overdue": _credit_overdue,
     "escalated-dual-control": _escalated_then_dual_control,
     "installments": _installments,
+    "presale": _presale,
 }
 # Histories of earlier releases keep their names; each release records under its own prefix.
 # Histories recorded with this release keep their name; earlier ones stay and must replay too.
-RELEASE = "proof"
+RELEASE = "types"
 recording = pytest.mark.skipif(
     not os.environ.get("RECORD_HISTORIES"), reason="records on demand only"
 )

@@ -1,0 +1,12 @@
+"""The kinds of order the desk takes: each a path through the order workflow, chosen by the
+order's `type` at intake and searchable as the OrderType search attribute."""
+
+from enum import StrEnum
+
+
+class OrderType(StrEnum):
+    # Review, stock, approvals, payment, shipping: what every order did before the types.
+    STANDARD = "standard"
+    # For products not yet released: a deposit takes a place in the queue, served in order
+    # once the release comes (domain/presale.py).
+    PRESALE = "presale"
