@@ -14,6 +14,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from domain.durations import Duration
 from domain.payment import ON_ACCOUNT, PaymentMethod
 from domain.pricing import PricedLine
 from domain.priority import DEFAULT_PRIORITY_RULES, PriorityRule
@@ -73,9 +74,9 @@ class Rule(_Strict):
 class Timing(_Strict):
     """Measured from the moment the approval opens."""
 
-    remind_after: timedelta
-    escalate_after: timedelta | None = None
-    expire_after: timedelta
+    remind_after: Duration
+    escalate_after: Duration | None = None
+    expire_after: Duration
 
 
 class Checks(_Strict):
