@@ -38,7 +38,8 @@ async def pricing_basis(
             Product.sku.in_(sorted(set(skus)))
         )
     )
-    return basis_of(policy, ship_to, vat_id, products.tuples(), seller_country)
+    rows = [(sku, tax_class, weight) for sku, tax_class, weight in products]
+    return basis_of(policy, ship_to, vat_id, rows, seller_country)
 
 
 def basis_of(
