@@ -22,6 +22,8 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 
 Sku = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")]
 
+WarehouseCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]{1,16}$")]
+
 
 MoneyIn = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 

@@ -273,7 +273,7 @@ class Order(Base):
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     # Everyone who changed it: four-eyes keeps them from approving it.
     changed_by: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
-    # standard | presale (domain/order_types.py): the path its workflow takes.
+    # standard | presale | bulk (domain/order_types.py): the path its workflow takes.
     order_type: Mapped[str] = mapped_column(
         String(16), default="standard", server_default="standard"
     )
@@ -360,6 +360,25 @@ class OrderLine(Base):
         """The line as the pricing rules priced it (the columns carry the same names)."""
         values = {f.name: getattr(self, f.name) for f in fields(PricedLine)}
         return PricedLine(**{**values, "promotions": tuple(self.promotions)})
+
+
+class OrderBatch(Base):
+    """One scheduled delivery of a bulk order (domain/bulk.py): its date and lines, and how
+    far it got (scheduled, reserved, shipped, paid)."""
+
+    __tablename__ = "order_batches"
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), primary_key=True)
+    batch_no: Mapped[int] = mapped_column(primary_key=True)
+    delivery_date: Mapped[date]
+    # The day its stock is reserved (the policy's days before, fixed at intake).
+    reserve_on: Mapped[date]
+    # [[sku, quantity], ...]
+    lines: Mapped[list[list[Any]]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="scheduled", server_default="scheduled")
+    reserved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    shipped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_order_batches_due", "status", "delivery_date"),)
 
 
 class PriceList(Base):

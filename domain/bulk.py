@@ -35,9 +35,9 @@ class Batch:
 
 @dataclass(frozen=True)
 class Problem:
-    """Where a schedule breaks a rule: the field (dotted, as the API names it) and why."""
+    """Where a schedule breaks a rule: the field's path (as the API names it) and why."""
 
-    field: str
+    loc: tuple[str | int, ...]
     message: str
 
 
@@ -47,36 +47,36 @@ def schedule_problems(
     """What is wrong with a delivery schedule for these order lines (empty: nothing)."""
     problems: list[Problem] = []
     if not batches:
-        return [Problem("deliveries", "a bulk order names at least one delivery")]
+        return [Problem(("deliveries",), "a bulk order names at least one delivery")]
     if len(batches) > MAX_BATCHES:
-        return [Problem("deliveries", f"at most {MAX_BATCHES} deliveries")]
+        return [Problem(("deliveries",), f"at most {MAX_BATCHES} deliveries")]
     seen: set[date] = set()
     for i, b in enumerate(batches):
         if b.date < today:
-            problems.append(Problem(f"deliveries.{i}.date", "a delivery date is not past"))
+            problems.append(Problem(("deliveries", i, "date"), "a delivery date is not past"))
         if b.date in seen:
-            problems.append(Problem(f"deliveries.{i}.date", "one delivery per date"))
+            problems.append(Problem(("deliveries", i, "date"), "one delivery per date"))
         seen.add(b.date)
         skus = [sku for sku, _ in b.lines]
         if not skus:
-            problems.append(Problem(f"deliveries.{i}.lines", "a delivery carries goods"))
+            problems.append(Problem(("deliveries", i, "lines"), "a delivery carries goods"))
         if len(set(skus)) != len(skus):
-            problems.append(Problem(f"deliveries.{i}.lines", "one line per sku in a delivery"))
+            problems.append(Problem(("deliveries", i, "lines"), "one line per sku in a delivery"))
         for j, (sku, qty) in enumerate(b.lines):
             if sku not in order_lines:
                 problems.append(
-                    Problem(f"deliveries.{i}.lines.{j}.sku", f"{sku} is not on the order")
+                    Problem(("deliveries", i, "lines", j, "sku"), f"{sku} is not on the order")
                 )
             if qty <= 0:
                 problems.append(
-                    Problem(f"deliveries.{i}.lines.{j}.quantity", "a quantity above zero")
+                    Problem(("deliveries", i, "lines", j, "quantity"), "a quantity above zero")
                 )
     scheduled = scheduled_quantities(batches)
     for sku, qty in order_lines.items():
         if scheduled.get(sku, 0) != qty:
             problems.append(
                 Problem(
-                    "deliveries",
+                    ("deliveries",),
                     f"{sku}: the deliveries carry {scheduled.get(sku, 0)}, the order {qty}",
                 )
             )

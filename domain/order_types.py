@@ -10,3 +10,6 @@ class OrderType(StrEnum):
     # For products not yet released: a deposit takes a place in the queue, served in order
     # once the release comes (domain/presale.py).
     PRESALE = "presale"
+    # Business customers: the lines delivered in scheduled batches, each reserved a set
+    # number of days before its date, shipped then and invoiced on its own (domain/bulk.py).
+    BULK = "bulk"

@@ -14,6 +14,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from domain.bulk import DEFAULT_RESERVE_DAYS_BEFORE
 from domain.durations import Duration
 from domain.payment import ON_ACCOUNT, PaymentMethod
 from domain.pricing import PricedLine
@@ -125,6 +126,13 @@ class ReturnRules(_Strict):
     goods_wait_days: Annotated[int, Field(ge=1, le=365)] = 30
 
 
+class BulkRules(_Strict):
+    """Bulk orders' scheduled deliveries (domain/bulk.py)."""
+
+    # A batch's stock is reserved this many days before its delivery date.
+    reserve_days_before: Annotated[int, Field(ge=0, le=60)] = DEFAULT_RESERVE_DAYS_BEFORE
+
+
 class PolicyDocument(_Strict):
     rules: Annotated[list[Rule], Field(max_length=200)]
     timing: dict[ApprovalLevel, Timing]
@@ -134,6 +142,7 @@ class PolicyDocument(_Strict):
     priority: Annotated[list[PriorityRule], Field(max_length=50)] = list(DEFAULT_PRIORITY_RULES)
     cancellation: CancellationRules = CancellationRules()
     returns: ReturnRules = ReturnRules()
+    bulk: BulkRules = BulkRules()
     # What orders are taxed at and charged for shipping (domain/tax.py, shipping_charges.py).
     tax: TaxTable = DEFAULT_TAX_TABLE
     shipping_charges: ShippingCharges = NO_SHIPPING_CHARGES

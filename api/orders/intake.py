@@ -22,6 +22,7 @@ from api.customers.accounts import (
 )
 from api.customers.schemas import AddressIn, CustomerChoice, CustomerRef
 from api.errors import InvalidFields, NotAllowedNow
+from api.orders.bulk_intake import batch_rows, check_bulk
 from api.orders.presale_intake import presale_columns
 from api.orders.schemas import InstallmentTermsIn, OrderIn, OrderLineIn, PaymentTermsIn
 from api.scope import customers_orderable_by
@@ -227,6 +228,7 @@ async def record_order(
         PriorityFacts(customer.tier, totals.total, data.shipping.method, wanted, today),
     )
     kind = await presale_columns(session, data, quoted.products, priced.lines, totals.total, today)
+    batches = await check_bulk(session, data, customer, today)
     order = Order(
         id=str(uuid.uuid4()),
         external_ref=data.external_ref,
@@ -263,6 +265,7 @@ async def record_order(
     await session.flush()
     for no, p in enumerate(priced.lines, start=1):
         session.add(OrderLine(order_id=order.id, line_no=no, **asdict(p)))
+    session.add_all(batch_rows(order, batches, quoted.policy.bulk.reserve_days_before, today))
     session.add(
         OrderHistory(
             order_id=order.id,

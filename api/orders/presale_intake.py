@@ -47,11 +47,11 @@ async def presale_columns(
     today: date,
 ) -> dict[str, Any]:
     """The order's type, deposit and release day; InvalidFields (422) naming the field for a
-    pre-sold product ordered as standard, or a product not on pre-sale ordered as presale;
+    pre-sold product ordered as another type, or a product not on pre-sale ordered as presale;
     NotAllowedNow (409) past a product's cap."""
     terms = [pre_sold(products[line.sku], today) for line in data.lines]
     errors: list[tuple[tuple[str | int, ...], str]] = []
-    if data.type == OrderType.STANDARD:
+    if data.type != OrderType.PRESALE:
         for i, (line, t) in enumerate(zip(data.lines, terms, strict=True)):
             if t is not None:
                 errors.append(
@@ -63,7 +63,7 @@ async def presale_columns(
                 )
         if errors:
             raise InvalidFields(errors)
-        return {"order_type": OrderType.STANDARD}
+        return {"order_type": data.type}
     for i, (line, t) in enumerate(zip(data.lines, terms, strict=True)):
         if t is None:
             errors.append((("lines", i, "sku"), f"{line.sku} is not on pre-sale"))

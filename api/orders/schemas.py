@@ -20,6 +20,7 @@ from api.approvals.schemas import ApprovalOut
 from api.customers.schemas import AddressIn, CustomerChoice
 from api.fields import In, MoneyIn, Sku
 from api.returns.schemas import ReturnOut
+from domain.bulk import MAX_BATCHES
 from domain.cancellation import CancelReason
 from domain.carrier import ShippingMethod
 from domain.installments import DEFAULT_INTERVAL_DAYS, MAX_COUNT, MIN_COUNT
@@ -76,6 +77,18 @@ PaymentTermsIn = Annotated[
 ]
 
 
+class DeliveryLineIn(In):
+    sku: Sku
+    quantity: Annotated[int, Field(gt=0, le=100_000)]
+
+
+class DeliveryIn(In):
+    """One scheduled delivery of a bulk order: its date and what it carries."""
+
+    date: date
+    lines: Annotated[list[DeliveryLineIn], Field(min_length=1, max_length=200)]
+
+
 class OrderIn(In):
     external_ref: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
     channel: Channel
@@ -92,6 +105,24 @@ class OrderIn(In):
     # The path the order takes: presale orders products not yet released (prepaid: a
     # deposit takes a place in the queue, the balance falls due at release).
     type: OrderType = OrderType.STANDARD
+    # A bulk order's batches, by date; their lines add up, per sku, to the order's lines.
+    deliveries: Annotated[list[DeliveryIn], Field(min_length=1, max_length=MAX_BATCHES)] | None = (
+        None
+    )
+
+    @model_validator(mode="after")
+    def _deliveries_are_for_bulk(self) -> Self:
+        bulk = self.type == OrderType.BULK
+        if bulk and self.deliveries is None:
+            raise PydanticCustomError(
+                "deliveries_missing", "a bulk order names its deliveries (deliveries)"
+            )
+        if not bulk and self.deliveries is not None:
+            raise PydanticCustomError(
+                "deliveries_not_bulk",
+                "deliveries are for bulk orders (type bulk)",
+            )
+        return self
 
 
 class QuoteIn(In):

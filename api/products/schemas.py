@@ -13,7 +13,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from api.fields import In, MoneyIn, Sku, Text
+from api.fields import In, MoneyIn, Sku, Text, WarehouseCode
 from domain.gtin import PATTERN as GTIN_PATTERN
 from domain.gtin import canonical, is_gtin
 from domain.tax import TaxClass
@@ -155,9 +155,6 @@ class ExpectedReceiptOut(BaseModel):
     quantity: int
     expected_on: date
     status: str
-
-
-WarehouseCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]{1,16}$")]
 
 
 class WarehouseStock(BaseModel):

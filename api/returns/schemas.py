@@ -7,11 +7,10 @@ from typing import Annotated, Self
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
-from api.fields import In, Sku
+from api.fields import In, Sku, WarehouseCode
 from domain.returns import Condition, Resolution, ReturnReason
 
 Quantity = Annotated[int, Field(gt=0, le=100_000)]
-WarehouseCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]{1,16}$")]
 
 
 def _one_per_sku(skus: list[str]) -> None:

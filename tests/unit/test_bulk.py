@@ -26,7 +26,7 @@ def batch(days: int, **lines: int) -> Batch:
 
 
 def fields(order: dict[str, int], batches: list[Batch]) -> list[str]:
-    return [p.field for p in schedule_problems(order, batches, TODAY)]
+    return [".".join(map(str, p.loc)) for p in schedule_problems(order, batches, TODAY)]
 
 
 def test_two_batches_that_carry_the_order_are_a_schedule() -> None:
