@@ -17,6 +17,7 @@ from activities.adapters import (
     SimulatedPaymentGateway,
 )
 from activities.approvals import ApprovalActivities
+from activities.bulk import BulkActivities
 from activities.cancellations import CancellationActivities
 from activities.changes import ChangeActivities
 from activities.failures import FailFastOnBadData, LogContext, ReportFailingActivities
@@ -75,6 +76,7 @@ def activity_functions(
     refunds = RefundActivities(sessions, gateway)
     settlement_run = SettlementRunActivities(sessions)
     presale = PresaleActivities(sessions)
+    bulk = BulkActivities(sessions)
     notifier = NotifierActivities(
         sessions,
         mailer or mailer_for(settings),
@@ -125,6 +127,9 @@ def activity_functions(
         settlement_run.settlement_report,
         presale.take_presale_place,
         presale.release_presale,
+        bulk.plan_batches,
+        bulk.open_batch,
+        bulk.batch_shipped,
     ]
 
 

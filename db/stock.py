@@ -17,6 +17,7 @@ from db import reorder
 from db.models import (
     ExpectedReceipt,
     Order,
+    OrderBatch,
     OrderLine,
     Reservation,
     Stock,
@@ -31,13 +32,28 @@ from domain.status import FINAL_STATUSES
 
 RESERVED, RELEASED, SHIPPED = "reserved", "released", "shipped"
 WAITING, ALLOCATED, DROPPED = "waiting", "allocated", "dropped"
+# A bulk order's batch: before its reservation day, then due (reserved or waiting), shipped.
+BATCH_SCHEDULED, BATCH_DUE, BATCH_SHIPPED = "scheduled", "due", "shipped"
 
 
 async def _needs(session: AsyncSession, order_id: str) -> dict[str, int]:
+    """What the order asks of the warehouses so far: its lines, or for a bulk order the
+    lines of the batches that have fallen due (their reservation day came)."""
+    batches = list(
+        await session.execute(
+            select(OrderBatch.status, OrderBatch.lines).where(OrderBatch.order_id == order_id)
+        )
+    )
+    needs: dict[str, int] = defaultdict(int)
+    if batches:
+        for status, lines in batches:
+            if status != BATCH_SCHEDULED:
+                for sku, quantity in lines:
+                    needs[str(sku)] += int(quantity)
+        return dict(needs)
     rows = await session.execute(
         select(OrderLine.sku, OrderLine.quantity).where(OrderLine.order_id == order_id)
     )
-    needs: dict[str, int] = defaultdict(int)
     for sku, quantity in rows:
         needs[sku] += quantity
     return dict(needs)

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from domain.carrier import ShippingMethod
+from domain.order_types import OrderType
 from domain.price_rules import SUPPLIED, RulePrice
 from domain.pricing import (
     Charge,
@@ -269,12 +270,16 @@ def refusal(
     lines_locked: bool,
     change: OrderChange,
     before_release: bool = False,
+    order_type: str = OrderType.STANDARD,
 ) -> str | None:
     """Why an order in this stage takes no such change (None: it may be made). Picking
     started: the address only; goods gone: nothing (a return is the way); a pre-sale order
-    before its release: nothing (its lines fix its deposit and its place)."""
+    before its release: nothing (its lines fix its deposit and its place); a bulk order:
+    nothing (its lines are its delivery schedule)."""
     if status in FINAL_STATUSES:
         return f"the order is {status}"
+    if order_type == OrderType.BULK:
+        return "a bulk order's lines are its delivery schedule: cancel it and order again"
     if before_release or status in PRESALE_WAITS:
         return "a pre-sale order is changed only after its release: cancel it and order again"
     if goods_left or status not in CANCELLABLE_STATUSES:

@@ -52,6 +52,7 @@ CUSTOMER_STATUS: dict[OrderStatus, str] = {
     S.AWAITING_PAYMENT: "Waiting for your payment",
     S.AWAITING_DEPOSIT: "Waiting for your deposit",
     S.QUEUED: "Pre-ordered: waiting for the release",
+    S.SCHEDULED: "Scheduled: delivered on the agreed dates",
     S.READY_TO_SHIP: "Being prepared",
     S.PICKING: "Being prepared",
     S.PARTIALLY_SHIPPED: "Partly shipped",

@@ -297,6 +297,19 @@ class PresaleReleaseResult(BaseModel):
     allocated_orders: list[str] = Field(default_factory=list)
 
 
+class BatchPlan(BaseModel):
+    """One scheduled delivery of a bulk order, as the workflow times it."""
+
+    batch_no: int
+    delivery_date: date
+    reserve_on: date
+
+
+class BatchStep(BaseModel):
+    order_id: str
+    batch_no: int
+
+
 class CompensationResult(BaseModel):
     # Orders that were waiting for stock and got what the step released.
     allocated_orders: list[str] = Field(default_factory=list)

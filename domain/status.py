@@ -15,6 +15,8 @@ class OrderStatus(StrEnum):
     # the release (domain/presale.py).
     AWAITING_DEPOSIT = "AWAITING_DEPOSIT"
     QUEUED = "QUEUED"
+    # A bulk order approved and waiting for its first delivery's reservation day.
+    SCHEDULED = "SCHEDULED"
     READY_TO_SHIP = "READY_TO_SHIP"
     # Pick lists issued; the warehouse picks and packs, then the carrier is booked.
     PICKING = "PICKING"
@@ -38,7 +40,7 @@ ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.RECEIVED: frozenset({S.UNDER_REVIEW, S.CANCELLED}),
     S.UNDER_REVIEW: frozenset(
         {S.AWAITING_STOCK, S.AWAITING_APPROVAL, S.AWAITING_PAYMENT, S.READY_TO_SHIP}
-        | {S.AWAITING_DEPOSIT, S.REJECTED, S.CANCELLED}
+        | {S.AWAITING_DEPOSIT, S.SCHEDULED, S.REJECTED, S.CANCELLED}
     ),
     S.AWAITING_STOCK: frozenset(
         {S.AWAITING_APPROVAL, S.AWAITING_PAYMENT, S.READY_TO_SHIP, S.AWAITING_CUSTOMER}
@@ -52,9 +54,10 @@ ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     # REJECTED and AWAITING_* edges back from an approved status are a change's).
     S.AWAITING_APPROVAL: frozenset(
         {S.AWAITING_STOCK, S.AWAITING_PAYMENT, S.READY_TO_SHIP, S.REJECTED, S.CANCELLED}
-        | {S.AWAITING_DEPOSIT}
+        | {S.AWAITING_DEPOSIT, S.SCHEDULED}
     ),
     S.AWAITING_DEPOSIT: frozenset({S.QUEUED, S.REJECTED, S.CANCELLED}),
+    S.SCHEDULED: frozenset({S.AWAITING_STOCK, S.READY_TO_SHIP, S.CANCELLED}),
     # Released: on like any order whose review passed, from its stock.
     S.QUEUED: frozenset(
         {S.AWAITING_STOCK, S.AWAITING_APPROVAL, S.AWAITING_PAYMENT, S.READY_TO_SHIP}
@@ -126,6 +129,7 @@ CANCELLABLE_STATUSES = frozenset(
         S.AWAITING_PAYMENT,
         S.AWAITING_DEPOSIT,
         S.QUEUED,
+        S.SCHEDULED,
         S.READY_TO_SHIP,
         S.PICKING,
     }

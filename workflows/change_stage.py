@@ -89,7 +89,12 @@ class Changes:
             raise ApplicationError("this order predates order changes", type=NOT_ALLOWED_NOW)
         host = self.host
         why = refusal(
-            host.status, host.goods_left(), self.lines_locked, c.change, host.before_release()
+            host.status,
+            host.goods_left(),
+            self.lines_locked,
+            c.change,
+            host.before_release(),
+            host.order.order_type,
         )
         if why is None and self.requested is not None:
             why = "an address change already awaits a supervisor's confirmation"

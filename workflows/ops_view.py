@@ -36,6 +36,7 @@ WAITING_FOR: dict[OrderStatus, str] = {
     S.AWAITING_PAYMENT: "prepayment",
     S.AWAITING_DEPOSIT: "the pre-sale deposit",
     S.QUEUED: "the release (pre-sale place held)",
+    S.SCHEDULED: "its first delivery's reservation day",
     S.READY_TO_SHIP: "pick lists",
     S.PICKING: "the warehouse to pack",
     S.PARTIALLY_SHIPPED: "the rest of its stock",

@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows import host
     from workflows.approval_path import ApprovalPath, no_approval_pending
+    from workflows.bulk_stage import Bulk
     from workflows.cancellation_stage import Cancellation, Cancelled
     from workflows.change_stage import Changes, Revised
     from workflows.delivery_stage import Delivery
@@ -72,6 +73,7 @@ class OrderWorkflow:
         self.settlement = Settlement(self)
         self.delivery = Delivery(self, self.settlement)
         self.presale = PreSale(self, lambda: self.settlement.paid)
+        self.bulk = Bulk(self, self.stock)
         # Chosen by the review: the approval desk, or the one-wait path of earlier orders.
         self._approvals: ApprovalPath | None = None
         self._with_desk = True
@@ -99,6 +101,11 @@ class OrderWorkflow:
             pending = bool(self.approvals().pending_levels())
             if not await self.presale.run(pending, self.approvals().run):
                 return
+        elif self.bulk.applies():
+            pending = bool(self.approvals().pending_levels())
+            if await self.bulk.run(pending, self.approvals().run, self._ship_batch):
+                await self._settle()
+            return
         while True:
             try:
                 if not await self._until_ready():
@@ -112,9 +119,19 @@ class OrderWorkflow:
         while self.stock.rest:  # a partial order: the rest ships as it arrives
             await self.stock.reserve_rest()
             await self.delivery.ship()
+        await self._settle()
+
+    async def _settle(self) -> None:
+        """Everything shipped: delivered, then paid."""
         shipped_at = workflow.now()
         await self.delivery.await_delivered(shipped_at)
         await self.settlement.await_invoice(shipped_at, self.delivery.invoiced)
+
+    async def _ship_batch(self, final: bool) -> None:
+        self.check_cancel()
+        async with self.lock:  # from here on, this batch's lines stay as they are
+            self.changes.lines_locked = True
+        await self.delivery.ship(final=final)
 
     async def _until_ready(self) -> bool:
         """Stock held, approvals given, prepayment in: True once the warehouse may pick."""
@@ -353,6 +370,8 @@ class OrderWorkflow:
         # A pre-sale order is approved before its deposit; any other after its stock.
         if self.presale.deposit_due():
             return OrderStatus.AWAITING_DEPOSIT
+        if self.bulk.scheduled():
+            return OrderStatus.SCHEDULED
         return status_after_stock(False, self.payment_due())
 
     def before_release(self) -> bool:

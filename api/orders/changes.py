@@ -73,7 +73,9 @@ async def _checked(
         OrderStatus.RECEIVED,
         OrderStatus.UNDER_REVIEW,
     )
-    why = refusal(order.status, False, order.status == PICKING, change, before_release)
+    why = refusal(
+        order.status, False, order.status == PICKING, change, before_release, order.order_type
+    )
     if why is not None:
         raise NotAllowedNow(why)
     skus = [x.sku for x in change.lines or []]

@@ -408,6 +408,17 @@ class PresalePlaceOut(BaseModel):
     queue_place: int | None
 
 
+class DeliveryOut(BaseModel):
+    """One scheduled delivery of a bulk order: its date, the day its stock is reserved, and
+    how far it got (scheduled, due: reserved or waiting for stock, shipped)."""
+
+    batch_no: int
+    reserve_on: date
+    date: date
+    status: Literal["scheduled", "due", "shipped"]
+    lines: list[DeliveryLineIn]
+
+
 class OrderSummary(WarehouseOrderSummary):
     total: Decimal
 
@@ -429,6 +440,7 @@ class WarehouseOrderDetail(WarehouseOrderSummary):
     reservations: list[ReservationOut]
     shipments: list[ShipmentOut]
     presale: PresalePlaceOut | None = None
+    deliveries: list[DeliveryOut] = []
 
 
 class WarehouseOrderPage(BaseModel):
@@ -511,6 +523,7 @@ class OrderDetail(OrderSummary):
     overpaid: Decimal = Field(description="paid beyond the total, to refund or credit")
     installments: InstallmentsOut | None = None
     presale: PresalePlaceOut | None = None
+    deliveries: list[DeliveryOut] = []
     # A pre-sale order's deposit (its balance, total less deposit, falls due at release).
     deposit: Decimal | None = None
 

@@ -15,6 +15,8 @@ from api.auth import Principal
 from api.errors import Forbidden, InvalidFields, NotFound
 from api.orders.schemas import (
     CreditNoteSummary,
+    DeliveryLineIn,
+    DeliveryOut,
     HistoryEntry,
     InstallmentOut,
     InstallmentsOut,
@@ -47,6 +49,7 @@ from db.models import (
     CreditNote,
     Invoice,
     Order,
+    OrderBatch,
     OrderHistory,
     OrderLine,
     Payment,
@@ -149,6 +152,7 @@ async def _detail_now(
         "shipments": await listed(ShipmentOut, Shipment, Shipment.created_at),
         "returns": await returns_of(session, order_id),
         "presale": await _presale_place(session, o),
+        "deliveries": await _deliveries(session, o.id),
     }
     if not sees_prices(user):
         return WarehouseOrderDetail(
@@ -197,6 +201,22 @@ async def _presale_place(session: AsyncSession, o: Order) -> PresalePlaceOut | N
     return PresalePlaceOut(
         release_date=o.release_date, queue_place=await stock.queue_place(session, o.id)
     )
+
+
+async def _deliveries(session: AsyncSession, order_id: str) -> list[DeliveryOut]:
+    rows = await session.scalars(
+        select(OrderBatch).where(OrderBatch.order_id == order_id).order_by(OrderBatch.batch_no)
+    )
+    return [
+        DeliveryOut(
+            batch_no=b.batch_no,
+            date=b.delivery_date,
+            reserve_on=b.reserve_on,
+            status=b.status,
+            lines=[DeliveryLineIn(sku=sku, quantity=q) for sku, q in b.lines],
+        )
+        for b in rows
+    ]
 
 
 async def _installments(session: AsyncSession, o: Order) -> InstallmentsOut | None:
