@@ -143,3 +143,37 @@ async def test_intake_refuses_a_schedule_that_does_not_carry_the_order(
     # Nothing was recorded by any of them.
     listed = await desk.ok("admin", "GET", f"/orders?customer_id={customer}")
     assert listed["items"] == [] if isinstance(listed, dict) else listed == []
+
+
+async def test_a_scheduled_bulk_order_keeps_its_lines_and_may_be_cancelled(
+    desk: Desk, sessions: SessionFactory
+) -> None:
+    day = await today(sessions)
+    sku = await desk.product(price="10.00", stock=10)
+    customer = await business(desk)
+    plan = [(day + timedelta(days=20), 2), (day + timedelta(days=50), 2)]
+    order_id = (await desk.ok("sales1", "POST", "/orders", json=bulk_body(customer, sku, plan)))[
+        "order_id"
+    ]
+    await desk.status_is(order_id, "AWAITING_APPROVAL")
+    await desk.ok("finance", "POST", f"/orders/{order_id}/approvals", json={"decision": "approve"})
+    await desk.status_is(order_id, "SCHEDULED")
+    change = await desk.call(
+        "service",
+        "POST",
+        f"/orders/{order_id}/changes",
+        json={"lines": [{"sku": sku, "quantity": 5}], "reason": "one more"},
+    )
+    assert change.status_code == 409 and "delivery schedule" in change.text, change.text
+    await desk.ok(
+        "service",
+        "POST",
+        f"/orders/{order_id}/cancel",
+        json={"reason_code": "customer_request", "comment": "plans changed"},
+    )
+    cancelled = await desk.status_is(order_id, "CANCELLED")
+    assert [b["status"] for b in cancelled["deliveries"]] == ["scheduled", "scheduled"]
+    # Its days pass without it: nothing is reserved, nothing ships.
+    await desk.env.sleep(timedelta(days=25))
+    assert await desk.available(sku) == 10
+    assert (await desk.get(order_id))["shipments"] == []

@@ -20,6 +20,7 @@ from temporalio.worker import Replayer
 from db.engine import SessionFactory
 from domain.messages import OrderState, OrderWorkflowInput
 from tests.harness import Desk, open_desk
+from tests.workflows.test_bulk import bulk_body, business, deliver_all
 from tests.workflows.test_confirmation_and_policy import link_of
 from tests.workflows.test_installments import installment_order
 from tests.workflows.test_paths import deliver
@@ -58,7 +59,7 @@ async def test_recorded_histories_replay_on_current_code() -> None:
         "proof",
         "types",
     }
-    assert len(histories) >= 64
+    assert len(histories) >= 65
     replayer = Replayer(
         workflows=[OrderWorkflow, ReturnWorkflow, RefundWorkflow, NotifierWorkflow],
         data_converter=pydantic_data_converter,
@@ -292,6 +293,29 @@ async def _presale(desk: Desk) -> str:
     return order_id
 
 
+async def _bulk(desk: Desk) -> str:
+    """A bulk order in two deliveries four days apart: finance approves it, each batch is
+    reserved on its day, shipped on its date and invoiced; delivered and paid."""
+    day = await today(desk.sessions)
+    sku = await desk.product(price="10.00", stock=5)
+    customer = await business(desk)
+    plan = [(day + timedelta(days=4), 2), (day + timedelta(days=8), 3)]
+    order_id: str = (
+        await desk.ok("sales1", "POST", "/orders", json=bulk_body(customer, sku, plan))
+    )["order_id"]
+    await desk.status_is(order_id, "AWAITING_APPROVAL")
+    await desk.ok("finance", "POST", f"/orders/{order_id}/approvals", json={"decision": "approve"})
+    await desk.status_is(order_id, "SCHEDULED")
+    await desk.env.sleep(timedelta(days=9))
+    order = await desk.status_is(order_id, "SHIPPED", timeout=60)
+    await deliver_all(desk, order_id)
+    for invoice in order["invoices"]:
+        payment = {"reference": invoice["number"], "amount": invoice["total"], "method": "transfer"}
+        await desk.ok("finance", "POST", f"/orders/{order_id}/payments", json=payment)
+    await desk.status_is(order_id, "COMPLETED")
+    return order_id
+
+
 async def _notifier(desk: Desk) -> str:
     """The notifier's rounds: an order's messages delivered (to the outbox sink), then idle
     polls; it runs for ever, so it is terminated."""
@@ -327,6 +351,7 @@ OVER_DAYS: dict[str, Callable[[Desk], Awaitable[str]]] = {
     "escalated-dual-control": _escalated_then_dual_control,
     "installments": _installments,
     "presale": _presale,
+    "bulk": _bulk,
 }
 # Histories of earlier releases keep their names; each release records under its own prefix.
 # Histories recorded with this release keep their name; earlier ones stay and must replay too.
