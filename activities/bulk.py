@@ -6,9 +6,9 @@ from temporalio import activity
 
 from db import stock
 from db.engine import SessionFactory
-from db.models import OrderBatch
+from db.models import Order, OrderBatch
 from db.status import lock_order, record_event
-from domain.messages import BatchPlan, BatchStep
+from domain.messages import BatchPlan, BatchStep, BulkPlan
 
 
 class BulkActivities:
@@ -16,19 +16,26 @@ class BulkActivities:
         self.sessions = sessions
 
     @activity.defn(name="plan_batches")
-    async def plan_batches(self, order_id: str) -> list[BatchPlan]:
+    async def plan_batches(self, order_id: str) -> BulkPlan:
         async with self.sessions() as session:
             rows = await session.scalars(
                 select(OrderBatch)
                 .where(OrderBatch.order_id == order_id)
                 .order_by(OrderBatch.batch_no)
             )
-            return [
+            batches = [
                 BatchPlan(
-                    batch_no=b.batch_no, delivery_date=b.delivery_date, reserve_on=b.reserve_on
+                    batch_no=b.batch_no,
+                    delivery_date=b.delivery_date,
+                    reserve_on=b.reserve_on,
+                    lines={str(sku): int(q) for sku, q in b.lines},
                 )
                 for b in rows
             ]
+            set_aside = await session.scalar(
+                select(Order.set_aside_warehouse).where(Order.id == order_id)
+            )
+            return BulkPlan(batches=batches, set_aside=set_aside is not None)
 
     @activity.defn(name="open_batch")
     async def open_batch(self, step: BatchStep) -> None:

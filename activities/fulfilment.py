@@ -48,7 +48,7 @@ class FulfilmentActivities:
         moves to the status the workflow hands over (PICKING)."""
         async with self.sessions.begin() as session:
             order = await lock_order(session, request.order_id)
-            shipments = await issue_pick_lists(session, order.id)
+            shipments = await issue_pick_lists(session, order.id, request.only)
             where = ", ".join(s.warehouse or "?" for s in shipments)
             await change_status(session, order, request.to, "system", f"pick lists for {where}")
             return [ShipmentPlan(shipment_id=s.id, warehouse=s.warehouse or "") for s in shipments]

@@ -281,6 +281,8 @@ class Order(Base):
     # products are released (the latest of its lines').
     deposit: Mapped[Decimal | None] = mapped_column(Money)
     release_date: Mapped[date | None]
+    # A bulk order whose whole schedule is set aside at approval, from this warehouse only.
+    set_aside_warehouse: Mapped[str | None] = mapped_column(ForeignKey("warehouses.code"))
 
     def parties(self, customer_owner: str | None) -> Parties:
         """The people the order's approvers must be independent of."""

@@ -28,9 +28,17 @@ async def shipments_of(session: AsyncSession, order_id: str) -> list[Shipment]:
     return list(rows)
 
 
-async def issue_pick_lists(session: AsyncSession, order_id: str) -> list[Shipment]:
-    """One shipment per warehouse for the order's reserved stock not on a pick list yet, its
-    lines the pick list; returns the order's shipments not yet booked (run again, the same)."""
+async def issue_pick_lists(
+    session: AsyncSession, order_id: str, only: dict[str, int] | None = None
+) -> list[Shipment]:
+    """One shipment per warehouse for the order's reserved stock not on a pick list yet (or
+    only this much of it per sku: a bulk order's batch, the rest staying held), its lines the
+    pick list; returns the order's shipments not yet booked (run again, the same)."""
+    if only is not None:
+        # A batch's pick lists were issued by an earlier attempt: the rest stays held.
+        unbooked = [s for s in await shipments_of(session, order_id) if s.status in UNBOOKED]
+        if unbooked:
+            return unbooked
     fresh = await session.scalars(
         select(Reservation)
         .where(
@@ -41,7 +49,7 @@ async def issue_pick_lists(session: AsyncSession, order_id: str) -> list[Shipmen
         .order_by(Reservation.warehouse, Reservation.sku)
     )
     by_warehouse: dict[str, list[Reservation]] = defaultdict(list)
-    for r in fresh:
+    for r in _limited(session, list(fresh), only):
         by_warehouse[r.warehouse].append(r)
     for warehouse, held in sorted(by_warehouse.items()):
         shipment = Shipment(
@@ -57,6 +65,35 @@ async def issue_pick_lists(session: AsyncSession, order_id: str) -> list[Shipmen
             session.add(ShipmentLine(shipment_id=shipment.id, sku=sku, quantity=quantity))
     await session.flush()
     return [s for s in await shipments_of(session, order_id) if s.status in UNBOOKED]
+
+
+def _limited(
+    session: AsyncSession, held: list[Reservation], only: dict[str, int] | None
+) -> list[Reservation]:
+    """The reservations to pick, at most `only` per sku; a row that holds more is split, its
+    rest a row of its own left for a later pick list."""
+    if only is None:
+        return held
+    left = dict(only)
+    picked = []
+    for r in held:
+        take = min(r.quantity, left.get(r.sku, 0))
+        if take <= 0:
+            continue
+        if take < r.quantity:
+            session.add(
+                Reservation(
+                    order_id=r.order_id,
+                    sku=r.sku,
+                    warehouse=r.warehouse,
+                    quantity=r.quantity - take,
+                    status=r.status,
+                )
+            )
+            r.quantity = take
+        left[r.sku] -= take
+        picked.append(r)
+    return picked
 
 
 async def lines_of(session: AsyncSession, shipment_id: str) -> list[ShipmentLine]:

@@ -38,16 +38,19 @@ BATCH_SCHEDULED, BATCH_DUE, BATCH_SHIPPED = "scheduled", "due", "shipped"
 
 async def _needs(session: AsyncSession, order_id: str) -> dict[str, int]:
     """What the order asks of the warehouses so far: its lines, or for a bulk order the
-    lines of the batches that have fallen due (their reservation day came)."""
+    lines of the batches that have fallen due (their reservation day came), or of all its
+    batches once its schedule is set aside."""
     batches = list(
         await session.execute(
-            select(OrderBatch.status, OrderBatch.lines).where(OrderBatch.order_id == order_id)
+            select(OrderBatch.status, OrderBatch.lines, Order.set_aside_warehouse)
+            .join(Order, Order.id == OrderBatch.order_id)
+            .where(OrderBatch.order_id == order_id)
         )
     )
     needs: dict[str, int] = defaultdict(int)
     if batches:
-        for status, lines in batches:
-            if status != BATCH_SCHEDULED:
+        for status, lines, set_aside in batches:
+            if status != BATCH_SCHEDULED or set_aside is not None:
                 for sku, quantity in lines:
                     needs[str(sku)] += int(quantity)
         return dict(needs)
@@ -124,7 +127,14 @@ async def try_reserve(
     if not needs:
         return {}
     rows = await _lock_stock(session, list(needs))
-    ship_to = await session.scalar(select(Order.ship_to).where(Order.id == order_id)) or {}
+    ship_to, set_aside = (
+        await session.execute(
+            select(Order.ship_to, Order.set_aside_warehouse).where(Order.id == order_id)
+        )
+    ).one()
+    ship_to = ship_to or {}
+    if set_aside is not None:  # a set-aside schedule is held from its warehouse only
+        rows = [r for r in rows if r.warehouse == set_aside]
     zones = [
         ZoneRow(z.warehouse, z.country, z.postal_prefix, z.zone)
         for z in await session.scalars(select(WarehouseZone))

@@ -303,6 +303,15 @@ class BatchPlan(BaseModel):
     batch_no: int
     delivery_date: date
     reserve_on: date
+    # sku -> quantity: what ships on the date.
+    lines: dict[str, int]
+
+
+class BulkPlan(BaseModel):
+    batches: list[BatchPlan]
+    # The whole schedule held at approval (from one warehouse), each batch still shipped
+    # on its date.
+    set_aside: bool = False
 
 
 class BatchStep(BaseModel):
@@ -522,6 +531,8 @@ class ShipmentPlan(BaseModel):
 class PrepareShipments(BaseModel):
     order_id: str
     to: OrderStatus = OrderStatus.PICKING
+    # At most this much per sku (a bulk order's batch); None: all it holds.
+    only: dict[str, int] | None = None
 
 
 class PackingInput(BaseModel):

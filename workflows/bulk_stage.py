@@ -5,7 +5,9 @@ delivery date as a shipment of its own, invoiced on its own. The order then goes
 other: delivered, and complete once every invoice is paid.
 
 A batch falls due only once the one before it has shipped (the warehouses hold one batch of
-an order at a time), so a reservation day before the previous delivery date comes late.
+an order at a time), so a reservation day before the previous delivery date comes late. An
+order that asked for its stock to be set aside holds the whole schedule at approval, from
+its warehouse only, and each batch still ships on its date (only its own lines).
 
 Orders started before the order types (no `order-types-v1` marker) know no bulk.
 """
@@ -55,11 +57,12 @@ class Bulk:
         self,
         approvals_pending: bool,
         approve: Callable[[], Awaitable[bool]],
-        ship: Callable[[bool], Awaitable[None]],
+        ship: Callable[[bool, dict[str, int]], Awaitable[None]],
     ) -> bool:
         """True once every batch has shipped; False when the order closed."""
         host, order = self.host, self.host.order
-        self.plan = await host.run_activity(BulkActivities.plan_batches, order.order_id)
+        plan = await host.run_activity(BulkActivities.plan_batches, order.order_id)
+        self.plan = plan.batches
         self._before_first = True
         if approvals_pending:
             await host.change_status(OrderStatus.AWAITING_APPROVAL, "approval of the schedule")
@@ -67,19 +70,29 @@ class Bulk:
                 return False
         else:
             await host.change_status(OrderStatus.SCHEDULED, f"{len(self.plan)} deliveries")
+        if plan.set_aside:
+            # The whole schedule is held now, from its warehouse; each batch ships on its date.
+            for batch in self.plan:
+                await self._open(batch)
+            if not await self.stock.reserve(lambda: False):
+                return False
         for k, batch in enumerate(self.plan):
-            last = k == len(self.plan) - 1
-            await self._until(_start_of(batch.reserve_on))
-            step = BatchStep(order_id=order.order_id, batch_no=batch.batch_no)
-            self._before_first = False
-            await host.run_activity(BulkActivities.open_batch, step)
-            if k == 0:
-                if not await self.stock.reserve(lambda: False):
-                    return False
-            else:
-                await self.stock.reserve_outstanding()
+            if not plan.set_aside:
+                await self._until(_start_of(batch.reserve_on))
+                await self._open(batch)
+                if k == 0:
+                    if not await self.stock.reserve(lambda: False):
+                        return False
+                else:
+                    await self.stock.reserve_outstanding()
             await self._until(_start_of(batch.delivery_date))
-            await ship(last)
+            await ship(k == len(self.plan) - 1, batch.lines)
+            step = BatchStep(order_id=order.order_id, batch_no=batch.batch_no)
             await host.run_activity(BulkActivities.batch_shipped, step)
             self.shipped += 1
         return True
+
+    async def _open(self, batch: BatchPlan) -> None:
+        self._before_first = False
+        step = BatchStep(order_id=self.host.order.order_id, batch_no=batch.batch_no)
+        await self.host.run_activity(BulkActivities.open_batch, step)

@@ -82,14 +82,15 @@ class Delivery:
     def tracking(self) -> str | None:
         return next(iter(self.parcels), None)
 
-    async def ship(self, final: bool = True) -> None:
-        """Ships what the order holds; not final: more follows (a partial order's rest)."""
+    async def ship(self, final: bool = True, only: dict[str, int] | None = None) -> None:
+        """Ships what the order holds (or only this much per sku: a bulk order's batch); not
+        final: more follows (a partial order's rest, a bulk order's next batch)."""
         if self.trouble is None:
             self.trouble = workflow.patched(TROUBLE_PATCH)
         if self.withdrawable is None:
             self.withdrawable = workflow.patched(WITHDRAW_PATCH)
         if workflow.patched(PICK_AND_PACK_PATCH):
-            await self._pick_pack_ship(final)
+            await self._pick_pack_ship(final, only)
         else:
             await self._ship_as_one_parcel()
         self.host.set_status(OrderStatus.SHIPPED if final else OrderStatus.PARTIALLY_SHIPPED)
@@ -104,12 +105,12 @@ class Delivery:
         )
         self._booked(shipment)
 
-    async def _pick_pack_ship(self, final: bool) -> None:
+    async def _pick_pack_ship(self, final: bool, only: dict[str, int] | None) -> None:
         host = self.host
         order_id = host.order.order_id
         self.plans = await host.run_activity(
             FulfilmentActivities.prepare_shipments,
-            PrepareShipments(order_id=order_id, to=self._picking_status()),
+            PrepareShipments(order_id=order_id, to=self._picking_status(), only=only),
         )
         host.set_status(self._picking_status())
         host.ops.shipped_from([p.warehouse for p in self.plans])

@@ -127,11 +127,11 @@ class OrderWorkflow:
         await self.delivery.await_delivered(shipped_at)
         await self.settlement.await_invoice(shipped_at, self.delivery.invoiced)
 
-    async def _ship_batch(self, final: bool) -> None:
+    async def _ship_batch(self, final: bool, lines: dict[str, int]) -> None:
         self.check_cancel()
         async with self.lock:  # from here on, this batch's lines stay as they are
             self.changes.lines_locked = True
-        await self.delivery.ship(final=final)
+        await self.delivery.ship(final=final, only=lines)
 
     async def _until_ready(self) -> bool:
         """Stock held, approvals given, prepayment in: True once the warehouse may pick."""

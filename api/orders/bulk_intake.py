@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import InvalidFields
 from api.orders.schemas import OrderIn
-from db.models import Customer, Order, OrderBatch
+from db.models import Customer, Order, OrderBatch, Warehouse
 from domain.bulk import Batch, in_date_order, reserve_on, schedule_problems
 from domain.order_types import OrderType
 from domain.review import PaymentMethod
@@ -27,7 +27,7 @@ async def check_bulk(
 ) -> list[Batch]:
     """The order's batches in date order (none unless bulk); InvalidFields (422) naming the
     field for a schedule that does not carry the order, a customer who is not a business
-    (no VAT id), or terms other than credit."""
+    (no VAT id), terms other than credit, or an unknown warehouse to set stock aside from."""
     if data.type != OrderType.BULK:
         return []
     wanted: dict[str, int] = {}
@@ -41,6 +41,11 @@ async def check_bulk(
         )
     if not customer.vat_id:
         errors.append((("customer",), "a bulk order is for a business customer (with a VAT id)"))
+    if (
+        data.set_aside is not None
+        and await session.get(Warehouse, data.set_aside.warehouse) is None
+    ):
+        errors.append((("set_aside", "warehouse"), f"no warehouse {data.set_aside.warehouse}"))
     if errors:
         raise InvalidFields(errors)
     return in_date_order(batches)

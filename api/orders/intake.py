@@ -255,6 +255,7 @@ async def record_order(
         priority=priority,
         requested_delivery_date=wanted,
         on_shortage=data.on_shortage,
+        set_aside_warehouse=data.set_aside.warehouse if data.set_aside else None,
         **kind,
     )
     # Flushed in dependency order: the rows reference each other by foreign key.

@@ -18,7 +18,7 @@ from pydantic_core import PydanticCustomError
 
 from api.approvals.schemas import ApprovalOut
 from api.customers.schemas import AddressIn, CustomerChoice
-from api.fields import In, MoneyIn, Sku
+from api.fields import In, MoneyIn, Sku, WarehouseCode
 from api.returns.schemas import ReturnOut
 from domain.bulk import MAX_BATCHES
 from domain.cancellation import CancelReason
@@ -89,6 +89,13 @@ class DeliveryIn(In):
     lines: Annotated[list[DeliveryLineIn], Field(min_length=1, max_length=200)]
 
 
+class SetAsideIn(In):
+    """A large bulk order's whole schedule held at its approval, from this warehouse only
+    (each batch still ships on its date)."""
+
+    warehouse: WarehouseCode
+
+
 class OrderIn(In):
     external_ref: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
     channel: Channel
@@ -110,6 +117,8 @@ class OrderIn(In):
         None
     )
 
+    set_aside: SetAsideIn | None = None
+
     @model_validator(mode="after")
     def _deliveries_are_for_bulk(self) -> Self:
         bulk = self.type == OrderType.BULK
@@ -117,10 +126,10 @@ class OrderIn(In):
             raise PydanticCustomError(
                 "deliveries_missing", "a bulk order names its deliveries (deliveries)"
             )
-        if not bulk and self.deliveries is not None:
+        if not bulk and (self.deliveries is not None or self.set_aside is not None):
             raise PydanticCustomError(
                 "deliveries_not_bulk",
-                "deliveries are for bulk orders (type bulk)",
+                "deliveries and set_aside are for bulk orders (type bulk)",
             )
         return self
 

@@ -177,3 +177,39 @@ async def test_a_scheduled_bulk_order_keeps_its_lines_and_may_be_cancelled(
     await desk.env.sleep(timedelta(days=25))
     assert await desk.available(sku) == 10
     assert (await desk.get(order_id))["shipments"] == []
+
+
+async def test_a_set_aside_schedule_is_held_at_approval_from_its_warehouse(
+    desk: Desk, sessions: SessionFactory
+) -> None:
+    day = await today(sessions)
+    sku = await desk.product(price="10.00", stock=20)  # WH1, the nearer one
+    await desk.receive(sku, 5, warehouse="WH2")
+    customer = await business(desk)
+    plan = [(day + timedelta(days=10), 2), (day + timedelta(days=40), 3)]
+    unknown = bulk_body(customer, sku, plan, set_aside={"warehouse": "NOPE"})
+    assert refused_for(
+        await desk.call("sales1", "POST", "/orders", json=unknown), "set_aside", "warehouse"
+    )
+    body = bulk_body(customer, sku, plan, set_aside={"warehouse": "WH2"})
+    order_id = (await desk.ok("sales1", "POST", "/orders", json=body))["order_id"]
+    await desk.status_is(order_id, "AWAITING_APPROVAL")
+    assert await desk.available(sku) == 25  # nothing held before the approval
+    await desk.ok("finance", "POST", f"/orders/{order_id}/approvals", json={"decision": "approve"})
+    order = await desk.status_is(order_id, "READY_TO_SHIP")
+    # All five held at once, from WH2 only, though WH1 has plenty.
+    held = {(r["warehouse"], r["status"]): r["quantity"] for r in order["reservations"]}
+    assert held == {("WH2", "reserved"): 5}
+    assert [b["status"] for b in order["deliveries"]] == ["due", "due"]
+
+    # The first date ships its two only; the rest stays held for the second.
+    await desk.env.sleep(timedelta(days=11))
+    order = await desk.status_is(order_id, "PARTIALLY_SHIPPED", timeout=60)
+    assert [s["warehouse"] for s in order["shipments"]] == ["WH2"]
+    assert [D(i["total"]) for i in order["invoices"]] == [D("23.80")]
+    rows = sorted((r["status"], r["quantity"]) for r in order["reservations"])
+    assert rows == [("reserved", 3), ("shipped", 2)]
+    await desk.env.sleep(timedelta(days=30))
+    order = await desk.status_is(order_id, "SHIPPED", timeout=60)
+    assert [D(i["total"]) for i in order["invoices"]] == [D("23.80"), D("35.70")]
+    assert await desk.available(sku) == 20

@@ -1,4 +1,4 @@
-"""bulk orders: their delivery batches
+"""bulk orders: their delivery batches, and the warehouse stock is set aside from
 
 Revision ID: 0031
 Revises: 0030
@@ -31,8 +31,13 @@ def upgrade() -> None:
         sa.Column("shipped_at", sa.DateTime(timezone=True)),
     )
     op.create_index("ix_order_batches_due", "order_batches", ["status", "delivery_date"])
+    op.add_column(
+        "orders",
+        sa.Column("set_aside_warehouse", sa.String(16), sa.ForeignKey("warehouses.code")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_column("orders", "set_aside_warehouse")
     op.drop_index("ix_order_batches_due", table_name="order_batches")
     op.drop_table("order_batches")
