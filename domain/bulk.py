@@ -18,6 +18,8 @@ from domain.money import CENT, ZERO
 from domain.pricing import PricedLine
 
 MAX_BATCHES = 24
+# How far ahead a schedule may reach.
+MAX_AHEAD = timedelta(days=730)
 # Reserve this many days before a batch's date unless the policy says otherwise.
 DEFAULT_RESERVE_DAYS_BEFORE = 3
 
@@ -54,6 +56,8 @@ def schedule_problems(
     for i, b in enumerate(batches):
         if b.date < today:
             problems.append(Problem(("deliveries", i, "date"), "a delivery date is not past"))
+        elif b.date > today + MAX_AHEAD:
+            problems.append(Problem(("deliveries", i, "date"), "a delivery within two years"))
         if b.date in seen:
             problems.append(Problem(("deliveries", i, "date"), "one delivery per date"))
         seen.add(b.date)

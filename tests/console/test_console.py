@@ -14,6 +14,7 @@ from api.console.track import tracking_link
 from db.models import Notification
 from tests.console.conftest import screenshot, sign_in
 from tests.harness import Desk, eventually, new_customer, order_body
+from tests.workflows.test_bulk import bulk_body, business
 from tests.workflows.test_presale import pay, presale_order, presale_product, today
 
 pytestmark = pytest.mark.timeout(180)
@@ -363,3 +364,26 @@ async def test_a_presale_order_shows_its_release_deposit_and_place(
     )
     deposit = page.get_by_role("row").filter(has_text="Deposit (pre-sale)")
     await expect(deposit).to_contain_text(order["deposit"])
+
+
+async def test_a_bulk_order_shows_its_scheduled_deliveries(
+    page: Page, console: str, desk: Desk
+) -> None:
+    day = await today(desk.sessions)
+    sku = await desk.product(price="10.00", stock=10)
+    customer = await business(desk)
+    plan = [(day + timedelta(days=10), 2), (day + timedelta(days=40), 3)]
+    body = bulk_body(customer, sku, plan)
+    order_id = (await desk.ok("sales1", "POST", "/orders", json=body))["order_id"]
+    await desk.status_is(order_id, "AWAITING_APPROVAL")
+    await desk.ok("finance", "POST", f"/orders/{order_id}/approvals", json={"decision": "approve"})
+    await desk.status_is(order_id, "SCHEDULED")
+    await sign_in(page, console, "service", desk)
+    await page.goto(f"{console}/console/orders/{order_id}")
+    await expect(page.locator("#order-status")).to_contain_text("scheduled")
+    rows = page.locator("#order-deliveries tbody tr")
+    await expect(rows).to_have_count(2)
+    await expect(rows.nth(0)).to_contain_text(plan[0][0].isoformat())
+    await expect(rows.nth(0)).to_contain_text(f"2 x {sku}")
+    await expect(rows.nth(1)).to_contain_text((plan[1][0] - timedelta(days=3)).isoformat())
+    await expect(rows.nth(1)).to_contain_text("scheduled")

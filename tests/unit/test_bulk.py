@@ -37,6 +37,7 @@ def test_a_schedule_names_the_field_that_breaks_it() -> None:
     order = {"A": 10}
     assert fields(order, []) == ["deliveries"]
     assert fields(order, [batch(-1, A=10)]) == ["deliveries.0.date"]
+    assert fields(order, [batch(731, A=10)]) == ["deliveries.0.date"]
     assert fields(order, [batch(5, A=5), batch(5, A=5)]) == ["deliveries.1.date"]
     assert fields(order, [batch(5, A=5, Z=1), batch(9, A=5)]) == ["deliveries.0.lines.1.sku"]
     assert fields(order, [batch(5, A=4), batch(9, A=5)]) == ["deliveries"]
