@@ -73,6 +73,10 @@ async def test_a_bulk_order_ships_and_is_invoiced_per_delivery(
     await desk.ok("finance", "POST", f"/orders/{order_id}/approvals", json={"decision": "approve"})
     order = await desk.status_is(order_id, "SCHEDULED")
     assert order["type"] == "bulk"
+    listed = await desk.ok(
+        "admin", "GET", "/orders", params={"type": "bulk", "customer_id": customer}
+    )
+    assert [o["order_id"] for o in listed["items"]] == [order_id]
     assert [(b["date"], b["status"]) for b in order["deliveries"]] == [
         (first.isoformat(), "scheduled"),
         (second.isoformat(), "scheduled"),
