@@ -50,6 +50,7 @@ from workflows import search_attributes as sa
 from workflows.host import workflow_id
 from workflows.notifier import NOTIFIER_ID, NotifierWorkflow
 from workflows.order import OrderWorkflow
+from workflows.production_flow import ProductionWorkflow, production_workflow_id
 from workflows.refund_flow import RefundWorkflow, refund_workflow_id
 from workflows.return_flow import ReturnWorkflow, return_workflow_id
 from workflows.settlement_run import SettlementRunWorkflow
@@ -58,10 +59,12 @@ __all__ = [
     "LEGACY_APPROVAL_QUERY",
     "SETTLEMENT_SCHEDULE",
     "OrderWorkflow",
+    "ProductionWorkflow",
     "RefundWorkflow",
     "ReturnWorkflow",
     "connect_temporal",
     "ensure_settlement_schedule",
+    "production_workflow_id",
     "return_workflow_id",
     "run_refund",
     "start_order_workflow",

@@ -27,6 +27,8 @@ from activities.mail import Mailer, OutboxSink, SmtpMailer
 from activities.notifier import NotifierActivities
 from activities.orders import OrderActivities
 from activities.presale import PresaleActivities
+from activities.production import ProductionActivities
+from activities.production_system import ProductionSystem, SimulatedProductionSystem
 from activities.refunds import RefundActivities
 from activities.returns import ReturnActivities
 from activities.review import ReviewActivities
@@ -47,6 +49,7 @@ from temporal_client import (
 )
 from workflows.notifier import NotifierWorkflow
 from workflows.order import OrderWorkflow
+from workflows.production_flow import ProductionWorkflow
 from workflows.refund_flow import RefundWorkflow
 from workflows.return_flow import ReturnWorkflow
 from workflows.settlement_run import SettlementRunWorkflow
@@ -58,9 +61,11 @@ def activity_functions(
     carrier: CarrierAdapter | None = None,
     gateway: PaymentGateway | None = None,
     mailer: Mailer | None = None,
+    plant: ProductionSystem | None = None,
 ) -> Sequence[Any]:
     carrier = carrier or SimulatedCarrier(settings.process.carrier_step_seconds)
     gateway = gateway or SimulatedPaymentGateway()
+    production = ProductionActivities(sessions, plant or SimulatedProductionSystem())
     review = ReviewActivities(sessions)
     inventory = InventoryActivities(sessions, settings.link_signer(), settings.process.home_country)
     orders = OrderActivities(sessions, gateway, carrier)
@@ -130,6 +135,9 @@ def activity_functions(
         bulk.plan_batches,
         bulk.open_batch,
         bulk.batch_shipped,
+        production.create_production_order,
+        production.record_production_event,
+        production.receive_production,
     ]
 
 
@@ -163,6 +171,7 @@ def build_worker(
             RefundWorkflow,
             SettlementRunWorkflow,
             NotifierWorkflow,
+            ProductionWorkflow,
         ],
         activities=activity_functions(sessions, settings, mailer=mailer),
         max_cached_workflows=settings.worker_cached_workflows,

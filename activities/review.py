@@ -12,7 +12,7 @@ from db.review_facts import judge
 from db.status import change_status, lock_order, mark_workflow_started, record_event
 from db.versions import version_in_force
 from domain.messages import ApprovalStep, Dunning, ReviewOutcome, ReviewRequest, request_of
-from domain.policy import PolicyDocument, Requirement
+from domain.policy import DEFAULT_POLICY, PolicyDocument, Requirement
 from domain.review import ReviewDecision
 from domain.roles import NEXT_LEVEL_UP, REQUEST_LEVELS
 
@@ -103,7 +103,8 @@ class ReviewActivities:
 
 
 def _step(r: Requirement, policy: PolicyDocument) -> ApprovalStep:
-    timing = policy.timing[r.level]
+    # A custom order's sign-off asks the customer level even where no rule reaches it.
+    timing = policy.timing.get(r.level) or DEFAULT_POLICY.timing[r.level]
     escalate_to = NEXT_LEVEL_UP[r.level] if timing.escalate_after is not None else None
     return ApprovalStep(
         level=r.level,

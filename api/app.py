@@ -28,6 +28,7 @@ from api.orders import router as orders
 from api.people import router as people
 from api.policies import router as policies
 from api.pricing import router as pricing
+from api.production import router as production
 from api.products import router as products
 from api.reports import router as reports
 from api.returns import router as returns
@@ -158,6 +159,7 @@ def create_app(
         orders,
         fulfilment,
         returns,
+        production,
         documents,
         settlement,
         reports,

@@ -12,11 +12,13 @@ from api.errors import DependencyDown, Forbidden, NotAllowedNow, Unprocessable
 from api.starter import WorkflowStarter
 from config import Settings
 from db.models import Order
-from domain.messages import ReturnInput
+from domain.messages import ProductionEventInput, ReturnInput
 from domain.refusals import FORBIDDEN, INVALID_DATA, INVALID_INPUT
 from temporal_client import (
     OrderWorkflow,
+    ProductionWorkflow,
     ReturnWorkflow,
+    production_workflow_id,
     return_workflow_id,
     start_return_workflow,
     workflow_id,
@@ -94,6 +96,18 @@ async def update_return(
         return await _execute(handle, update, arg)
     except _NotRunning:
         raise NotAllowedNow("the return's process is not running") from None
+
+
+async def update_production(client: Client, order_id: str, event: ProductionEventInput) -> Any:
+    """One of the plant's events to the order's production workflow (409 when it is not
+    running: production not started yet, or ended)."""
+    handle = client.get_workflow_handle_for(
+        ProductionWorkflow.run, production_workflow_id(order_id)
+    )
+    try:
+        return await _execute(handle, ProductionWorkflow.event, event)
+    except _NotRunning:
+        raise NotAllowedNow("the production's process is not running") from None
 
 
 async def _execute(handle: WorkflowHandle[Any, Any], update: Any, arg: Any) -> T:

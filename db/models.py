@@ -72,6 +72,8 @@ class Product(Base):
     presale_deposit_pct: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     presale_deposit_amount: Mapped[Decimal | None] = mapped_column(Money)
     presale_cap: Mapped[int | None]
+    # Made to order (a custom order's product): the plant's production time in days.
+    production_days: Mapped[int | None]
     __table_args__ = (CheckConstraint("unit_price >= 0", name="price_not_negative"),)
 
 
@@ -283,6 +285,10 @@ class Order(Base):
     release_date: Mapped[date | None]
     # A bulk order whose whole schedule is set aside at approval, from this warehouse only.
     set_aside_warehouse: Mapped[str | None] = mapped_column(ForeignKey("warehouses.code"))
+    # A custom order: its specification ({attributes, attachments}) and when its goods should
+    # be ready (estimated at intake from the plant's queue).
+    specification: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    estimated_ready: Mapped[date | None]
 
     def parties(self, customer_owner: str | None) -> Parties:
         """The people the order's approvers must be independent of."""
@@ -362,6 +368,37 @@ class OrderLine(Base):
         """The line as the pricing rules priced it (the columns carry the same names)."""
         values = {f.name: getattr(self, f.name) for f in fields(PricedLine)}
         return PricedLine(**{**values, "promotions": tuple(self.promotions)})
+
+
+class ProductionOrder(Base):
+    """A custom order's production at the plant (domain/custom.py)."""
+
+    __tablename__ = "production_orders"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"))
+    # The plant's own reference (from the production system).
+    plant_ref: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    reworks: Mapped[int] = mapped_column(default=0, server_default="0")
+    production_days: Mapped[int]
+    estimated_ready: Mapped[date]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    finished_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("order_id", name="production_orders_order"),
+        Index("ix_production_orders_status", "status"),
+    )
+
+
+class ProductionEvent(Base):
+    __tablename__ = "production_events"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    production_order_id: Mapped[str] = mapped_column(ForeignKey("production_orders.id"), index=True)
+    event: Mapped[str] = mapped_column(String(24))
+    detail: Mapped[str | None] = mapped_column(String(2000))
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
 class OrderBatch(Base):

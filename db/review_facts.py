@@ -44,5 +44,6 @@ async def judge(
             history,
             policy.checks,
         ),
+        order_type=order.order_type,
     )
     return number, policy, review_order(facts, order_facts, policy)

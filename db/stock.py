@@ -331,6 +331,23 @@ async def add_on_hand(session: AsyncSession, sku: str, warehouse: str, quantity:
     await reorder.watch(session, [sku])
 
 
+async def receive_for(
+    session: AsyncSession, order_id: str, sku: str, warehouse: str, quantity: int
+) -> None:
+    """Goods made for one order arrive: on hand and held for it at once (nobody else's)."""
+    await add_on_hand(session, sku, warehouse, quantity)
+    await session.execute(
+        update(Stock)
+        .where(Stock.sku == sku, Stock.warehouse == warehouse)
+        .values(reserved=Stock.reserved + quantity)
+    )
+    session.add(
+        Reservation(
+            order_id=order_id, sku=sku, warehouse=warehouse, quantity=quantity, status=RESERVED
+        )
+    )
+
+
 async def take_available(session: AsyncSession, sku: str, warehouse: str, quantity: int) -> bool:
     """Goods leave a warehouse without an order (a transfer dispatched): only what is not
     reserved; False when that is less than asked."""

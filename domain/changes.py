@@ -280,6 +280,8 @@ def refusal(
         return f"the order is {status}"
     if order_type == OrderType.BULK:
         return "a bulk order's lines are its delivery schedule: cancel it and order again"
+    if order_type == OrderType.CUSTOM:
+        return "a custom order is made to its signed-off specification: cancel it and order again"
     if before_release or status in PRESALE_WAITS:
         return "a pre-sale order is changed only after its release: cancel it and order again"
     if goods_left or status not in CANCELLABLE_STATUSES:

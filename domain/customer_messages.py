@@ -53,6 +53,7 @@ CUSTOMER_STATUS: dict[OrderStatus, str] = {
     S.AWAITING_DEPOSIT: "Waiting for your deposit",
     S.QUEUED: "Pre-ordered: waiting for the release",
     S.SCHEDULED: "Scheduled: delivered on the agreed dates",
+    S.IN_PRODUCTION: "Being made for you",
     S.READY_TO_SHIP: "Being prepared",
     S.PICKING: "Being prepared",
     S.PARTIALLY_SHIPPED: "Partly shipped",

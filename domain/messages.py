@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from domain.cancellation import CancelReason
 from domain.carrier import PROMISED_DELIVERY, ShippingMethod
 from domain.changes import DiffEntry, OrderChange
+from domain.custom import ProductionEventKind, ProductionStatus
 from domain.order_types import OrderType
 from domain.payment import PaymentMethod
 from domain.policy import Mode
@@ -312,6 +313,39 @@ class BulkPlan(BaseModel):
     # The whole schedule held at approval (from one warehouse), each batch still shipped
     # on its date.
     set_aside: bool = False
+
+
+class ProductionStart(BaseModel):
+    """The production order the plant makes a custom order to, and its rework limit."""
+
+    order_id: str
+    production_order_id: str
+    plant_ref: str
+    max_reworks: int
+
+
+class ProductionEventInput(BaseModel):
+    """One of the plant's events (POST /production-orders/{id}/events)."""
+
+    event: ProductionEventKind
+    detail: str | None = None
+    actor: str
+
+
+class ProductionEventRecord(BaseModel):
+    production_order_id: str
+    order_id: str
+    event: ProductionEventKind
+    detail: str | None
+    actor: str
+    # The production order's state once the event is taken.
+    status: ProductionStatus
+    reworks: int
+
+
+class ProductionOutcome(BaseModel):
+    status: ProductionStatus
+    reworks: int
 
 
 class BatchStep(BaseModel):

@@ -13,3 +13,6 @@ class OrderType(StrEnum):
     # Business customers: the lines delivered in scheduled batches, each reserved a set
     # number of days before its date, shipped then and invoiced on its own (domain/bulk.py).
     BULK = "bulk"
+    # Made to order: the customer signs the specification off, the plant produces it (a
+    # production child workflow on the plant's events), then it ships (domain/custom.py).
+    CUSTOM = "custom"

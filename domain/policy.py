@@ -15,6 +15,7 @@ from typing import Annotated, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from domain.bulk import DEFAULT_RESERVE_DAYS_BEFORE
+from domain.custom import DEFAULT_MAX_REWORKS, DEFAULT_PLANT_CAPACITY
 from domain.durations import Duration
 from domain.payment import ON_ACCOUNT, PaymentMethod
 from domain.pricing import PricedLine
@@ -126,6 +127,19 @@ class ReturnRules(_Strict):
     goods_wait_days: Annotated[int, Field(ge=1, le=365)] = 30
 
 
+class CustomRules(_Strict):
+    """Made-to-order production (domain/custom.py)."""
+
+    # Production orders the plant works on at once (the lead time's queue).
+    plant_capacity: Annotated[int, Field(ge=1, le=10_000)] = DEFAULT_PLANT_CAPACITY
+    # Quality failures sent back for rework before the production order fails for good.
+    max_reworks: Annotated[int, Field(ge=0, le=10)] = DEFAULT_MAX_REWORKS
+    # Where the plant's goods are received (and held for their order).
+    receiving_warehouse: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]{1,16}$")] = (
+        "WH1"
+    )
+
+
 class BulkRules(_Strict):
     """Bulk orders' scheduled deliveries (domain/bulk.py)."""
 
@@ -143,6 +157,7 @@ class PolicyDocument(_Strict):
     cancellation: CancellationRules = CancellationRules()
     returns: ReturnRules = ReturnRules()
     bulk: BulkRules = BulkRules()
+    custom: CustomRules = CustomRules()
     # What orders are taxed at and charged for shipping (domain/tax.py, shipping_charges.py).
     tax: TaxTable = DEFAULT_TAX_TABLE
     shipping_charges: ShippingCharges = NO_SHIPPING_CHARGES
@@ -182,6 +197,8 @@ class OrderFacts:
     categories: dict[str, str]  # sku -> category
     # Each risk that holds, with the words that explain it to an approver.
     risks: dict[Risk, str] = field(default_factory=dict)
+    # standard | presale | bulk | custom (domain/order_types.py).
+    order_type: str = "standard"
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ from decimal import Decimal
 from enum import StrEnum
 
 from domain.payment import ON_ACCOUNT, PaymentMethod
-from domain.policy import OrderFacts, PolicyDocument, Requirement, evaluate
+from domain.policy import Mode, OrderFacts, PolicyDocument, Requirement, evaluate
 from domain.price_rules import describe
-from domain.roles import ApprovalLevel
+from domain.roles import LEVEL_ORDER, ApprovalLevel
 
 __all__ = ["CustomerFacts", "PaymentMethod", "ReviewDecision", "ReviewResult", "review_order"]
 
@@ -37,6 +37,26 @@ class ReviewResult:
         return [r.level for r in self.requirements]
 
 
+SIGN_OFF = "the customer signs the specification off before production"
+
+
+def with_sign_off(requirements: list[Requirement], order_type: str) -> list[Requirement]:
+    """A custom order always asks its customer to sign the specification off (the customer
+    level, whatever the policy's rules say), before any approver further up."""
+    if order_type != "custom":
+        return requirements
+    others = [r for r in requirements if r.level != ApprovalLevel.CUSTOMER]
+    own = next((r for r in requirements if r.level == ApprovalLevel.CUSTOMER), None)
+    sign_off = Requirement(
+        ApprovalLevel.CUSTOMER,
+        1,
+        own.mode if own else Mode.SEQUENTIAL,
+        [*(own.rule_ids if own else []), "custom-sign-off"],
+        [*(own.reasons if own else []), SIGN_OFF],
+    )
+    return sorted([*others, sign_off], key=lambda r: LEVEL_ORDER.index(r.level))
+
+
 def review_order(
     customer: CustomerFacts, facts: OrderFacts, policy: PolicyDocument
 ) -> ReviewResult:
@@ -47,7 +67,7 @@ def review_order(
         return ReviewResult(
             ReviewDecision.REJECT, ["customer is on credit hold and may not use credit terms"]
         )
-    requirements = evaluate(policy, facts)
+    requirements = with_sign_off(evaluate(policy, facts), facts.order_type)
     # How the lines were priced (contract lists, breaks, promotions): for every verdict.
     priced_by = [words for x in facts.lines if (words := describe(x.sku, x)) is not None]
     if requirements:

@@ -53,6 +53,7 @@ class Action(StrEnum):
     CHANGE_ORDER = "change_order"
     AUTHORIZE_RETURN = "authorize_return"
     RECEIVE_RETURN = "receive_return"
+    RECORD_PRODUCTION_EVENT = "record_production_event"
     READ_DOCUMENTS = "read_documents"
     READ_ACCOUNTS = "read_accounts"
     REFUND = "refund"
@@ -126,6 +127,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.CHANGE_ORDER: frozenset({R.ADMIN, R.SALES, R.SALES_SUPERVISOR, R.CUSTOMER_SERVICE}),
     Action.AUTHORIZE_RETURN: frozenset({R.ADMIN, R.CUSTOMER_SERVICE}),
     Action.RECEIVE_RETURN: frozenset({R.ADMIN, R.WAREHOUSE}),
+    # The plant's system (an upstream key) or the warehouse reporting for it.
+    Action.RECORD_PRODUCTION_EVENT: frozenset({R.ADMIN, R.WAREHOUSE, R.UPSTREAM}),
     # Invoices and credit notes name prices: everyone who sees them on orders, in scope.
     Action.READ_DOCUMENTS: _EVERYONE - {R.WAREHOUSE},
     # A customer's account and statement: finance, admin, and sales for their own customers

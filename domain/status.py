@@ -17,6 +17,8 @@ class OrderStatus(StrEnum):
     QUEUED = "QUEUED"
     # A bulk order approved and waiting for its first delivery's reservation day.
     SCHEDULED = "SCHEDULED"
+    # A custom order signed off: the plant makes it (a production child workflow).
+    IN_PRODUCTION = "IN_PRODUCTION"
     READY_TO_SHIP = "READY_TO_SHIP"
     # Pick lists issued; the warehouse picks and packs, then the carrier is booked.
     PICKING = "PICKING"
@@ -54,10 +56,12 @@ ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     # REJECTED and AWAITING_* edges back from an approved status are a change's).
     S.AWAITING_APPROVAL: frozenset(
         {S.AWAITING_STOCK, S.AWAITING_PAYMENT, S.READY_TO_SHIP, S.REJECTED, S.CANCELLED}
-        | {S.AWAITING_DEPOSIT, S.SCHEDULED}
+        | {S.AWAITING_DEPOSIT, S.SCHEDULED, S.IN_PRODUCTION}
     ),
     S.AWAITING_DEPOSIT: frozenset({S.QUEUED, S.REJECTED, S.CANCELLED}),
     S.SCHEDULED: frozenset({S.AWAITING_STOCK, S.READY_TO_SHIP, S.CANCELLED}),
+    # Made: on from its stock (held for it), or cancelled when production failed for good.
+    S.IN_PRODUCTION: frozenset({S.AWAITING_PAYMENT, S.READY_TO_SHIP, S.CANCELLED}),
     # Released: on like any order whose review passed, from its stock.
     S.QUEUED: frozenset(
         {S.AWAITING_STOCK, S.AWAITING_APPROVAL, S.AWAITING_PAYMENT, S.READY_TO_SHIP}

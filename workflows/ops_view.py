@@ -37,6 +37,7 @@ WAITING_FOR: dict[OrderStatus, str] = {
     S.AWAITING_DEPOSIT: "the pre-sale deposit",
     S.QUEUED: "the release (pre-sale place held)",
     S.SCHEDULED: "its first delivery's reservation day",
+    S.IN_PRODUCTION: "the plant (made to order)",
     S.READY_TO_SHIP: "pick lists",
     S.PICKING: "the warehouse to pack",
     S.PARTIALLY_SHIPPED: "the rest of its stock",

@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.bulk_stage import Bulk
     from workflows.cancellation_stage import Cancellation, Cancelled
     from workflows.change_stage import Changes, Revised
+    from workflows.custom_stage import Custom
     from workflows.delivery_stage import Delivery
     from workflows.desk_approvals import DeskApprovals
     from workflows.host import refuse_unstorable, workflow_id
@@ -74,6 +75,7 @@ class OrderWorkflow:
         self.delivery = Delivery(self, self.settlement)
         self.presale = PreSale(self, lambda: self.settlement.paid)
         self.bulk = Bulk(self, self.stock)
+        self.custom = Custom(self)
         # Chosen by the review: the approval desk, or the one-wait path of earlier orders.
         self._approvals: ApprovalPath | None = None
         self._with_desk = True
@@ -100,6 +102,9 @@ class OrderWorkflow:
         if self.presale.applies():
             pending = bool(self.approvals().pending_levels())
             if not await self.presale.run(pending, self.approvals().run):
+                return
+        elif self.custom.applies():
+            if not await self.custom.run(self.approvals().run):
                 return
         elif self.bulk.applies():
             pending = bool(self.approvals().pending_levels())
@@ -372,6 +377,8 @@ class OrderWorkflow:
             return OrderStatus.AWAITING_DEPOSIT
         if self.bulk.scheduled():
             return OrderStatus.SCHEDULED
+        if self.custom.production_next():
+            return OrderStatus.IN_PRODUCTION
         return status_after_stock(False, self.payment_due())
 
     def before_release(self) -> bool:

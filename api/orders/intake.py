@@ -23,6 +23,7 @@ from api.customers.accounts import (
 from api.customers.schemas import AddressIn, CustomerChoice, CustomerRef
 from api.errors import InvalidFields, NotAllowedNow
 from api.orders.bulk_intake import batch_rows, check_bulk
+from api.orders.custom_intake import custom_columns
 from api.orders.presale_intake import presale_columns
 from api.orders.schemas import InstallmentTermsIn, OrderIn, OrderLineIn, PaymentTermsIn
 from api.scope import customers_orderable_by
@@ -229,6 +230,7 @@ async def record_order(
     )
     kind = await presale_columns(session, data, quoted.products, priced.lines, totals.total, today)
     batches = await check_bulk(session, data, customer, today)
+    kind |= await custom_columns(session, data, quoted.products, quoted.policy, today)
     order = Order(
         id=str(uuid.uuid4()),
         external_ref=data.external_ref,

@@ -89,6 +89,27 @@ class DeliveryIn(In):
     lines: Annotated[list[DeliveryLineIn], Field(min_length=1, max_length=200)]
 
 
+AttributeName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+
+
+class AttachmentIn(In):
+    """A drawing, a photo, a sample sheet: by reference (a document store's id or URL)."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    reference: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+class SpecificationIn(In):
+    """What a custom order is made to: attributes (material, size, colour...) and
+    attachments by reference; the customer signs it off before production starts."""
+
+    attributes: Annotated[
+        dict[AttributeName, Annotated[str, StringConstraints(min_length=1, max_length=500)]],
+        Field(min_length=1, max_length=50),
+    ]
+    attachments: Annotated[list[AttachmentIn], Field(max_length=20, default_factory=list)]
+
+
 class SetAsideIn(In):
     """A large bulk order's whole schedule held at its approval, from this warehouse only
     (each batch still ships on its date)."""
@@ -118,6 +139,8 @@ class OrderIn(In):
     )
 
     set_aside: SetAsideIn | None = None
+    # A custom order's specification (required for one, refused for others).
+    specification: SpecificationIn | None = None
 
     @model_validator(mode="after")
     def _deliveries_are_for_bulk(self) -> Self:
@@ -130,6 +153,12 @@ class OrderIn(In):
             raise PydanticCustomError(
                 "deliveries_not_bulk",
                 "deliveries and set_aside are for bulk orders (type bulk)",
+            )
+        custom = self.type == OrderType.CUSTOM
+        if custom != (self.specification is not None):
+            raise PydanticCustomError(
+                "specification",
+                "a custom order names its specification; other types name none (specification)",
             )
         return self
 
@@ -533,6 +562,11 @@ class OrderDetail(OrderSummary):
     installments: InstallmentsOut | None = None
     presale: PresalePlaceOut | None = None
     deliveries: list[DeliveryOut] = []
+    # A custom order: what it is made to, when it should be ready, its production order
+    # (GET /production-orders/{id}).
+    specification: dict[str, Any] | None = None
+    estimated_ready: date | None = None
+    production_order_id: str | None = None
     # A pre-sale order's deposit (its balance, total less deposit, falls due at release).
     deposit: Decimal | None = None
 

@@ -53,6 +53,7 @@ from db.models import (
     OrderHistory,
     OrderLine,
     Payment,
+    ProductionOrder,
     Reservation,
     Shipment,
     ShipmentEvent,
@@ -192,6 +193,11 @@ async def _detail_now(
         overpaid=max(paid - o.total, ZERO),
         installments=await _installments(session, o),
         deposit=o.deposit,
+        specification=o.specification,
+        estimated_ready=o.estimated_ready,
+        production_order_id=await session.scalar(
+            select(ProductionOrder.id).where(ProductionOrder.order_id == o.id)
+        ),
     )
 
 

@@ -95,6 +95,9 @@ class ProductIn(In):
     # Sold before its release (left out: an ordinary product; sent again without it, the
     # product is no longer pre-sold).
     presale: PresaleIn | None = None
+    # Made to order (custom orders): the plant's production time in days; left out: kept in
+    # stock as usual.
+    production_days: Annotated[int, Field(ge=1, le=365)] | None = None
 
     def columns(self) -> dict[str, Any]:
         """The product's row."""
@@ -114,6 +117,7 @@ class ProductOut(BaseModel):
     substitutes: list[str] = Field(default_factory=list)
     tax_class: str = TaxClass.STANDARD
     presale: PresaleOut | None = None
+    production_days: int | None = None
 
     @model_validator(mode="before")
     @classmethod
