@@ -22,12 +22,14 @@ from domain.messages import OrderState, OrderWorkflowInput
 from tests.harness import Desk, open_desk
 from tests.workflows.test_bulk import bulk_body, business, deliver_all
 from tests.workflows.test_confirmation_and_policy import link_of
+from tests.workflows.test_custom import event, made_to_order, signed_off
 from tests.workflows.test_installments import installment_order
 from tests.workflows.test_paths import deliver
 from tests.workflows.test_presale import pay, presale_order, presale_product, today
 from workflows.host import workflow_id
 from workflows.notifier import NotifierWorkflow
 from workflows.order import OrderWorkflow
+from workflows.production_flow import ProductionWorkflow
 from workflows.refund_flow import RefundWorkflow, refund_workflow_id
 from workflows.return_flow import ReturnWorkflow, return_workflow_id
 
@@ -59,9 +61,15 @@ async def test_recorded_histories_replay_on_current_code() -> None:
         "proof",
         "types",
     }
-    assert len(histories) >= 65
+    assert len(histories) >= 67
     replayer = Replayer(
-        workflows=[OrderWorkflow, ReturnWorkflow, RefundWorkflow, NotifierWorkflow],
+        workflows=[
+            OrderWorkflow,
+            ReturnWorkflow,
+            RefundWorkflow,
+            NotifierWorkflow,
+            ProductionWorkflow,
+        ],
         data_converter=pydantic_data_converter,
     )
     for history in histories:
@@ -316,6 +324,29 @@ async def _bulk(desk: Desk) -> str:
     return order_id
 
 
+async def _custom_made(desk: Desk) -> str:
+    """A custom order signed off, made with one rework, paid and shipped; its order id."""
+    sku = await made_to_order(desk, days=3)
+    order_id, order = await signed_off(desk, sku)
+    po = order["production_order_id"]
+    for kind in ("started", "finished", "quality_failed", "started", "finished", "quality_passed"):
+        answer = await event(desk, po, kind, "seen")
+        assert answer.status_code == 200, answer.text
+    order = await desk.status_is(order_id, "AWAITING_PAYMENT")
+    await pay(desk, order_id, order["totals"]["total"], "custom")
+    await deliver(desk, order_id)
+    return order_id
+
+
+async def _custom(desk: Desk) -> str:
+    return await _custom_made(desk)
+
+
+async def _production(desk: Desk) -> str:
+    """The production child workflow of a custom order, through a rework."""
+    return f"production-{await _custom_made(desk)}"
+
+
 async def _notifier(desk: Desk) -> str:
     """The notifier's rounds: an order's messages delivered (to the outbox sink), then idle
     polls; it runs for ever, so it is terminated."""
@@ -352,6 +383,8 @@ OVER_DAYS: dict[str, Callable[[Desk], Awaitable[str]]] = {
     "installments": _installments,
     "presale": _presale,
     "bulk": _bulk,
+    "custom": _custom,
+    "production": _production,
 }
 # Histories of earlier releases keep their names; each release records under its own prefix.
 # Histories recorded with this release keep their name; earlier ones stay and must replay too.
@@ -370,7 +403,7 @@ async def _record(
     async with open_desk(env, sessions, stock_recheck=timedelta(seconds=0.3)) as desk:
         recorded_id = await scenario(desk)
         # An order's id, or a return's, a refund's or the notifier's workflow id.
-        if not recorded_id.startswith(("return-", "refund-", "notifier-")):
+        if not recorded_id.startswith(("return-", "refund-", "notifier-", "production-")):
             recorded_id = workflow_id(recorded_id)
         handle = env.client.get_workflow_handle(recorded_id)
         with contextlib.suppress(WorkflowFailureError):  # the notifier ends terminated
