@@ -14,7 +14,9 @@ from api.console.track import tracking_link
 from db.models import Notification
 from tests.console.conftest import screenshot, sign_in
 from tests.harness import Desk, eventually, new_customer, order_body
+from tests.workflows.test_approval_desk import opened
 from tests.workflows.test_bulk import bulk_body, business
+from tests.workflows.test_custom import SPEC, custom_body, made_to_order
 from tests.workflows.test_presale import pay, presale_order, presale_product, today
 
 pytestmark = pytest.mark.timeout(180)
@@ -387,3 +389,23 @@ async def test_a_bulk_order_shows_its_scheduled_deliveries(
     await expect(rows.nth(0)).to_contain_text(f"2 x {sku}")
     await expect(rows.nth(1)).to_contain_text((plan[1][0] - timedelta(days=3)).isoformat())
     await expect(rows.nth(1)).to_contain_text("scheduled")
+
+
+async def test_a_custom_order_shows_its_specification_and_production(
+    page: Page, console: str, desk: Desk
+) -> None:
+    sku = await made_to_order(desk, days=10)
+    customer = await desk.customer()
+    order_id = (await desk.ok("shop", "POST", "/orders", json=custom_body(customer, sku)))[
+        "order_id"
+    ]
+    order = await opened(desk, order_id)
+    await sign_in(page, console, "service", desk)
+    await page.goto(f"{console}/console/orders/{order_id}")
+    rows = page.locator("#order-specification tbody tr")
+    await expect(rows).to_have_count(len(SPEC["attributes"]))
+    await expect(rows.nth(0)).to_contain_text("material")
+    await expect(rows.nth(0)).to_contain_text("oak")
+    await expect(page.locator("#order-production")).to_contain_text(
+        f"Ready by {order['estimated_ready']}"
+    )
