@@ -180,13 +180,22 @@ async def _not_permitted(request: Request, exc: Exception) -> JSONResponse:
     return await _handle(request, Forbidden(str(exc)))
 
 
+# A lost, hung or refused database: the service's problem (503), never the client's.
+DATABASE_DOWN: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    OSError,
+    PoolTimeout,
+    TimeoutError,
+)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _handle)
     app.add_exception_handler(NotPermitted, _not_permitted)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(UnstorableText, _unstorable)
-    # A lost, hung or refused database is the service's problem, not the client's.
-    for error in (OperationalError, InterfaceError, OSError, PoolTimeout, TimeoutError):
+    for error in DATABASE_DOWN:
         app.add_exception_handler(error, _database_down)
     app.add_exception_handler(DBAPIError, _database_error)
 

@@ -50,6 +50,7 @@ CanManageWarehouses = Annotated[Principal, Depends(allowed(Action.MANAGE_WAREHOU
 CanChangeOrder = Annotated[Principal, Depends(allowed(Action.CHANGE_ORDER))]
 CanAuthorizeReturn = Annotated[Principal, Depends(allowed(Action.AUTHORIZE_RETURN))]
 CanReceiveReturn = Annotated[Principal, Depends(allowed(Action.RECEIVE_RETURN))]
+CanDecideProduction = Annotated[Principal, Depends(allowed(Action.DECIDE_PRODUCTION))]
 CanRecordProductionEvent = Annotated[Principal, Depends(allowed(Action.RECORD_PRODUCTION_EVENT))]
 CanReadDocuments = Annotated[Principal, Depends(allowed(Action.READ_DOCUMENTS))]
 CanReadAccounts = Annotated[Principal, Depends(allowed(Action.READ_ACCOUNTS))]

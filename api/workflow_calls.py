@@ -12,7 +12,7 @@ from api.errors import DependencyDown, Forbidden, NotAllowedNow, Unprocessable
 from api.starter import WorkflowStarter
 from config import Settings
 from db.models import Order
-from domain.messages import ProductionEventInput, ReturnInput
+from domain.messages import ReturnInput
 from domain.refusals import FORBIDDEN, INVALID_DATA, INVALID_INPUT
 from temporal_client import (
     OrderWorkflow,
@@ -32,6 +32,7 @@ T = TypeVar("T")
 # (The SDK types an async handler's result as its coroutine; the call answers the value.)
 OrderUpdate = UpdateMethodMultiParam[[OrderWorkflow, A], Awaitable[T]]
 ReturnUpdate = UpdateMethodMultiParam[[ReturnWorkflow, A], Awaitable[T]]
+ProductionUpdate = UpdateMethodMultiParam[[ProductionWorkflow, A], Awaitable[T]]
 
 
 async def start_order_workflow(
@@ -98,14 +99,16 @@ async def update_return(
         raise NotAllowedNow("the return's process is not running") from None
 
 
-async def update_production(client: Client, order_id: str, event: ProductionEventInput) -> Any:
-    """One of the plant's events to the order's production workflow (409 when it is not
-    running: production not started yet, or ended)."""
+async def update_production(
+    client: Client, order_id: str, update: ProductionUpdate[A, T], arg: A
+) -> T:
+    """A plant's event or customer service's decision to the order's production workflow
+    (409 when it is not running: production not started yet, or ended)."""
     handle = client.get_workflow_handle_for(
         ProductionWorkflow.run, production_workflow_id(order_id)
     )
     try:
-        return await _execute(handle, ProductionWorkflow.event, event)
+        return await _execute(handle, update, arg)
     except _NotRunning:
         raise NotAllowedNow("the production's process is not running") from None
 

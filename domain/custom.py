@@ -6,7 +6,8 @@ wait for the plant (the production days of the orders ahead, over the orders the
 on at once) plus its own longest production time. A production order moves on the plant's
 events: started, material short (and started again once the material is in), finished, then
 quality passed (the goods go into stock for the order) or failed: back to production for
-rework, up to the policy's limit, after which it has failed for good.
+rework, up to the policy's limit; past it, held for customer service, who sends it back for
+one more rework or gives it up (failed for good: the order is cancelled).
 Pure rules; the workflow and the rows use them.
 """
 
@@ -34,8 +35,16 @@ class ProductionStatus(StrEnum):
     MATERIAL_SHORT = "material_short"
     FINISHED = "finished"  # waiting for quality control
     REWORK = "rework"  # quality failed: back to production
+    HELD = "held"  # quality failed past the reworks allowed: customer service decides
     PASSED = "passed"  # final: the goods are received
-    FAILED = "failed"  # final: past the reworks allowed
+    FAILED = "failed"  # final: customer service gave it up
+
+
+class ServiceDecision(StrEnum):
+    """Customer service's answer to a production order held past its reworks."""
+
+    REWORK = "rework"
+    CANCEL = "cancel"
 
 
 E, P = ProductionEventKind, ProductionStatus
@@ -63,6 +72,8 @@ def refusal(state: ProductionState, event: ProductionEventKind) -> str | None:
     """Why the plant's event does not fit the production order now (None: it does)."""
     if state.status in FINAL:
         return f"the production order has {state.status}"
+    if state.status == P.HELD:
+        return "the production order is held for customer service's decision"
     if event == E.QUALITY_FAILED:
         return None if state.status == P.FINISHED else "quality is checked once it is finished"
     if (state.status, event) not in _NEXT:
@@ -74,8 +85,21 @@ def after(state: ProductionState, event: ProductionEventKind, max_reworks: int) 
     """The state once the event is taken (refusal(state, event) is None)."""
     if event == E.QUALITY_FAILED:
         reworks = state.reworks + 1
-        return ProductionState(P.FAILED if reworks > max_reworks else P.REWORK, reworks)
+        return ProductionState(P.HELD if reworks > max_reworks else P.REWORK, reworks)
     return ProductionState(_NEXT[(state.status, event)], state.reworks)
+
+
+def decision_refusal(state: ProductionState) -> str | None:
+    """Why customer service cannot decide now (None: the order is held for it)."""
+    if state.status != P.HELD:
+        return f"the production order is {state.status}: nothing waits for a decision"
+    return None
+
+
+def decided(state: ProductionState, decision: ServiceDecision) -> ProductionState:
+    """One more rework (the next failure is held again), or failed for good."""
+    status = P.REWORK if decision == ServiceDecision.REWORK else P.FAILED
+    return ProductionState(status, state.reworks)
 
 
 def estimate_ready(

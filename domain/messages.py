@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from domain.cancellation import CancelReason
 from domain.carrier import PROMISED_DELIVERY, ShippingMethod
 from domain.changes import DiffEntry, OrderChange
-from domain.custom import ProductionEventKind, ProductionStatus
+from domain.custom import ProductionEventKind, ProductionStatus, ServiceDecision
 from domain.order_types import OrderType
 from domain.payment import PaymentMethod
 from domain.policy import Mode
@@ -332,10 +332,19 @@ class ProductionEventInput(BaseModel):
     actor: str
 
 
+class ServiceDecisionInput(BaseModel):
+    """Customer service's decision on a production order held past its reworks."""
+
+    decision: ServiceDecision
+    comment: str
+    actor: str
+
+
 class ProductionEventRecord(BaseModel):
     production_order_id: str
     order_id: str
-    event: ProductionEventKind
+    # One of the plant's events, or customer service's decision (`service_rework`...).
+    event: str
     detail: str | None
     actor: str
     # The production order's state once the event is taken.

@@ -54,6 +54,7 @@ class Action(StrEnum):
     AUTHORIZE_RETURN = "authorize_return"
     RECEIVE_RETURN = "receive_return"
     RECORD_PRODUCTION_EVENT = "record_production_event"
+    DECIDE_PRODUCTION = "decide_production"
     READ_DOCUMENTS = "read_documents"
     READ_ACCOUNTS = "read_accounts"
     REFUND = "refund"
@@ -129,6 +130,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.RECEIVE_RETURN: frozenset({R.ADMIN, R.WAREHOUSE}),
     # The plant's system (an upstream key) or the warehouse reporting for it.
     Action.RECORD_PRODUCTION_EVENT: frozenset({R.ADMIN, R.WAREHOUSE, R.UPSTREAM}),
+    # After talking to the customer: one more rework, or given up.
+    Action.DECIDE_PRODUCTION: frozenset({R.ADMIN, R.CUSTOMER_SERVICE}),
     # Invoices and credit notes name prices: everyone who sees them on orders, in scope.
     Action.READ_DOCUMENTS: _EVERYONE - {R.WAREHOUSE},
     # A customer's account and statement: finance, admin, and sales for their own customers

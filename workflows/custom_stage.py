@@ -2,7 +2,7 @@
 of the specification among them (the desk's customer level); then the production order at
 the plant and its child workflow (workflows/production_flow.py). Once quality passed, the
 goods are in stock held for the order and it goes on as any other (payment, shipping); a
-production failed past its reworks cancels the order for customer service to take up.
+production held past its reworks and given up by customer service cancels the order.
 
 Orders started before the order types (no `order-types-v1` marker) know no custom path.
 """
@@ -57,8 +57,7 @@ class Custom:
         if outcome.status != ProductionStatus.PASSED:
             await host.close(
                 OrderStatus.CANCELLED,
-                f"production failed after {outcome.reworks} quality failures: "
-                "customer service to agree the next step with the customer",
+                f"production given up by customer service after {outcome.reworks} quality failures",
                 code=CancelReason.OTHER,
             )
             return False

@@ -4,7 +4,8 @@ a child of its order's workflow.
 It follows the plant's events (`event` updates from `POST /production-orders/{id}/events`)
 through domain/custom.py's course: started, material short, finished, then quality passed
 (the goods are received into stock held for the order) or failed (rework, up to the limit;
-past it, failed for good). An event out of turn is refused (409) and changes nothing.
+past it, held for customer service's `decide`: one more rework, or given up). An event out
+of turn is refused (409) and changes nothing.
 """
 
 import asyncio
@@ -14,12 +15,21 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.production import ProductionActivities
-    from domain.custom import FINAL, ProductionState, ProductionStatus, after, refusal
+    from domain.custom import (
+        FINAL,
+        ProductionState,
+        ProductionStatus,
+        after,
+        decided,
+        decision_refusal,
+        refusal,
+    )
     from domain.messages import (
         ProductionEventInput,
         ProductionEventRecord,
         ProductionOutcome,
         ProductionStart,
+        ServiceDecisionInput,
     )
     from domain.refusals import NOT_ALLOWED_NOW
     from workflows.host import refuse_unstorable, run_activity
@@ -60,18 +70,7 @@ class ProductionWorkflow:
             if why is not None:
                 raise ApplicationError(why, type=NOT_ALLOWED_NOW)
             then = after(self.state, e.event, self.start.max_reworks)
-            await run_activity(
-                ProductionActivities.record_production_event,
-                ProductionEventRecord(
-                    production_order_id=self.start.production_order_id,
-                    order_id=self.start.order_id,
-                    event=e.event,
-                    detail=e.detail,
-                    actor=e.actor,
-                    status=then.status,
-                    reworks=then.reworks,
-                ),
-            )
+            await self._record(e.event, e.detail, e.actor, then)
             self.state = then
         return self.outcome()
 
@@ -81,6 +80,42 @@ class ProductionWorkflow:
         why = refusal(self.state, e.event)
         if why is not None:
             raise ApplicationError(why, type=NOT_ALLOWED_NOW)
+
+    @workflow.update(name="decide")
+    async def decide(self, d: ServiceDecisionInput) -> ProductionOutcome:
+        """Customer service on a production order held past its reworks: one more rework,
+        or given up (the order is cancelled)."""
+        async with self.lock:
+            why = decision_refusal(self.state)
+            if why is not None:
+                raise ApplicationError(why, type=NOT_ALLOWED_NOW)
+            then = decided(self.state, d.decision)
+            await self._record(f"service_{d.decision}", d.comment, d.actor, then)
+            self.state = then
+        return self.outcome()
+
+    @decide.validator
+    def _validate_decision(self, d: ServiceDecisionInput) -> None:
+        refuse_unstorable(d)
+        why = decision_refusal(self.state)
+        if why is not None:
+            raise ApplicationError(why, type=NOT_ALLOWED_NOW)
+
+    async def _record(
+        self, event: str, detail: str | None, actor: str, then: ProductionState
+    ) -> None:
+        await run_activity(
+            ProductionActivities.record_production_event,
+            ProductionEventRecord(
+                production_order_id=self.start.production_order_id,
+                order_id=self.start.order_id,
+                event=event,
+                detail=detail,
+                actor=actor,
+                status=then.status,
+                reworks=then.reworks,
+            ),
+        )
 
 
 __all__ = ["ProductionWorkflow", "production_workflow_id"]

@@ -4,20 +4,27 @@ production workflow as updates (an event out of turn is 409 and changes nothing)
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal
-from api.deps import SessionDep, TemporalDep
+from api.deps import SessionDep, TemporalDep, who
 from api.errors import NotFound
 from api.orders.views import load_order
-from api.permissions import CanReadOrders, CanRecordProductionEvent
-from api.production.schemas import ProductionEventIn, ProductionEventOut, ProductionOrderOut
+from api.permissions import CanDecideProduction, CanReadOrders, CanRecordProductionEvent
+from api.production.schemas import (
+    DecisionIn,
+    ProductionEventIn,
+    ProductionEventOut,
+    ProductionOrderOut,
+)
 from api.workflow_calls import update_production
+from db.audit import audit
 from db.models import ProductionEvent, ProductionOrder
 from domain.custom import ProductionStatus
-from domain.messages import ProductionEventInput
+from domain.messages import ProductionEventInput, ServiceDecisionInput
+from temporal_client import ProductionWorkflow
 
 router = APIRouter(tags=["production"])
 
@@ -68,5 +75,33 @@ async def record_production_event(
     quality_passed receives the goods into stock held for the order, which then ships."""
     po = await _read(session, po_id, user)
     event = ProductionEventInput(event=body.event, detail=body.detail, actor=user.username)
-    await update_production(temporal, po.order_id, event)
+    await update_production(temporal, po.order_id, ProductionWorkflow.event, event)
+    return await _read(session, po_id, user)
+
+
+@router.post("/production-orders/{po_id}/decision")
+async def decide_production(
+    po_id: ProductionOrderId,
+    body: DecisionIn,
+    request: Request,
+    session: SessionDep,
+    temporal: TemporalDep,
+    user: CanDecideProduction,
+) -> ProductionOrderOut:
+    """A production order held past its reworks (status `held`): customer service sends it
+    back for one more rework or gives it up, which cancels the order. 409 unless held."""
+    po = await _read(session, po_id, user)
+    decision = ServiceDecisionInput(
+        decision=body.decision, comment=body.comment, actor=user.username
+    )
+    await update_production(temporal, po.order_id, ProductionWorkflow.decide, decision)
+    async with session.begin():
+        audit(
+            session,
+            who(request, user),
+            "production.decide",
+            str(body.decision),
+            order_id=po.order_id,
+            detail=body.comment,
+        )
     return await _read(session, po_id, user)

@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import BaseModel, StringConstraints
 
 from api.fields import In
-from domain.custom import ProductionEventKind, ProductionStatus
+from domain.custom import ProductionEventKind, ProductionStatus, ServiceDecision
 
 
 class ProductionEventIn(In):
@@ -17,8 +17,18 @@ class ProductionEventIn(In):
     detail: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
 
+class DecisionIn(In):
+    """Customer service on a production order held past its reworks (after talking to the
+    customer): `rework` once more, or `cancel` (the order is cancelled, what was paid
+    refunded)."""
+
+    decision: ServiceDecision
+    comment: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
 class ProductionEventOut(BaseModel):
-    event: ProductionEventKind
+    # One of the plant's events, or customer service's decision (service_rework, service_cancel).
+    event: str
     detail: str | None
     actor: str
     at: datetime

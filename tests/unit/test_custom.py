@@ -11,7 +11,10 @@ from domain.custom import (
     ProductionEventKind,
     ProductionState,
     ProductionStatus,
+    ServiceDecision,
     after,
+    decided,
+    decision_refusal,
     estimate_ready,
     refusal,
 )
@@ -33,11 +36,22 @@ def test_a_production_order_passes_after_a_rework() -> None:
     assert state == ProductionState(P.PASSED, reworks=1)
 
 
-def test_past_the_reworks_allowed_it_fails_for_good() -> None:
+def test_past_the_reworks_allowed_customer_service_decides() -> None:
     cycle = [E.STARTED, E.FINISHED, E.QUALITY_FAILED]
     assert run(cycle * 2, max_reworks=2).status == P.REWORK
-    failed = run(cycle * 3, max_reworks=2)
-    assert failed == ProductionState(P.FAILED, reworks=3)
+    held = run(cycle * 3, max_reworks=2)
+    assert held == ProductionState(P.HELD, reworks=3)
+    assert refusal(held, E.STARTED) is not None  # the plant waits for the decision
+    assert decision_refusal(run(cycle, max_reworks=2)) is not None  # nothing to decide
+    # One more rework: a further failure is held again.
+    again = decided(held, ServiceDecision.REWORK)
+    assert again == ProductionState(P.REWORK, reworks=3)
+    state = again
+    for e in cycle:
+        state = after(state, e, 2)
+    assert state == ProductionState(P.HELD, reworks=4)
+    failed = decided(state, ServiceDecision.CANCEL)
+    assert failed.status == P.FAILED
     assert refusal(failed, E.STARTED) == "the production order has failed"
 
 
@@ -66,7 +80,7 @@ def test_whatever_the_plant_sends_the_state_stays_sound(
         if refusal(state, e) is None:
             state = after(state, e, limit)
         assert state.reworks <= limit + 1
-        assert (state.status == P.FAILED) == (state.reworks > limit)
+        assert (state.status == P.HELD) == (state.reworks > limit)
 
 
 def test_the_lead_time_counts_the_queue_ahead_over_the_plants_capacity() -> None:

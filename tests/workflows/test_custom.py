@@ -141,16 +141,37 @@ async def test_a_custom_order_is_signed_off_made_reworked_and_shipped(
     await desk.status_is(order_id, "SHIPPED", timeout=60)
 
 
-async def test_production_failed_past_its_reworks_cancels_the_order(desk: Desk) -> None:
+async def test_past_its_reworks_customer_service_decides_then_gives_it_up(desk: Desk) -> None:
     sku = await made_to_order(desk, days=5)
     order_id, order = await signed_off(desk, sku)
     po = order["production_order_id"]
-    # The default policy allows two reworks: the third failure ends it.
-    for _ in range(3):
+    url = f"/production-orders/{po}/decision"
+    early = await desk.call("service", "POST", url, json={"decision": "rework", "comment": "x"})
+    assert early.status_code == 409, early.text  # nothing held yet
+
+    async def fail_once() -> Any:
         for kind in ("started", "finished", "quality_failed"):
             answer = await event(desk, po, kind, "crack in the top")
             assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    # The default policy allows two reworks: the third failure is held for customer service.
+    for _ in range(3):
+        state = await fail_once()
+    assert (state["status"], state["reworks"]) == ("held", 3)
+    assert (await event(desk, po, "started")).status_code == 409  # the plant waits
+    assert (await desk.get(order_id))["status"] == "IN_PRODUCTION"
+    body = {"decision": "rework", "comment": "customer accepts four more weeks"}
+    assert (await desk.call("warehouse", "POST", url, json=body)).status_code == 403
+    again = await desk.ok("service", "POST", url, json=body)
+    assert again["status"] == "rework"
+    state = await fail_once()
+    assert (state["status"], state["reworks"]) == ("held", 4)
+    given_up = {"decision": "cancel", "comment": "customer withdraws"}
+    assert (await desk.ok("service", "POST", url, json=given_up))["status"] == "failed"
     cancelled = await desk.status_is(order_id, "CANCELLED")
-    assert (await desk.ok("service", "GET", f"/production-orders/{po}"))["status"] == "failed"
     assert cancelled["reservations"] == []
+    production = await desk.ok("service", "GET", f"/production-orders/{po}")
+    decisions = [(e["event"], e["actor"]) for e in production["events"] if "service" in e["event"]]
+    assert decisions == [("service_rework", "service"), ("service_cancel", "service")]
     assert (await event(desk, po, "started")).status_code == 409
