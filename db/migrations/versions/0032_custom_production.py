@@ -30,7 +30,9 @@ def upgrade() -> None:
         sa.Column("reworks", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("production_days", sa.Integer(), nullable=False),
         sa.Column("estimated_ready", sa.Date(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
         sa.Column("finished_at", sa.DateTime(timezone=True)),
         sa.UniqueConstraint("order_id", name="production_orders_order"),
     )
@@ -48,7 +50,7 @@ def upgrade() -> None:
         sa.Column("event", sa.String(24), nullable=False),
         sa.Column("detail", sa.String(2000)),
         sa.Column("actor", sa.String(64), nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), server_default=sa.func.now()),
+        sa.Column("at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     )
 
 
